@@ -1,0 +1,47 @@
+import { spawn } from 'node:child_process';
+import autocannon from 'autocannon';
+
+export interface HttpResult {
+  label: string;
+  connections: number;
+  requestsPerSec: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** Starts the built server on a feed and resolves with its base URL once every model is ready. */
+export async function startServer(args: string[]): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--host', '127.0.0.1', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  for (let i = 0; i < 600 && (await fetch(`${url}/readyz`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+/** autocannon at a fixed connection count, each request for a random user of 0..users-1. */
+export async function loadTest(label: string, url: string, users: number, connections: number, seconds: number): Promise<HttpResult> {
+  const result = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/recommend/${Math.floor(Math.random() * users)}?n=10` }) }],
+  });
+  return {
+    label,
+    connections,
+    requestsPerSec: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}

@@ -1,0 +1,43 @@
+// `npm run bench`: kernels, memory and HTTP, printed as the tables the README records.
+// Figures drift between machines and runs: compare ratios taken within one run.
+import { execFileSync } from 'node:child_process';
+import { benchKernels } from './kernels.js';
+import { benchModel, BENCH_FEED, type Shape } from './feed.js';
+import { loadTest, startServer } from './http.js';
+import { fmt } from './stats.js';
+
+const SHAPES: Shape[] = [
+  { name: 'items100k', users: 10_000, items: 100_000, rank: 64 },
+  { name: 'items1m', users: 10_000, items: 1_000_000, rank: 64 },
+];
+const quick = process.argv.includes('--quick');
+
+console.log('## Scoring kernels (one top-10 request at a time, one thread)\n');
+console.log('| model (items x rank) | kernel | median ms | p99 ms | speed-up vs js (median) |');
+console.log('| --- | --- | --- | --- | --- |');
+const kernels = await benchKernels(SHAPES, quick ? 1000 : 4000);
+for (const r of kernels) {
+  const js = kernels.find((k) => k.shape === r.shape && k.kernel === 'js')!;
+  const shape = SHAPES.find((s) => s.name === r.shape)!;
+  console.log(`| ${shape.items.toLocaleString('en-US')} x ${shape.rank} | ${r.kernel} | ${fmt(r.timing.median, 3)} | ${fmt(r.timing.p99, 3)} | ${fmt(js.timing.median / r.timing.median, 1)}x |`);
+}
+
+console.log('\n## Memory after loading the 1,000,000 x 64 bundle (fresh process)\n');
+const big = await benchModel(SHAPES[1]!);
+const memory = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/memory-probe.ts', 'items1m', big.id, big.dir], { encoding: 'utf8' }));
+console.log('| factors mapped | load + validate (sha256, ids, finite) | RSS before | RSS after | JS heap used | ArrayBuffers on heap |');
+console.log('| --- | --- | --- | --- | --- | --- |');
+console.log(`| ${fmt(memory.matrixMB, 0)} MB | ${fmt(memory.loadMs, 0)} ms | ${fmt(memory.rssBeforeMB, 0)} MB | ${fmt(memory.rssMB, 0)} MB | ${fmt(memory.heapUsedMB, 1)} MB | ${fmt(memory.arrayBuffersMB, 1)} MB |`);
+
+console.log('\n## HTTP (autocannon, random users, n=10, one server process)\n');
+execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
+const server = await startServer(['--feed', BENCH_FEED, '--model', 'items100k']);
+try {
+  await loadTest('warm-up', server.url, SHAPES[0]!.users, 8, 2);
+  const r = await loadTest('100,000 x 64', server.url, SHAPES[0]!.users, 8, quick ? 5 : 15);
+  console.log('| model | connections | req/s | p50 ms | p99 ms | non-2xx | errors |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log(`| ${r.label} | ${r.connections} | ${fmt(r.requestsPerSec, 0)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`);
+} finally {
+  server.stop();
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { isRecserveError } from '../errors.js';
+import { publishBundle } from '../model-store/bundle-writer.js';
+import { synthModel } from '../model-store/synth.js';
+import { importSparkSave } from '../spark/import.js';
+import { progressBar, type Progress } from './progress.js';
+import { serve } from './serve.js';
+
+function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive integer');
+  return Number(value);
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+const program = new Command('recserve').description('Serve Spark ALS recommendations from memory-mapped bundles').showHelpAfterError();
+
+program
+  .command('serve')
+  .description('serve GET /recommend/:userId from the newest update of each model')
+  .option('-c, --config <file>', 'config file (YAML or JSON); default: $RECSERVE_CONFIG')
+  .option('--feed <root>', 'feed root holding <model>/v1/<updateId>/')
+  .option('--model <name>', 'a model to serve (repeat for more; the first is the default)', collect)
+  .option('--port <n>', 'port to listen on (default 8080)')
+  .option('--host <host>', 'address to bind (default 0.0.0.0)')
+  .action(serve);
+
+program
+  .command('import-spark')
+  .description('import a Spark ALSModel save as a new feed update')
+  .argument('<alsModelDir>', 'the folder ALSModel.write().save(path) wrote')
+  .requiredOption('--feed <root>', 'feed root')
+  .requiredOption('--name <model>', 'model name in the feed')
+  .action(async (saveDir: string, options: { feed: string; name: string }) => {
+    let bar: Progress | undefined;
+    const update = await importSparkSave(saveDir, options.feed, options.name, (folder) => {
+      bar?.stop();
+      bar = progressBar(folder);
+      return bar;
+    });
+    bar?.stop();
+    const m = update.manifest;
+    console.log(`imported ${saveDir}: ${m.numUsers} users x ${m.numItems} items, rank ${m.rank} -> ${update.dir}`);
+  });
+
+program
+  .command('synth')
+  .description('write a seeded synthetic model (user ids 0..U-1, item ids 0..I-1) as a new feed update')
+  .requiredOption('--users <U>', 'number of users', positiveInt)
+  .requiredOption('--items <I>', 'number of items', positiveInt)
+  .requiredOption('--rank <K>', 'factor rank', positiveInt)
+  .option('--seed <S>', 'random seed', positiveInt, 1)
+  .requiredOption('--feed <root>', 'feed root')
+  .requiredOption('--name <model>', 'model name in the feed')
+  .action(async (options: { users: number; items: number; rank: number; seed: number; feed: string; name: string }) => {
+    const bar = progressBar('synth');
+    bar.start(options.users + options.items);
+    const model = synthModel({ ...options, onProgress: bar.rows });
+    bar.stop();
+    const update = await publishBundle(model, { feedRoot: options.feed, name: options.name, spark: null, source: `synth --users ${options.users} --items ${options.items} --rank ${options.rank} --seed ${options.seed}` });
+    console.log(`wrote ${options.users} users x ${options.items} items, rank ${options.rank} -> ${update.dir}`);
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  if (isRecserveError(err)) {
+    console.error(`recserve: ${err.code}: ${err.message}`);
+  } else {
+    console.error(err);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,39 @@
+/**
+ * Every error code recserve can report, in one place. HTTP codes carry their status;
+ * the others are raised by the CLI, the importer, the config loader and the model store.
+ */
+export const ERROR_CODES = {
+  invalid_request: { status: 400, summary: 'a path, query or header value is malformed' },
+  not_found: { status: 404, summary: 'no such route or resource' },
+  unknown_user: { status: 404, summary: 'the user is not known to the model' },
+  unknown_model: { status: 404, summary: 'the model is not configured' },
+  model_unavailable: { status: 503, summary: 'the model is not loaded' },
+  internal: { status: 500, summary: 'an unexpected server error' },
+  config_invalid: { status: 500, summary: 'the configuration file or environment is invalid' },
+  not_als_model: { status: 500, summary: 'the folder is not a Spark ALSModel save' },
+  wrong_class: { status: 500, summary: 'the save holds another Spark class' },
+  bad_schema: { status: 500, summary: 'a factor file does not have the id/features schema' },
+  bad_features: { status: 500, summary: 'a factor row is null, of the wrong length or not finite' },
+  duplicate_id: { status: 500, summary: 'an id appears twice' },
+  corrupt_parquet: { status: 500, summary: 'a parquet file is truncated or corrupt' },
+  bundle_invalid: { status: 500, summary: 'a bundle does not match its manifest' },
+  feed_invalid: { status: 500, summary: 'a feed folder holds no usable update' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class RecserveError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RecserveError';
+    this.code = code;
+    this.statusCode = ERROR_CODES[code].status;
+  }
+}
+
+export function isRecserveError(err: unknown, code?: ErrorCode): err is RecserveError {
+  return err instanceof RecserveError && (code === undefined || err.code === code);
+}

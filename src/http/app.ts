@@ -1,0 +1,41 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Logger } from 'pino';
+import type { ModelStore } from '../model-store/store.js';
+import type { Recommender } from '../recommender/recommender.js';
+import { registerErrorHandlers } from './errors.js';
+import { ErrorBody, MAX_ID_LENGTH } from './schemas.js';
+import { recommendRoutes } from './routes/recommend.js';
+import { statusRoutes } from './routes/status.js';
+
+export interface AppDeps {
+  store: ModelStore;
+  recommender: Recommender;
+  logger: Logger;
+}
+
+/** The HTTP application, wired to its dependencies; listening is the caller's business. */
+export async function buildApp({ store, recommender, logger }: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // Long enough that an over-long user id reaches validation (400) rather than the router (404).
+    routerOptions: { maxParamLength: MAX_ID_LENGTH * 8 },
+    bodyLimit: 64 * 1024,
+    // A log line per request would cost more than scoring a small model.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  app.addSchema(ErrorBody);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'recserve', description: 'Recommendations from Spark ALS models', version: '1' },
+      tags: [{ name: 'recommend' }, { name: 'status' }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  registerErrorHandlers(app);
+  await app.register(recommendRoutes, { recommender });
+  await app.register(statusRoutes, { store });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,38 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { RecserveError } from '../../errors.js';
+import type { Recommender } from '../../recommender/recommender.js';
+import { ErrorBody, MAX_EXCLUDE, MAX_ID_LENGTH, Recommendation, RecommendParams, RecommendQuery } from '../schemas.js';
+
+/** `1,2,3` -> ids; a list with an empty or over-long id, or too many ids, is a 400. */
+export function parseExclude(raw: string | undefined): string[] {
+  if (raw === undefined || raw === '') return [];
+  const ids = raw.split(',');
+  if (ids.length > MAX_EXCLUDE) throw new RecserveError('invalid_request', `exclude holds ${ids.length} ids; at most ${MAX_EXCLUDE} are allowed`);
+  for (const id of ids) {
+    if (id.length === 0 || id.length > MAX_ID_LENGTH) {
+      throw new RecserveError('invalid_request', `exclude must be comma-separated ids of 1..${MAX_ID_LENGTH} characters; got ${JSON.stringify(id.slice(0, 40))}`);
+    }
+  }
+  return ids;
+}
+
+export const recommendRoutes: FastifyPluginAsync<{ recommender: Recommender }> = async (app, { recommender }) => {
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
+    '/recommend/:userId',
+    {
+      schema: {
+        summary: 'Top-N items for one user',
+        tags: ['recommend'],
+        params: RecommendParams,
+        querystring: RecommendQuery,
+        response: { 200: Recommendation, 400: ErrorBody, 404: ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (request) => {
+      const { userId } = request.params;
+      const { n, exclude, model } = request.query;
+      return recommender.recommend({ userId, n, exclude: parseExclude(exclude), model });
+    },
+  );
+};

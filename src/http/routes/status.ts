@@ -1,0 +1,20 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { ModelStore } from '../../model-store/store.js';
+import { HealthBody, ModelsBody, ReadyBody } from '../schemas.js';
+
+export const statusRoutes: FastifyPluginAsync<{ store: ModelStore }> = async (app, { store }) => {
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  typed.get('/healthz', { schema: { summary: 'The process is alive', tags: ['status'], response: { 200: HealthBody } } }, async () => ({ status: 'ok' }));
+  typed.get(
+    '/readyz',
+    { schema: { summary: 'Ready while every configured model is loaded', tags: ['status'], response: { 200: ReadyBody, 503: ReadyBody } } },
+    async (_request, reply) => {
+      const models = store.status().map(({ name, loaded }) => ({ name, loaded }));
+      return reply.status(store.ready ? 200 : 503).send({ ready: store.ready, models });
+    },
+  );
+  typed.get('/models', { schema: { summary: 'Each configured model and the update it serves', tags: ['status'], response: { 200: ModelsBody } } }, async () => ({
+    models: store.status(),
+  }));
+};

@@ -1,0 +1,57 @@
+import { Type, type Static } from 'typebox';
+import { ERROR_CODES, type ErrorCode } from '../errors.js';
+import { MODEL_NAME_PATTERN } from '../config/schema.js';
+
+export const MAX_EXCLUDE = 1000;
+export const MAX_ID_LENGTH = 128;
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Enum(Object.keys(ERROR_CODES) as ErrorCode[], { description: 'machine-readable code' }),
+    message: Type.String(),
+  },
+  { $id: 'ErrorBody' },
+);
+export type ErrorBody = Static<typeof ErrorBody>;
+
+export const RecommendParams = Type.Object({
+  userId: Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH, description: 'the user id, as in the model (Spark ids are integers)' }),
+});
+
+export const RecommendQuery = Type.Object(
+  {
+    n: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'how many items' }),
+    exclude: Type.Optional(
+      Type.String({
+        maxLength: MAX_EXCLUDE * (MAX_ID_LENGTH + 1),
+        description: `comma-separated item ids to leave out, at most ${MAX_EXCLUDE}, each 1..${MAX_ID_LENGTH} characters`,
+      }),
+    ),
+    model: Type.Optional(Type.String({ pattern: MODEL_NAME_PATTERN, description: 'a configured model; default: the first' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ModelRef = Type.Object({ name: Type.String(), version: Type.String({ description: 'the feed update id served' }) });
+
+export const Recommendation = Type.Object({
+  userId: Type.String(),
+  items: Type.Array(Type.Object({ itemId: Type.String(), score: Type.Number() })),
+  model: ModelRef,
+  source: Type.Literal('model'),
+});
+
+export const ModelStatus = Type.Object({
+  name: Type.String(),
+  loaded: Type.Boolean(),
+  version: Type.Union([Type.String(), Type.Null()]),
+  rank: Type.Union([Type.Integer(), Type.Null()]),
+  numUsers: Type.Union([Type.Integer(), Type.Null()]),
+  numItems: Type.Union([Type.Integer(), Type.Null()]),
+  loadedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  lastError: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const ModelsBody = Type.Object({ models: Type.Array(ModelStatus) });
+export const HealthBody = Type.Object({ status: Type.String() });
+export const ReadyBody = Type.Object({ ready: Type.Boolean(), models: Type.Array(Type.Object({ name: Type.String(), loaded: Type.Boolean() })) });

@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { promises as fs, openSync, closeSync, fstatSync } from 'node:fs';
+import path from 'node:path';
+import mmapModule from '@riaskov/mmap-io';
+import { RecserveError } from '../errors.js';
+import { firstNonFinite, firstUnsorted } from './factors.js';
+import { parseManifest, type Manifest, type BundleFileRole } from './manifest.js';
+import type { ModelSnapshot } from './snapshot.js';
+
+// The package is CommonJS whose typings declare `export default`; at run time the default import is the binding itself.
+const mmap = mmapModule as unknown as typeof mmapModule.default;
+
+export interface LoadOptions {
+  /** Recompute every file's sha256 and compare with the manifest (reads every byte once). */
+  verifyChecksums?: boolean;
+}
+
+/** Maps a whole file read-only; the pages belong to the OS page cache, not the JS heap. */
+function mapFile(file: string): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    return mmap.map(size, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0, mmap.MADV_RANDOM);
+  } finally {
+    // The mapping outlives the descriptor.
+    closeSync(fd);
+  }
+}
+
+function invalid(dir: string, message: string): never {
+  throw new RecserveError('bundle_invalid', `${dir}: ${message}`);
+}
+
+/** Maps a bundle folder and checks it against its manifest before anything may serve from it. */
+export async function loadBundle(name: string, version: string, dir: string, options: LoadOptions = {}): Promise<ModelSnapshot> {
+  const manifestFile = path.join(dir, 'manifest.json');
+  const manifest = parseManifest(await fs.readFile(manifestFile, 'utf8').catch((err: Error) => invalid(dir, `cannot read manifest.json (${err.message})`)), manifestFile);
+  const { rank, numUsers, numItems } = manifest;
+  const expectedBytes: Record<BundleFileRole, number> = {
+    userIds: numUsers * 4,
+    itemIds: numItems * 4,
+    userFactors: numUsers * rank * 4,
+    itemFactors: numItems * rank * 4,
+  };
+  const mapped = {} as Record<BundleFileRole, Buffer>;
+  for (const role of Object.keys(expectedBytes) as BundleFileRole[]) {
+    const entry = manifest.files[role];
+    const file = path.join(dir, path.basename(entry.path));
+    const size = await fs.stat(file).then((s) => s.size, () => invalid(dir, `${entry.path} is missing`));
+    if (size !== entry.bytes || size !== expectedBytes[role]) {
+      invalid(dir, `${entry.path} has ${size} bytes; the manifest (rank ${rank}, ${numUsers} users, ${numItems} items) needs ${expectedBytes[role]}`);
+    }
+    mapped[role] = mapFile(file);
+    if (options.verifyChecksums) {
+      const digest = createHash('sha256').update(mapped[role]).digest('hex');
+      if (digest !== entry.sha256) invalid(dir, `${entry.path} sha256 ${digest} does not match the manifest`);
+    }
+  }
+  const view = <T>(role: BundleFileRole, Ctor: new (b: ArrayBuffer, o: number, l: number) => T, length: number): T =>
+    new Ctor(mapped[role].buffer as ArrayBuffer, mapped[role].byteOffset, length);
+  const snapshot: ModelSnapshot = Object.freeze({
+    name,
+    version,
+    dir,
+    rank,
+    numUsers,
+    numItems,
+    userIds: view('userIds', Int32Array, numUsers),
+    itemIds: view('itemIds', Int32Array, numItems),
+    userFactors: view('userFactors', Float32Array, numUsers * rank),
+    itemFactors: view('itemFactors', Float32Array, numItems * rank),
+    manifest: Object.freeze(manifest) as Manifest,
+    loadedAt: new Date(),
+  });
+  validateContents(snapshot);
+  return snapshot;
+}
+
+function validateContents(s: ModelSnapshot): void {
+  for (const [label, ids] of [['user', s.userIds], ['item', s.itemIds]] as const) {
+    const at = firstUnsorted(ids);
+    if (at !== -1) invalid(s.dir, `${label} ids are not sorted and unique at row ${at} (id ${ids[at]})`);
+  }
+  for (const [label, factors] of [['user', s.userFactors], ['item', s.itemFactors]] as const) {
+    const at = firstNonFinite(factors);
+    if (at !== -1) invalid(s.dir, `${label} factors hold a non-finite value at row ${Math.floor(at / s.rank)}`);
+  }
+}

@@ -1,0 +1,72 @@
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+import { RecserveError } from '../errors.js';
+
+export const BUNDLE_FORMAT = 'recserve-als-bundle';
+export const BUNDLE_FORMAT_VERSION = 1;
+
+/** The data files of a bundle, by role. Every file starts at offset 0 of its own mapping, so views are aligned. */
+export const BUNDLE_FILES = {
+  userIds: 'user-ids.i32',
+  itemIds: 'item-ids.i32',
+  userFactors: 'user-factors.f32',
+  itemFactors: 'item-factors.f32',
+} as const;
+export type BundleFileRole = keyof typeof BUNDLE_FILES;
+
+const FileEntry = Type.Object(
+  {
+    path: Type.String({ minLength: 1 }),
+    bytes: Type.Integer({ minimum: 0 }),
+    sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  },
+  { additionalProperties: false },
+);
+
+export const ManifestSchema = Type.Object(
+  {
+    format: Type.Literal(BUNDLE_FORMAT),
+    formatVersion: Type.Literal(BUNDLE_FORMAT_VERSION),
+    rank: Type.Integer({ minimum: 1, maximum: 4096 }),
+    numUsers: Type.Integer({ minimum: 1 }),
+    numItems: Type.Integer({ minimum: 1 }),
+    dtype: Type.Literal('float32'),
+    idType: Type.Literal('int32'),
+    byteOrder: Type.Literal('little'),
+    layout: Type.Literal('row-major, rows sorted by id ascending'),
+    spark: Type.Union([
+      Type.Object({
+        sparkVersion: Type.String(),
+        uid: Type.String(),
+        userCol: Type.String(),
+        itemCol: Type.String(),
+      }),
+      Type.Null(),
+    ]),
+    source: Type.String(),
+    createdAt: Type.String(),
+    files: Type.Object({
+      userIds: FileEntry,
+      itemIds: FileEntry,
+      userFactors: FileEntry,
+      itemFactors: FileEntry,
+    }),
+  },
+  { additionalProperties: true },
+);
+export type Manifest = Static<typeof ManifestSchema>;
+
+/** Parses manifest text, naming the file and the first bad field on failure. */
+export function parseManifest(text: string, file: string): Manifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new RecserveError('bundle_invalid', `${file}: not valid JSON (${(err as Error).message})`);
+  }
+  const first = Value.Errors(ManifestSchema, raw)[0];
+  if (first) {
+    throw new RecserveError('bundle_invalid', `${file}: ${first.instancePath || '/'} ${first.message}`);
+  }
+  return raw as Manifest;
+}

@@ -1,0 +1,22 @@
+import type { Manifest } from './manifest.js';
+
+/**
+ * One loaded model update. Immutable: a reload builds a new snapshot, so a request that
+ * started on this one finishes on it.
+ */
+export interface ModelSnapshot {
+  readonly name: string;
+  /** The feed update id being served. */
+  readonly version: string;
+  readonly dir: string;
+  readonly rank: number;
+  readonly numUsers: number;
+  readonly numItems: number;
+  /** Sorted ascending; row i of the factors belongs to ids[i]. */
+  readonly userIds: Int32Array;
+  readonly itemIds: Int32Array;
+  readonly userFactors: Float32Array;
+  readonly itemFactors: Float32Array;
+  readonly manifest: Manifest;
+  readonly loadedAt: Date;
+}

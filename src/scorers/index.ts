@@ -1,0 +1,13 @@
+import { JsKernel } from './js-kernel.js';
+import type { ScoringKernel } from './kernel.js';
+import { OnnxKernel } from './onnx-kernel.js';
+
+export const KERNEL_NAMES = ['onnx', 'js'] as const;
+export type KernelName = (typeof KERNEL_NAMES)[number];
+
+export function createKernel(name: KernelName, threads: number): ScoringKernel {
+  return name === 'onnx' ? new OnnxKernel(threads) : new JsKernel();
+}
+
+export type { ScoringKernel, TopK } from './kernel.js';
+export { topN, type ScoredItem } from './top-n.js';

@@ -1,0 +1,24 @@
+import type { ModelSnapshot } from '../model-store/snapshot.js';
+import { userVector, type ScoringKernel, type TopK } from './kernel.js';
+import { selectTopK } from './select-top-k.js';
+
+/** Plain TypeScript: one dot product per item, then a heap selection. The baseline the benchmark compares against. */
+export class JsKernel implements ScoringKernel {
+  readonly name = 'js';
+  private scratch = new Float32Array(0);
+
+  async topK(model: ModelSnapshot, userRow: number, k: number): Promise<TopK> {
+    const { rank, numItems, itemFactors } = model;
+    const user = userVector(model, userRow);
+    if (this.scratch.length < numItems) this.scratch = new Float32Array(numItems);
+    const scores = this.scratch.subarray(0, numItems);
+    for (let i = 0, offset = 0; i < numItems; i++, offset += rank) {
+      let sum = 0;
+      for (let r = 0; r < rank; r++) sum += user[r]! * itemFactors[offset + r]!;
+      scores[i] = sum;
+    }
+    return selectTopK(scores, k);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,22 @@
+import type { ModelSnapshot } from '../model-store/snapshot.js';
+import type { ScoringKernel } from './kernel.js';
+
+export interface ScoredItem {
+  row: number;
+  score: number;
+}
+
+/**
+ * The best `n` items for a user, skipping `excludeRows`: asks the kernel for enough extra
+ * candidates to cover every exclusion, so the answer stays exact.
+ */
+export async function topN(kernel: ScoringKernel, model: ModelSnapshot, userRow: number, n: number, excludeRows: ReadonlySet<number>): Promise<ScoredItem[]> {
+  const k = Math.min(model.numItems, n + excludeRows.size);
+  const { rows, scores } = await kernel.topK(model, userRow, k);
+  const result: ScoredItem[] = [];
+  for (let i = 0; i < rows.length && result.length < n; i++) {
+    const row = rows[i]!;
+    if (!excludeRows.has(row)) result.push({ row, score: scores[i]! });
+  }
+  return result;
+}

@@ -1,0 +1,107 @@
+import path from 'node:path';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type FileMetaData } from 'hyparquet';
+import { RecserveError } from '../errors.js';
+import { idOrder, permuteRows, type FactorTable } from '../model-store/factors.js';
+
+/** Told the row count once every part file's footer is read, then the rows read so far. */
+export interface ReadProgress {
+  start(totalRows: number): void;
+  rows(rowsRead: number): void;
+}
+
+interface PartFile {
+  file: string;
+  metadata: FileMetaData;
+  buffer: Awaited<ReturnType<typeof asyncBufferFromFile>>;
+}
+
+function corrupt(file: string, err: unknown): RecserveError {
+  return new RecserveError('corrupt_parquet', `${file}: truncated or corrupt parquet (${(err as Error).message})`, { cause: err });
+}
+
+/** Spark writes `required int32 id` and `features: list<float>`; anything else is not a factor file. */
+function checkSchema(file: string, metadata: FileMetaData): void {
+  const byName = new Map(metadata.schema.map((s) => [s.name, s]));
+  const id = byName.get('id');
+  const element = metadata.schema.at(-1);
+  if (id?.type !== 'INT32' || !byName.has('features') || element?.type !== 'FLOAT') {
+    throw new RecserveError('bad_schema', `${file}: expected columns id: int32 and features: array<float>, found ${metadata.schema.slice(1).map((s) => `${s.name}${s.type ? `: ${s.type}` : ''}`).join(', ')}`);
+  }
+}
+
+async function openPart(file: string): Promise<PartFile> {
+  let buffer: PartFile['buffer'];
+  let metadata: FileMetaData;
+  try {
+    buffer = await asyncBufferFromFile(file);
+    metadata = await parquetMetadataAsync(buffer);
+  } catch (err) {
+    throw corrupt(file, err);
+  }
+  checkSchema(file, metadata);
+  return { file, metadata, buffer };
+}
+
+/**
+ * Reads one factor folder (every part file) into a table sorted by id. Rejects, naming the file,
+ * null or wrong-length features, non-finite values, duplicate ids and unreadable parquet.
+ */
+export async function readFactorTable(files: string[], rank: number, onProgress?: ReadProgress): Promise<FactorTable> {
+  const parts: PartFile[] = [];
+  for (const file of files) parts.push(await openPart(file));
+  const total = parts.reduce((sum, p) => sum + Number(p.metadata.num_rows), 0);
+  onProgress?.start(total);
+  const ids = new Int32Array(total);
+  const factors = new Float32Array(total * rank);
+  // Which part file each row came from, to name both files of a duplicate id.
+  const fileOf = new Uint32Array(total);
+  let row = 0;
+  for (const [fileIndex, part] of parts.entries()) {
+    let rowStart = 0;
+    for (const group of part.metadata.row_groups) {
+      const rowEnd = rowStart + Number(group.num_rows);
+      let rows: Record<string, unknown>[];
+      try {
+        rows = await parquetReadObjects({ file: part.buffer, metadata: part.metadata, columns: ['id', 'features'], rowStart, rowEnd });
+      } catch (err) {
+        throw corrupt(part.file, err);
+      }
+      if (rows.length !== rowEnd - rowStart) throw corrupt(part.file, new Error(`row group holds ${rows.length} rows, footer says ${rowEnd - rowStart}`));
+      for (const r of rows) {
+        ids[row] = r.id as number;
+        fileOf[row] = fileIndex;
+        copyFeatures(part.file, r.id as number, r.features, rank, factors, row * rank);
+        row++;
+      }
+      rowStart = rowEnd;
+      onProgress?.rows(row);
+    }
+  }
+  const order = idOrder(ids);
+  for (let i = 1; i < order.length; i++) {
+    const a = order[i - 1]!;
+    const b = order[i]!;
+    if (ids[a] === ids[b]) {
+      const where = fileOf[a] === fileOf[b] ? path.basename(parts[fileOf[a]!]!.file) + ' (twice)' : `${path.basename(parts[fileOf[a]!]!.file)} and ${path.basename(parts[fileOf[b]!]!.file)}`;
+      throw new RecserveError('duplicate_id', `${path.dirname(parts[0]!.file)}: id ${ids[a]} appears more than once, in ${where}`);
+    }
+  }
+  return permuteRows({ ids, factors }, order, rank);
+}
+
+function copyFeatures(file: string, id: number, features: unknown, rank: number, into: Float32Array, offset: number): void {
+  if (features === null || features === undefined) {
+    throw new RecserveError('bad_features', `${file}: id ${id} has null features`);
+  }
+  if (!Array.isArray(features) || features.length !== rank) {
+    const length = Array.isArray(features) ? features.length : typeof features;
+    throw new RecserveError('bad_features', `${file}: id ${id} has ${length} features, the model's rank is ${rank}`);
+  }
+  for (let k = 0; k < rank; k++) {
+    const v = features[k] as number;
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new RecserveError('bad_features', `${file}: id ${id} has a non-finite feature at position ${k}`);
+    }
+    into[offset + k] = v;
+  }
+}

@@ -1,0 +1,25 @@
+import path from 'node:path';
+import { publishBundle, type PublishedUpdate } from '../model-store/bundle-writer.js';
+import type { FactorModel } from '../model-store/factors.js';
+import { listPartFiles, readAlsMetadata, type AlsMetadata } from './als-save.js';
+import { readFactorTable, type ReadProgress } from './factor-reader.js';
+
+/** Progress of each factor folder in turn. */
+export type ImportProgress = (folder: 'userFactors' | 'itemFactors') => ReadProgress;
+
+/** Reads a whole Spark ALSModel save into sorted factor tables. */
+export async function readAlsModel(saveDir: string, progress?: ImportProgress): Promise<{ metadata: AlsMetadata; model: FactorModel }> {
+  const metadata = await readAlsMetadata(saveDir);
+  const userFiles = await listPartFiles(saveDir, 'userFactors');
+  const itemFiles = await listPartFiles(saveDir, 'itemFactors');
+  const users = await readFactorTable(userFiles, metadata.rank, progress?.('userFactors'));
+  const items = await readFactorTable(itemFiles, metadata.rank, progress?.('itemFactors'));
+  return { metadata, model: { rank: metadata.rank, users, items } };
+}
+
+/** `recserve import-spark`: a Spark save in, a new feed update out. */
+export async function importSparkSave(saveDir: string, feedRoot: string, name: string, progress?: ImportProgress): Promise<PublishedUpdate> {
+  const { metadata, model } = await readAlsModel(saveDir, progress);
+  const { sparkVersion, uid, userCol, itemCol } = metadata;
+  return publishBundle(model, { feedRoot, name, spark: { sparkVersion, uid, userCol, itemCol }, source: path.resolve(saveDir) });
+}

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { listUpdates } from '../../src/model-store/feed.js';
+import { fixturePath, REPO_ROOT, tempDir } from '../helpers/fixtures.js';
+import { servingStack } from '../helpers/serving.js';
+import { runCli, startCli, waitFor } from '../helpers/cli.js';
+
+describe('recserve CLI', () => {
+  it('synth writes a new feed update on every call', async (t) => {
+    const feed = tempDir(t);
+    const args = ['synth', '--users', '20', '--items', '30', '--rank', '4', '--seed', '7', '--feed', feed, '--name', 'syn'];
+    const first = await runCli(args);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /wrote 20 users x 30 items, rank 4 -> /);
+    assert.equal((await runCli(args)).code, 0);
+    const updates = await listUpdates(feed, 'syn');
+    assert.equal(updates.length, 2);
+    assert.ok(updates.every((u) => u.complete));
+    const manifest = JSON.parse(readFileSync(path.join(updates[0]!.dir, 'manifest.json'), 'utf8'));
+    assert.deepEqual([manifest.numUsers, manifest.numItems, manifest.rank], [20, 30, 4]);
+  });
+
+  it('synth rejects a non-numeric size', async () => {
+    const result = await runCli(['synth', '--users', 'many', '--items', '3', '--rank', '2', '--feed', '/tmp', '--name', 'x']);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /--users <U>' argument 'many' is invalid\. must be a positive integer/);
+  });
+
+  it('import-spark imports a real save and reports its shape', async (t) => {
+    const feed = tempDir(t);
+    const result = await runCli(['import-spark', fixturePath('ml100k-spark3.0.2-rank10'), '--feed', feed, '--name', 'ml']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /943 users x 1682 items, rank 10 -> /);
+    assert.equal((await listUpdates(feed, 'ml')).length, 1);
+  });
+
+  it('import-spark exits non-zero with the code and the path of a bad save', async (t) => {
+    const notASave = tempDir(t);
+    const result = await runCli(['import-spark', notASave, '--feed', tempDir(t), '--name', 'x']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, new RegExp(`recserve: not_als_model: ${notASave} is not a Spark ALSModel save`));
+  });
+
+  it('serve answers on a feed given by flags, then exits 0 on SIGTERM', async (t) => {
+    const feed = tempDir(t);
+    assert.equal((await runCli(['synth', '--users', '5', '--items', '50', '--rank', '3', '--feed', feed, '--name', 'm'])).code, 0);
+    const { child, baseUrl } = await startCli(['--feed', feed, '--model', 'm', '--port', '0', '--host', '127.0.0.1']);
+    t.after(() => child.kill('SIGKILL'));
+    await waitFor(async () => (await fetch(`${baseUrl}/readyz`)).status === 200);
+    const res = await fetch(`${baseUrl}/recommend/4?n=3`);
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { items: unknown[]; model: { name: string } };
+    assert.equal(body.items.length, 3);
+    assert.equal(body.model.name, 'm');
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
+  });
+
+  it('serve stops at start-up on an invalid config file, naming the file and field', async (t) => {
+    const file = path.join(tempDir(t), 'bad.yaml');
+    writeFileSync(file, 'models: [{name: a}]\nport: -1\n');
+    const result = await runCli(['serve', '--config', file]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, new RegExp(`recserve: config_invalid: ${file}: field port must be >= 0`));
+  });
+
+  it('the embedded demo model loads and answers, as `npm start` serves it', async (t) => {
+    const stack = await servingStack(path.join(REPO_ROOT, 'models'), ['demo']);
+    t.after(() => stack.close());
+    await stack.store.loadAll();
+    assert.equal(stack.store.ready, true);
+    const res = await stack.app.inject({ method: 'GET', url: '/recommend/42?n=5' });
+    assert.equal(res.statusCode, 200);
+    assert.equal((res.json() as { items: unknown[] }).items.length, 5);
+  });
+});

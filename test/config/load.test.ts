@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { loadConfigFile } from '../../src/config/load.js';
+import { configFromFlags } from '../../src/cli/serve.js';
+import { RecserveError } from '../../src/errors.js';
+import { tempDir } from '../helpers/fixtures.js';
+
+function writeConfig(t: { after(fn: () => void): void }, name: string, text: string): string {
+  const file = path.join(tempDir(t), name);
+  writeFileSync(file, text);
+  return file;
+}
+
+function assertConfigError(fn: () => unknown, message: RegExp): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof RecserveError);
+    assert.equal(err.code, 'config_invalid');
+    assert.match(err.message, message);
+    return true;
+  });
+}
+
+describe('configuration', () => {
+  it('loads YAML with defaults, resolves the feed next to the file, and freezes the result', (t) => {
+    const file = writeConfig(t, 'recserve.yaml', 'feed: ./feed\nmodels:\n  - name: als\n');
+    const config = loadConfigFile(file, {});
+    assert.equal(config.port, 8080);
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.logLevel, 'info');
+    assert.equal(config.feed, path.join(path.dirname(file), 'feed'));
+    assert.deepEqual(config.scoring, { kernel: 'onnx', verifyChecksums: true });
+    assert.ok(Object.isFrozen(config) && Object.isFrozen(config.models[0]));
+  });
+
+  it('loads JSON and applies environment overrides for host, port and log level', (t) => {
+    const file = writeConfig(t, 'recserve.json', JSON.stringify({ port: 9000, models: [{ name: 'a' }] }));
+    const config = loadConfigFile(file, { RECSERVE_PORT: '9100', RECSERVE_HOST: '127.0.0.1', RECSERVE_LOG_LEVEL: 'warn' });
+    assert.deepEqual([config.port, config.host, config.logLevel], [9100, '127.0.0.1', 'warn']);
+  });
+
+  it('stops with a message naming the file and the field', (t) => {
+    const cases: [string, string, RegExp][] = [
+      ['a.yaml', 'models: []\n', /a\.yaml: field models must not have fewer than 1 items/],
+      ['b.yaml', 'port: 70000\nmodels: [{name: a}]\n', /b\.yaml: field port must be <= 65535/],
+      ['c.yaml', 'models: [{name: "a/b"}]\n', /c\.yaml: field models\.0\.name must match pattern/],
+      ['d.yaml', 'models: [{name: a}]\nprot: 1\n', /d\.yaml: field prot is not a known setting/],
+      ['e.yaml', 'models: [{name: a}, {name: a}]\n', /e\.yaml: field models: model a is listed twice/],
+      ['f.yaml', 'models: [{name: a}]\nscoring: {kernel: gpu}\n', /f\.yaml: field scoring\.kernel/],
+      ['g.yaml', 'models: [{name: a}\n', /g\.yaml: not valid YAML/],
+      ['h.json', '{"models": [', /h\.json: not valid JSON/],
+      ['i.yaml', '- 1\n- 2\n', /i\.yaml: must hold an object/],
+      ['j.yaml', 'logLevel: loud\nmodels: [{name: a}]\n', /j\.yaml: field logLevel/],
+    ];
+    for (const [name, text, message] of cases) assertConfigError(() => loadConfigFile(writeConfig(t, name, text), {}), message);
+    assertConfigError(() => loadConfigFile('/nonexistent/recserve.yaml', {}), /\/nonexistent\/recserve\.yaml: cannot read/);
+  });
+
+  it('names the environment variable when an override is invalid', (t) => {
+    const file = writeConfig(t, 'ok.yaml', 'models: [{name: a}]\n');
+    assertConfigError(() => loadConfigFile(file, { RECSERVE_PORT: 'eighty' }), /ok\.yaml \(or RECSERVE_PORT\): field port must be integer/);
+  });
+
+  it('builds a config from serve flags alone, or from RECSERVE_CONFIG', (t) => {
+    const config = configFromFlags({ feed: '/srv/feed', model: ['a', 'b'], port: '8181' }, {});
+    assert.deepEqual(config.models, [{ name: 'a' }, { name: 'b' }]);
+    assert.equal(config.port, 8181);
+    assertConfigError(() => configFromFlags({ feed: '/srv/feed' }, {}), /command line \(--feed\/--model\): field models must not have fewer than 1 items/);
+    const file = writeConfig(t, 'env.yaml', 'models: [{name: z}]\n');
+    assert.deepEqual(configFromFlags({ port: '9999' }, { RECSERVE_CONFIG: file }).models, [{ name: 'z' }]);
+    assert.equal(configFromFlags({ port: '9999' }, { RECSERVE_CONFIG: file }).port, 9999);
+  });
+});

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync, closeSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { loadBundle } from '../../src/model-store/bundle-loader.js';
+import { BUNDLE_FILES } from '../../src/model-store/manifest.js';
+import { synthModel } from '../../src/model-store/synth.js';
+import { RecserveError } from '../../src/errors.js';
+import { tempDir } from '../helpers/fixtures.js';
+import { publishSynth } from '../helpers/synth-feed.js';
+
+async function assertBundleRejected(dir: string, message: RegExp, verifyChecksums = true): Promise<void> {
+  await assert.rejects(loadBundle('m', path.basename(dir), dir, { verifyChecksums }), (err: unknown) => {
+    assert.ok(err instanceof RecserveError);
+    assert.equal(err.code, 'bundle_invalid');
+    assert.match(err.message, message);
+    return true;
+  });
+}
+
+describe('bundles', () => {
+  it('round-trips a model through publish and mmap load', async (t) => {
+    const model = synthModel({ users: 30, items: 70, rank: 5, seed: 9 });
+    const update = await publishSynth(tempDir(t), 'm', { users: 30, items: 70, rank: 5, seed: 9 });
+    const s = await loadBundle('m', update.updateId, update.dir, { verifyChecksums: true });
+    assert.equal(s.version, update.updateId);
+    assert.deepEqual([s.rank, s.numUsers, s.numItems], [5, 30, 70]);
+    assert.deepEqual(s.userFactors, model.users.factors);
+    assert.deepEqual(s.itemFactors, model.items.factors);
+    assert.deepEqual(s.itemIds, model.items.ids);
+    assert.ok(Object.isFrozen(s));
+    // Views start at offset 0 of their own mapping: aligned for Float32Array.
+    assert.equal(s.itemFactors.byteOffset % 4, 0);
+    const manifest = JSON.parse(readFileSync(path.join(update.dir, 'manifest.json'), 'utf8'));
+    assert.equal(manifest.format, 'recserve-als-bundle');
+    assert.equal(manifest.files.itemFactors.bytes, 70 * 5 * 4);
+  });
+
+  it('synth is deterministic for a seed and differs across seeds', () => {
+    const a = synthModel({ users: 3, items: 4, rank: 2, seed: 5 });
+    assert.deepEqual(a, synthModel({ users: 3, items: 4, rank: 2, seed: 5 }));
+    assert.notDeepEqual(a.items.factors, synthModel({ users: 3, items: 4, rank: 2, seed: 6 }).items.factors);
+  });
+
+  it('rejects a truncated factor matrix', async (t) => {
+    const { dir } = await publishSynth(tempDir(t), 'm');
+    const file = path.join(dir, BUNDLE_FILES.itemFactors);
+    truncateSync(file, statSync(file).size - 4);
+    await assertBundleRejected(dir, /item-factors\.f32 has 6396 bytes; the manifest \(rank 8, 50 users, 200 items\) needs 6400/);
+  });
+
+  it('rejects a matrix longer than the manifest says', async (t) => {
+    const { dir } = await publishSynth(tempDir(t), 'm');
+    appendFileSync(path.join(dir, BUNDLE_FILES.userFactors), Buffer.alloc(4));
+    await assertBundleRejected(dir, /user-factors\.f32 has 1604 bytes/);
+  });
+
+  it('rejects a checksum mismatch', async (t) => {
+    const { dir } = await publishSynth(tempDir(t), 'm');
+    const fd = openSync(path.join(dir, BUNDLE_FILES.itemFactors), 'r+');
+    writeSync(fd, Buffer.from(new Float32Array([1.5]).buffer), 0, 4, 0);
+    closeSync(fd);
+    await assertBundleRejected(dir, /item-factors\.f32 sha256 [0-9a-f]{64} does not match the manifest/);
+  });
+
+  it('rejects NaN factors even when the checksum matches', async (t) => {
+    const { dir } = await publishSynth(tempDir(t), 'm');
+    const manifestFile = path.join(dir, 'manifest.json');
+    const file = path.join(dir, BUNDLE_FILES.userFactors);
+    const data = readFileSync(file);
+    data.writeFloatLE(Number.NaN, 4 * 8 * 3);
+    writeFileSync(file, data);
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+    manifest.files.userFactors.sha256 = (await import('node:crypto')).createHash('sha256').update(data).digest('hex');
+    writeFileSync(manifestFile, JSON.stringify(manifest));
+    await assertBundleRejected(dir, /user factors hold a non-finite value at row 3/);
+  });
+
+  it('rejects a malformed or missing manifest, naming the field', async (t) => {
+    const { dir } = await publishSynth(tempDir(t), 'm');
+    const manifestFile = path.join(dir, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+    writeFileSync(manifestFile, JSON.stringify({ ...manifest, rank: 0 }));
+    await assertBundleRejected(dir, /manifest\.json: \/rank must be >= 1/);
+    writeFileSync(manifestFile, '{"format": ');
+    await assertBundleRejected(dir, /manifest\.json: not valid JSON/);
+    rmSync(manifestFile);
+    await assertBundleRejected(dir, /cannot read manifest\.json/);
+  });
+
+  it('rejects a wrong rank (sizes no longer match)', async (t) => {
+    const { dir } = await publishSynth(tempDir(t), 'm');
+    const manifestFile = path.join(dir, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+    writeFileSync(manifestFile, JSON.stringify({ ...manifest, rank: 4 }));
+    await assertBundleRejected(dir, /the manifest \(rank 4, 50 users, 200 items\) needs/);
+  });
+
+  it('rejects unsorted item ids, even without checksum verification', async (t) => {
+    const { dir } = await publishSynth(tempDir(t), 'm');
+    const file = path.join(dir, BUNDLE_FILES.itemIds);
+    const ids = readFileSync(file);
+    ids.writeInt32LE(5, 0);
+    writeFileSync(file, ids);
+    await assertBundleRejected(dir, /item ids are not sorted and unique at row 1 \(id 1\)/, false);
+  });
+});

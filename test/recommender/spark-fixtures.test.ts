@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { importSparkSave } from '../../src/spark/import.js';
+import type { KernelName } from '../../src/scorers/index.js';
+import { fixtureNames, fixturePath, readSparkFactors, tempDir } from '../helpers/fixtures.js';
+import { checkAllUsers } from '../helpers/reference-check.js';
+import type { ReferenceItems, ServedBatch } from '../helpers/reference-topn.js';
+import { servingStack } from '../helpers/serving.js';
+
+const N = 10;
+
+function flatten(table: Map<number, Float32Array>, rank: number): { ids: Int32Array; factors: Float32Array } {
+  const ids = Int32Array.from(table.keys());
+  const factors = new Float32Array(ids.length * rank);
+  [...table.values()].forEach((f, i) => factors.set(f, i * rank));
+  return { ids, factors };
+}
+
+/** Serves top-10 to every user of a Spark save through the recommender, then brute-forces every answer. */
+async function serveAndCheckEveryUser(fixture: string, kernel: KernelName, t: { after(fn: () => void): void }) {
+  const save = fixturePath(fixture);
+  const feed = tempDir(t);
+  const { manifest } = await importSparkSave(save, feed, 'als');
+  const rank = manifest.rank;
+  const items: ReferenceItems = { rank, ...flatten(await readSparkFactors(save, 'itemFactors'), rank) };
+  const users = flatten(await readSparkFactors(save, 'userFactors'), rank);
+  const stack = await servingStack(feed, ['als'], kernel);
+  t.after(() => stack.close());
+  await stack.store.loadAll();
+  const batch: ServedBatch = {
+    n: N,
+    userIds: users.ids,
+    userFactors: users.factors,
+    counts: new Int32Array(users.ids.length),
+    itemIds: new Int32Array(users.ids.length * N),
+    scores: new Float32Array(users.ids.length * N),
+  };
+  for (let u = 0; u < users.ids.length; u++) {
+    const answer = await stack.recommender.recommend({ userId: String(users.ids[u]), n: N, exclude: [] });
+    batch.counts[u] = answer.items.length;
+    answer.items.forEach((item, i) => {
+      batch.itemIds[u * N + i] = Number(item.itemId);
+      batch.scores[u * N + i] = item.score;
+    });
+  }
+  const { checked, failures } = await checkAllUsers(items, batch);
+  assert.deepEqual(failures, []);
+  assert.equal(checked, manifest.numUsers);
+}
+
+describe('served top-10 equals a brute-force float32 reference for every user of every Spark fixture', () => {
+  for (const fixture of fixtureNames()) {
+    it(`${fixture} (onnx kernel)`, { timeout: 15 * 60_000 }, async (t) => {
+      await serveAndCheckEveryUser(fixture, 'onnx', t);
+    });
+  }
+  for (const fixture of fixtureNames().filter((f) => !f.startsWith('mllatest'))) {
+    it(`${fixture} (js kernel)`, async (t) => {
+      await serveAndCheckEveryUser(fixture, 'js', t);
+    });
+  }
+});

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { selectTopK } from '../../src/scorers/select-top-k.js';
+import { createKernel, topN } from '../../src/scorers/index.js';
+import type { ModelSnapshot } from '../../src/model-store/snapshot.js';
+
+function sortedReference(scores: Float32Array, k: number): number[] {
+  return Array.from(scores.keys())
+    .sort((a, b) => scores[b]! - scores[a]! || a - b)
+    .slice(0, k);
+}
+
+/** A small in-memory snapshot; rows are item ids 100, 101, ... */
+function snapshot(itemFactors: number[][], userFactors: number[][]): ModelSnapshot {
+  const rank = itemFactors[0]!.length;
+  return Object.freeze({
+    name: 't',
+    version: 'v',
+    dir: '',
+    rank,
+    numUsers: userFactors.length,
+    numItems: itemFactors.length,
+    userIds: Int32Array.from(userFactors.keys()),
+    itemIds: Int32Array.from(itemFactors.keys(), (i) => 100 + i),
+    userFactors: Float32Array.from(userFactors.flat()),
+    itemFactors: Float32Array.from(itemFactors.flat()),
+    manifest: {} as ModelSnapshot['manifest'],
+    loadedAt: new Date(),
+  });
+}
+
+describe('selectTopK', () => {
+  it('matches a full sort (score desc, row asc) on random scores with many ties', () => {
+    for (let trial = 0; trial < 50; trial++) {
+      const scores = Float32Array.from({ length: 1 + Math.floor(Math.random() * 500) }, () => Math.floor(Math.random() * 20) / 4);
+      for (const k of [1, 5, 10, scores.length, scores.length + 3]) {
+        assert.deepEqual(selectTopK(scores, k).rows, sortedReference(scores, k));
+      }
+    }
+  });
+});
+
+describe('kernels agree on exact top-n, ties by item id, and exclusions', () => {
+  // Items 1, 3 and 4 tie exactly for the top score; 0 is last.
+  const model = snapshot([[0, 0], [2, 1], [1, 0.5], [2, 1], [2, 1], [1.5, 0]], [[1, 0], [0, 0]]);
+  for (const name of ['onnx', 'js'] as const) {
+    it(name, async () => {
+      const kernel = createKernel(name, 1);
+      try {
+        const rows = async (userRow: number, n: number, exclude: number[] = []) => (await topN(kernel, model, userRow, n, new Set(exclude))).map((s) => s.row);
+        assert.deepEqual(await rows(0, 6), [1, 3, 4, 5, 2, 0]);
+        assert.deepEqual(await rows(0, 2), [1, 3]);
+        assert.deepEqual(await rows(0, 3, [3]), [1, 4, 5]);
+        assert.deepEqual(await rows(0, 10, [0, 1, 2, 3, 4, 5]), []);
+        // A zero user ties every item at 0: ids ascending.
+        assert.deepEqual(await rows(1, 3), [0, 1, 2]);
+        const scored = await topN(kernel, model, 0, 1, new Set());
+        assert.equal(scored[0]!.score, 2);
+      } finally {
+        await kernel.close();
+      }
+    });
+  }
+});

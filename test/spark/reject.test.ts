@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { cpSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync, openSync, writeSync, closeSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { importSparkSave } from '../../src/spark/import.js';
+import { RecserveError, type ErrorCode } from '../../src/errors.js';
+import { fixturePath, tempDir } from '../helpers/fixtures.js';
+import { writeSparkFactorParquet } from '../helpers/spark-parquet.js';
+
+/** A writable copy of the small ml100k save (rank 10) to break. */
+function copySave(t: { after(fn: () => void): void }): string {
+  const dir = path.join(tempDir(t), 'save');
+  cpSync(fixturePath('ml100k-spark3.0.2-rank10'), dir, { recursive: true });
+  return dir;
+}
+
+function firstPart(save: string, folder: string): string {
+  const name = readdirSync(path.join(save, folder)).filter((n) => n.endsWith('.parquet') && !n.startsWith('.')).sort()[0]!;
+  return path.join(save, folder, name);
+}
+
+async function assertRejected(save: string, t: { after(fn: () => void): void }, code: ErrorCode, message: RegExp): Promise<void> {
+  const feed = tempDir(t);
+  await assert.rejects(importSparkSave(save, feed, 'als'), (err: unknown) => {
+    assert.ok(err instanceof RecserveError, `expected a RecserveError, got ${String(err)}`);
+    assert.equal(err.code, code);
+    assert.match(err.message, message);
+    return true;
+  });
+  // Nothing half-written is left where a reader would look.
+  const feedDir = path.join(feed, 'als', 'v1');
+  assert.deepEqual(existsSync(feedDir) ? readdirSync(feedDir) : [], []);
+}
+
+describe('import-spark rejects bad saves with a message naming the file', () => {
+  it('a folder that is not an ALSModel save', async (t) => {
+    const dir = tempDir(t);
+    await assertRejected(dir, t, 'not_als_model', new RegExp(`${dir}.*metadata/part-00000 is missing`));
+  });
+
+  it('a save without itemFactors', async (t) => {
+    const save = copySave(t);
+    rmSync(path.join(save, 'itemFactors'), { recursive: true });
+    await assertRejected(save, t, 'not_als_model', /itemFactors is missing/);
+  });
+
+  it('a save of another Spark class', async (t) => {
+    const save = copySave(t);
+    const file = path.join(save, 'metadata', 'part-00000');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('org.apache.spark.ml.recommendation.ALSModel', 'org.apache.spark.ml.classification.LogisticRegressionModel'));
+    await assertRejected(save, t, 'wrong_class', /metadata\/part-00000: class is "org.apache.spark.ml.classification.LogisticRegressionModel"/);
+  });
+
+  it('a row whose features are null', async (t) => {
+    const save = copySave(t);
+    const bad = path.join(save, 'userFactors', 'part-00099-bad.snappy.parquet');
+    writeSparkFactorParquet(bad, [{ id: 100001, features: Array(10).fill(0.5) }, { id: 100002, features: null }]);
+    await assertRejected(save, t, 'bad_features', /part-00099-bad\.snappy\.parquet: id 100002 has null features/);
+  });
+
+  it('a row whose features have the wrong length', async (t) => {
+    const save = copySave(t);
+    const bad = path.join(save, 'itemFactors', 'part-00099-bad.snappy.parquet');
+    writeSparkFactorParquet(bad, [{ id: 200001, features: Array(11).fill(0.5) }]);
+    await assertRejected(save, t, 'bad_features', /part-00099-bad\.snappy\.parquet: id 200001 has 11 features, the model's rank is 10/);
+  });
+
+  it('duplicate ids across part files', async (t) => {
+    const save = copySave(t);
+    const part = firstPart(save, 'userFactors');
+    cpSync(part, path.join(save, 'userFactors', 'part-00099-copy.snappy.parquet'));
+    await assertRejected(save, t, 'duplicate_id', new RegExp(`userFactors: id -?\\d+ appears more than once, in ${path.basename(part).replace(/\./g, '\\.')} and part-00099-copy\\.snappy\\.parquet`));
+  });
+
+  it('a truncated parquet file', async (t) => {
+    const save = copySave(t);
+    const part = firstPart(save, 'itemFactors');
+    truncateSync(part, Math.floor(statSync(part).size / 2));
+    await assertRejected(save, t, 'corrupt_parquet', new RegExp(`${path.basename(part).replace(/\./g, '\\.')}: truncated or corrupt parquet`));
+  });
+
+  it('a parquet file with corrupt pages', async (t) => {
+    const save = copySave(t);
+    const part = firstPart(save, 'itemFactors');
+    // Overwrite the first page header, just after the leading PAR1 magic.
+    const fd = openSync(part, 'r+');
+    writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, 4);
+    closeSync(fd);
+    await assertRejected(save, t, 'corrupt_parquet', new RegExp(`${path.basename(part).replace(/\./g, '\\.')}: truncated or corrupt parquet`));
+  });
+
+  it('a file with another schema', async (t) => {
+    const save = copySave(t);
+    const { parquetWriteFile } = await import('hyparquet-writer');
+    parquetWriteFile({ filename: path.join(save, 'itemFactors', 'part-00099-other.snappy.parquet'), columnData: [{ name: 'name', data: ['a'], type: 'STRING' }] });
+    await assertRejected(save, t, 'bad_schema', /part-00099-other\.snappy\.parquet: expected columns id: int32 and features: array<float>/);
+  });
+});
