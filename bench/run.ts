@@ -12,7 +12,7 @@ const SHAPES: Shape[] = [
 ];
 const quick = process.argv.includes('--quick');
 
-console.log('## Scoring kernels (one top-10 request at a time, one thread)\n');
+console.log('## Scoring kernels (one top-10 request at a time)\n');
 console.log('| model (items x rank) | kernel | median ms | p99 ms | speed-up vs js (median) |');
 console.log('| --- | --- | --- | --- | --- |');
 const kernels = await benchKernels(SHAPES, quick ? 1000 : 4000);
