@@ -1,44 +1,22 @@
 import { availableParallelism } from 'node:os';
-import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
-import { buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
-import { ModelStore } from './model-store/store.js';
-import { Recommender } from './recommender/recommender.js';
-import { createKernel } from './scorers/index.js';
-import { OnnxKernel } from './scorers/onnx-kernel.js';
+import { createServing, type Serving } from './wiring.js';
 
-export interface RunningServer {
-  app: FastifyInstance;
-  store: ModelStore;
+export interface RunningServer extends Serving {
   /** Resolves once the first load of every model has finished (successfully or not). */
   loaded: Promise<void>;
-  close(): Promise<void>;
 }
 
-/** Wires config -> store -> kernel -> recommender -> HTTP and listens; models load in the background. */
+/** Listens first, then loads models in the background: /readyz tells when they are in. */
 export async function startServer(config: Readonly<Config>): Promise<RunningServer> {
-  const logger = createLogger(config.logLevel);
-  const kernel = createKernel(config.scoring.kernel, config.scoring.threads ?? availableParallelism());
-  const store = new ModelStore(
-    config.models.map((m) => ({ name: m.name, feedRoot: m.feed ?? config.feed })),
-    {
-      logger,
-      verifyChecksums: config.scoring.verifyChecksums,
-      prepare: kernel instanceof OnnxKernel ? (s) => kernel.prepare(s) : undefined,
-    },
-  );
-  const recommender = new Recommender(store, kernel, config.models[0]!.name);
-  const app = await buildApp({ store, recommender, logger });
-  await app.listen({ host: config.host, port: config.port });
-  const loaded = store.loadAll();
-  return {
-    app,
-    store,
-    loaded,
-    async close() {
-      await app.close();
-      await kernel.close();
-    },
-  };
+  const serving = await createServing({
+    models: config.models.map((m) => ({ name: m.name, feedRoot: m.feed ?? config.feed })),
+    kernel: config.scoring.kernel,
+    threads: config.scoring.threads ?? availableParallelism(),
+    verifyChecksums: config.scoring.verifyChecksums,
+    logger: createLogger(config.logLevel),
+  });
+  await serving.app.listen({ host: config.host, port: config.port });
+  return { ...serving, loaded: serving.store.loadAll() };
 }
