@@ -8,6 +8,9 @@ export const ERROR_CODES = {
   unknown_user: { status: 404, summary: 'the user is not known to the model' },
   unknown_model: { status: 404, summary: 'the model is not configured' },
   model_unavailable: { status: 503, summary: 'the model is not loaded' },
+  unknown_experiment: { status: 404, summary: 'the experiment is not configured' },
+  unknown_variant: { status: 400, summary: 'a forced variant is not one of the experiment' },
+  scoring_failed: { status: 500, summary: 'a model could not score the request' },
   internal: { status: 500, summary: 'an unexpected server error' },
   config_invalid: { status: 500, summary: 'the configuration file or environment is invalid' },
   not_als_model: { status: 500, summary: 'the folder is not a Spark ALSModel save' },
@@ -18,6 +21,7 @@ export const ERROR_CODES = {
   corrupt_parquet: { status: 500, summary: 'a parquet file is truncated or corrupt' },
   bundle_invalid: { status: 500, summary: 'a bundle does not match its manifest' },
   feed_invalid: { status: 500, summary: 'a feed folder holds no usable update' },
+  static_list_invalid: { status: 500, summary: 'a static item list file is malformed' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

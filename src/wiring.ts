@@ -1,47 +1,74 @@
+import { availableParallelism } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { RecommenderConfig, ResolvedConfig } from './config/schema.js';
 import { buildApp } from './http/app.js';
-import { ModelStore, type ModelSource } from './model-store/store.js';
-import { Recommender } from './recommender/recommender.js';
-import { createKernel, type KernelName, type ScoringKernel } from './scorers/index.js';
+import { ModelStore } from './model-store/store.js';
+import { openExposureLog, type ExposureLog } from './recommender/exposure-log.js';
+import { AlsRecommender } from './recommender/kinds/als.js';
+import { OnnxRecommender } from './recommender/kinds/onnx.js';
+import { StaticRecommender } from './recommender/kinds/static.js';
+import type { ItemRecommender } from './recommender/kinds/types.js';
+import { RecommendationService } from './recommender/service.js';
+import { loadStaticList } from './recommender/static-list.js';
+import { createKernel, type ScoringKernel } from './scorers/index.js';
 import { OnnxKernel } from './scorers/onnx-kernel.js';
-
-export interface ServingOptions {
-  /** The first is the default model. */
-  models: ModelSource[];
-  kernel: KernelName;
-  threads: number;
-  verifyChecksums: boolean;
-  logger: Logger;
-}
+import { compileExperiment } from './variants/experiments.js';
 
 export interface Serving {
   app: FastifyInstance;
   store: ModelStore;
   kernel: ScoringKernel;
-  recommender: Recommender;
+  service: RecommendationService;
   close(): Promise<void>;
 }
 
-/** config -> store -> kernel -> recommender -> HTTP, without listening or loading anything yet. */
-export async function createServing({ models, kernel: kernelName, threads, verifyChecksums, logger }: ServingOptions): Promise<Serving> {
-  const kernel = createKernel(kernelName, threads);
-  const store = new ModelStore(models, {
-    logger,
-    verifyChecksums,
-    // Warm the scoring session before a snapshot is swapped in, not on its first request.
-    prepare: kernel instanceof OnnxKernel ? (s) => kernel.prepare(s) : undefined,
+function buildRecommender(config: RecommenderConfig, store: ModelStore, kernel: ScoringKernel): ItemRecommender {
+  switch (config.kind) {
+    case 'als':
+      return new AlsRecommender(store, kernel, config.model!);
+    case 'onnx':
+      return new OnnxRecommender(store, config.model!, config.factors!);
+    case 'static':
+      return new StaticRecommender(loadStaticList(config.file!));
+  }
+}
+
+/** config -> store -> kernel -> recommenders and experiments -> service -> HTTP; nothing listens or loads yet. */
+export async function createServing(config: Readonly<ResolvedConfig>, logger: Logger): Promise<Serving> {
+  const threads = config.scoring.threads ?? availableParallelism();
+  const kernel = createKernel(config.scoring.kernel, threads);
+  const store = new ModelStore(
+    config.models.map((m) => ({ name: m.name, feedRoot: m.feed ?? config.feed })),
+    {
+      logger,
+      verifyChecksums: config.scoring.verifyChecksums,
+      threads,
+      // Warm the scoring session before a snapshot is swapped in, not on its first request.
+      prepare: async (s) => {
+        if (kernel instanceof OnnxKernel && s.kind === 'als') await kernel.prepare(s);
+      },
+    },
+  );
+  const recommenders = new Map(Object.entries(config.recommenders).map(([name, r]) => [name, buildRecommender(r, store, kernel)]));
+  const exposureLog: ExposureLog | undefined = config.exposureLog && openExposureLog(config.exposureLog.destination, config.exposureLog.sampleRate);
+  const service = new RecommendationService({
+    experiments: new Map(config.experiments.map((e) => [e.name, compileExperiment(e)])),
+    defaultExperiment: config.defaultExperiment,
+    recommenders,
+    allowForcedVariant: config.allowForcedVariant,
+    exposureLog,
   });
-  const recommender = new Recommender(store, kernel, models[0]!.name);
-  const app = await buildApp({ store, recommender, logger });
+  const app = await buildApp({ store, service, logger });
   return {
     app,
     store,
     kernel,
-    recommender,
+    service,
     async close() {
       await app.close();
       await kernel.close();
+      await exposureLog?.close();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { loadConfigFile, resolveConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
+import type { ResolvedConfig } from '../config/schema.js';
 import { startServer } from '../server.js';
 
 export interface ServeOptions {
@@ -11,7 +11,7 @@ export interface ServeOptions {
 }
 
 /** Config from a file (`--config` or RECSERVE_CONFIG), or from flags alone for the common case. */
-export function configFromFlags(options: ServeOptions, env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+export function configFromFlags(options: ServeOptions, env: NodeJS.ProcessEnv = process.env): Readonly<ResolvedConfig> {
   const file = options.config ?? env.RECSERVE_CONFIG;
   const flags: Record<string, unknown> = {};
   if (options.host !== undefined) flags.host = options.host;

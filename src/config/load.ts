@@ -3,7 +3,8 @@ import path from 'node:path';
 import { Value } from 'typebox/value';
 import YAML from 'yaml';
 import { RecserveError } from '../errors.js';
-import { ConfigSchema, type Config } from './schema.js';
+import { ConfigSchema, type Config, type ResolvedConfig } from './schema.js';
+import { checkReferences, withDerivedDefaults } from './references.js';
 
 /** Environment variables that override the file, with the field each one sets. */
 const ENV_OVERRIDES = {
@@ -45,7 +46,7 @@ function readConfigFile(file: string): Record<string, unknown> {
  * Validates raw settings (file contents merged with overrides) once and freezes them.
  * `source` names where they came from in every error, with the offending field.
  */
-export function resolveConfig(raw: Record<string, unknown>, source: string, env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+export function resolveConfig(raw: Record<string, unknown>, source: string, env: NodeJS.ProcessEnv = process.env): Readonly<ResolvedConfig> {
   const merged: Record<string, unknown> = structuredClone(raw);
   for (const [variable, field] of Object.entries(ENV_OVERRIDES)) {
     const value = env[variable];
@@ -61,17 +62,29 @@ export function resolveConfig(raw: Record<string, unknown>, source: string, env:
     const envHint = Object.entries(ENV_OVERRIDES).find(([, f]) => f === field);
     invalid(envHint && env[envHint[0]] ? `${source} (or ${envHint[0]})` : source, `field ${field} ${detail}`);
   }
-  const config = withDefaults as Config;
-  const names = config.models.map((m) => m.name);
-  const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup) invalid(source, `field models: model ${dup} is listed twice`);
+  const config = withDerivedDefaults(withDefaults as Config);
+  const problem = checkReferences(config);
+  if (problem) invalid(source, problem);
   return deepFreeze(config);
 }
 
 /** Loads the config file at `file`, applies environment overrides, validates and freezes it. */
-export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Readonly<ResolvedConfig> {
   const raw = readConfigFile(file);
-  // A relative feed path means relative to the config file, not to wherever the process started.
-  if (typeof raw.feed === 'string') raw.feed = path.resolve(path.dirname(file), raw.feed);
+  resolvePaths(raw, path.dirname(file));
   return resolveConfig(raw, file, env);
+}
+
+/** Relative paths in a config file mean relative to that file, not to wherever the process started. */
+function resolvePaths(raw: Record<string, unknown>, dir: string): void {
+  const resolve = (holder: unknown, key: string) => {
+    if (holder && typeof holder === 'object' && typeof (holder as Record<string, unknown>)[key] === 'string') {
+      const value = (holder as Record<string, string>)[key]!;
+      if (!(key === 'destination' && value === 'stdout')) (holder as Record<string, string>)[key] = path.resolve(dir, value);
+    }
+  };
+  resolve(raw, 'feed');
+  if (Array.isArray(raw.models)) raw.models.forEach((m) => resolve(m, 'feed'));
+  if (raw.recommenders && typeof raw.recommenders === 'object') Object.values(raw.recommenders).forEach((r) => resolve(r, 'file'));
+  resolve(raw.exposureLog, 'destination');
 }

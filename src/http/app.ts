@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
 import type { ModelStore } from '../model-store/store.js';
-import type { Recommender } from '../recommender/recommender.js';
+import type { RecommendationService } from '../recommender/service.js';
 import { registerErrorHandlers } from './errors.js';
 import { ErrorBody, MAX_ID_LENGTH } from './schemas.js';
 import { recommendRoutes } from './routes/recommend.js';
@@ -11,12 +11,12 @@ import { statusRoutes } from './routes/status.js';
 
 export interface AppDeps {
   store: ModelStore;
-  recommender: Recommender;
+  service: RecommendationService;
   logger: Logger;
 }
 
 /** The HTTP application, wired to its dependencies; listening is the caller's business. */
-export async function buildApp({ store, recommender, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ store, service, logger }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Long enough that an over-long user id reaches validation (400) rather than the router (404).
@@ -34,7 +34,7 @@ export async function buildApp({ store, recommender, logger }: AppDeps): Promise
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   registerErrorHandlers(app);
-  await app.register(recommendRoutes, { recommender });
+  await app.register(recommendRoutes, { service });
   await app.register(statusRoutes, { store });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -27,22 +27,30 @@ export const RecommendQuery = Type.Object(
         description: `comma-separated item ids to leave out, at most ${MAX_EXCLUDE}, each 1..${MAX_ID_LENGTH} characters`,
       }),
     ),
-    model: Type.Optional(Type.String({ pattern: MODEL_NAME_PATTERN, description: 'a configured model; default: the first' })),
+    experiment: Type.Optional(Type.String({ pattern: MODEL_NAME_PATTERN, description: 'a configured experiment; default: the default experiment' })),
   },
   { additionalProperties: false },
 );
 
 export const ModelRef = Type.Object({ name: Type.String(), version: Type.String({ description: 'the feed update id served' }) });
 
+export const RecommendHeaders = Type.Object({
+  'x-recserve-variant': Type.Optional(Type.String({ maxLength: 64, description: 'force a variant (QA); honoured only when allowForcedVariant is set' })),
+});
+
 export const Recommendation = Type.Object({
   userId: Type.String(),
   items: Type.Array(Type.Object({ itemId: Type.String(), score: Type.Number() })),
-  model: ModelRef,
-  source: Type.Literal('model'),
+  model: Type.Union([ModelRef, Type.Null()], { description: 'the model update that answered; null for a static list' }),
+  source: Type.Enum(['model', 'static'], { description: 'what produced the items' }),
+  experiment: Type.String(),
+  variant: Type.String(),
+  bucket: Type.Integer({ description: "the user's bucket by hash (also when an override or forced variant applied)" }),
 });
 
 export const ModelStatus = Type.Object({
   name: Type.String(),
+  kind: Type.Union([Type.Literal('als'), Type.Literal('onnx'), Type.Null()]),
   loaded: Type.Boolean(),
   version: Type.Union([Type.String(), Type.Null()]),
   rank: Type.Union([Type.Integer(), Type.Null()]),

@@ -13,6 +13,8 @@ const mmap = mmapModule as unknown as typeof mmapModule.default;
 export interface LoadOptions {
   /** Recompute every file's sha256 and compare with the manifest (reads every byte once). */
   verifyChecksums?: boolean;
+  /** Threads for sessions of ONNX updates. */
+  threads?: number;
 }
 
 /** Maps a whole file read-only; the pages belong to the OS page cache, not the JS heap. */
@@ -59,6 +61,7 @@ export async function loadBundle(name: string, version: string, dir: string, opt
   const view = <T>(role: BundleFileRole, Ctor: new (b: ArrayBuffer, o: number, l: number) => T, length: number): T =>
     new Ctor(mapped[role].buffer as ArrayBuffer, mapped[role].byteOffset, length);
   const snapshot: ModelSnapshot = Object.freeze({
+    kind: 'als',
     name,
     version,
     dir,

@@ -1,10 +1,13 @@
+import type { InferenceSession } from 'onnxruntime-node';
 import type { Manifest } from './manifest.js';
+import type { OnnxManifest } from './onnx-bundle.js';
 
 /**
  * One loaded model update. Immutable: a reload builds a new snapshot, so a request that
  * started on this one finishes on it.
  */
 export interface ModelSnapshot {
+  readonly kind: 'als';
   readonly name: string;
   /** The feed update id being served. */
   readonly version: string;
@@ -20,3 +23,18 @@ export interface ModelSnapshot {
   readonly manifest: Manifest;
   readonly loadedAt: Date;
 }
+
+/** One loaded ONNX update: a session whose input `user` is [1, rank] and output `scores` is [1, numItems]. */
+export interface OnnxSnapshot {
+  readonly kind: 'onnx';
+  readonly name: string;
+  readonly version: string;
+  readonly dir: string;
+  /** The rank the `user` input takes, when the graph fixes it. */
+  readonly rank: number | null;
+  readonly session: InferenceSession;
+  readonly manifest: OnnxManifest;
+  readonly loadedAt: Date;
+}
+
+export type LoadedModel = ModelSnapshot | OnnxSnapshot;

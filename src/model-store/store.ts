@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import { RecserveError } from '../errors.js';
-import { loadBundle, type LoadOptions } from './bundle-loader.js';
+import type { LoadOptions } from './bundle-loader.js';
+import { loadUpdate } from './load-update.js';
 import { listUpdates } from './feed.js';
-import type { ModelSnapshot } from './snapshot.js';
+import type { LoadedModel } from './snapshot.js';
 
 export interface ModelSource {
   name: string;
@@ -11,6 +12,7 @@ export interface ModelSource {
 
 export interface ModelStatus {
   name: string;
+  kind: 'als' | 'onnx' | null;
   loaded: boolean;
   version: string | null;
   rank: number | null;
@@ -23,7 +25,7 @@ export interface ModelStatus {
 export interface ModelStoreOptions extends LoadOptions {
   logger: Logger;
   /** Runs on a fully loaded snapshot before it is swapped in (e.g. to warm a scoring session). */
-  prepare?: (snapshot: ModelSnapshot) => Promise<void>;
+  prepare?: (snapshot: LoadedModel) => Promise<void>;
 }
 
 /**
@@ -31,7 +33,7 @@ export interface ModelStoreOptions extends LoadOptions {
  * before one assignment swaps it in; readers take the snapshot once per request.
  */
 export class ModelStore {
-  private readonly snapshots = new Map<string, ModelSnapshot>();
+  private readonly snapshots = new Map<string, LoadedModel>();
   private readonly errors = new Map<string, string>();
 
   constructor(
@@ -47,7 +49,7 @@ export class ModelStore {
     return this.sources.some((s) => s.name === name);
   }
 
-  get(name: string): ModelSnapshot | undefined {
+  get(name: string): LoadedModel | undefined {
     return this.snapshots.get(name);
   }
 
@@ -66,18 +68,18 @@ export class ModelStore {
    * it in. Updates that fail are logged and skipped; a model already serving is never replaced
    * by anything but a newer good update.
    */
-  async loadNewest(source: ModelSource): Promise<ModelSnapshot> {
+  async loadNewest(source: ModelSource): Promise<LoadedModel> {
     const { name, feedRoot } = source;
     const current = this.snapshots.get(name);
     const candidates = (await listUpdates(feedRoot, name)).filter((u) => u.complete && (!current || u.id > current.version)).reverse();
     for (const update of candidates) {
       try {
-        const snapshot = await loadBundle(name, update.id, update.dir, this.options);
+        const snapshot = await loadUpdate(name, update.id, update.dir, this.options);
         await this.options.prepare?.(snapshot);
         this.snapshots.set(name, snapshot);
         // A newer update's rejection stays visible while an older one serves.
         if (update === candidates[0]) this.errors.delete(name);
-        this.options.logger.info({ model: name, version: update.id, users: snapshot.numUsers, items: snapshot.numItems, rank: snapshot.rank }, 'model loaded');
+        this.options.logger.info({ model: name, kind: snapshot.kind, version: update.id, rank: snapshot.rank }, 'model loaded');
         return snapshot;
       } catch (err) {
         const message = (err as Error).message;
@@ -95,13 +97,15 @@ export class ModelStore {
   status(): ModelStatus[] {
     return this.sources.map(({ name }) => {
       const s = this.snapshots.get(name);
+      const als = s?.kind === 'als' ? s : undefined;
       return {
         name,
+        kind: s?.kind ?? null,
         loaded: s !== undefined,
         version: s?.version ?? null,
         rank: s?.rank ?? null,
-        numUsers: s?.numUsers ?? null,
-        numItems: s?.numItems ?? null,
+        numUsers: als?.numUsers ?? null,
+        numItems: als?.numItems ?? null,
         loadedAt: s?.loadedAt.toISOString() ?? null,
         lastError: this.errors.get(name) ?? null,
       };

@@ -1,8 +1,10 @@
+import { resolveConfig } from '../../src/config/load.js';
 import type { KernelName } from '../../src/scorers/index.js';
 import { createServing } from '../../src/wiring.js';
 import { silentLogger } from './fixtures.js';
 
-/** The serving stack of one or more models in one feed, as the server wires it, without listening. */
-export function servingStack(feedRoot: string, models: string[], kernel: KernelName = 'onnx') {
-  return createServing({ models: models.map((name) => ({ name, feedRoot })), kernel, threads: 1, verifyChecksums: true, logger: silentLogger });
+/** The serving stack as the server wires it, without listening: models of one feed, plus any other settings. */
+export function servingStack(feedRoot: string, models: string[], kernel: KernelName = 'onnx', settings: Record<string, unknown> = {}) {
+  const config = resolveConfig({ feed: feedRoot, models: models.map((name) => ({ name })), scoring: { kernel, threads: 1 }, ...settings }, 'test config', {});
+  return createServing(config, silentLogger);
 }

@@ -59,7 +59,7 @@ describe('GET /readyz and /models before and after loading', () => {
     assert.equal(ready.body.ready, true);
     const models = (await get('/models')).body.models as Record<string, unknown>[];
     assert.equal(models.length, 1);
-    assert.deepEqual({ ...models[0], loadedAt: undefined }, { name: 'als', loaded: true, version, rank: 6, numUsers: 40, numItems: 300, loadedAt: undefined, lastError: null });
+    assert.deepEqual({ ...models[0], loadedAt: undefined }, { name: 'als', kind: 'als', loaded: true, version, rank: 6, numUsers: 40, numItems: 300, loadedAt: undefined, lastError: null });
     assert.ok(!Number.isNaN(Date.parse(models[0]!.loadedAt as string)));
   });
 });
@@ -71,6 +71,9 @@ describe('GET /recommend/:userId', () => {
     assert.equal(body.userId, '7');
     assert.deepEqual(body.model, { name: 'als', version });
     assert.equal(body.source, 'model');
+    assert.equal(body.experiment, 'default');
+    assert.equal(body.variant, 'als');
+    assert.ok(Number.isInteger(body.bucket) && (body.bucket as number) >= 0 && (body.bucket as number) < 10_000);
     const items = body.items as { itemId: string; score: number }[];
     assert.deepEqual(items.map((i) => i.itemId), expectedTop(7, 5));
     assert.ok(items.every((i) => typeof i.score === 'number'));
@@ -108,7 +111,7 @@ describe('GET /recommend/:userId', () => {
       [`/recommend/1?exclude=${'9'.repeat(129)}`, /exclude must be comma-separated ids of 1\.\.128 characters/],
       [`/recommend/1?exclude=${Array.from({ length: 1001 }, (_, i) => i).join(',')}`, /exclude holds 1001 ids; at most 1000/],
       ['/recommend/1?exclude=1&exclude=2', /exclude must be string/],
-      ['/recommend/1?model=..%2Fetc', /model must match pattern/],
+      ['/recommend/1?experiment=..%2Fetc', /experiment must match pattern/],
     ];
     for (const [url, message] of cases) {
       const { status, body } = await get(url);
@@ -123,10 +126,10 @@ describe('GET /recommend/:userId', () => {
     assert.equal((await get(`/recommend/1?exclude=${Array.from({ length: 1000 }, (_, i) => i + 1000).join(',')}`)).status, 200);
   });
 
-  it('answers 404 unknown_model for a model that is not configured', async () => {
-    const { status, body } = await get('/recommend/1?model=other');
+  it('answers 404 unknown_experiment for an experiment that is not configured', async () => {
+    const { status, body } = await get('/recommend/1?experiment=other');
     assert.equal(status, 404);
-    assert.equal(body.error, 'unknown_model');
+    assert.equal(body.error, 'unknown_experiment');
   });
 
   it('answers JSON 404 for unknown routes and 404/405 for wrong methods, never 5xx', async () => {
@@ -145,7 +148,7 @@ describe('OpenAPI', () => {
     const paths = body.paths as Record<string, Record<string, { parameters?: { name: string }[]; responses: Record<string, unknown> }>>;
     for (const p of ['/recommend/{userId}', '/healthz', '/readyz', '/models']) assert.ok(paths[p], p);
     const recommend = paths['/recommend/{userId}']!.get!;
-    assert.deepEqual(recommend.parameters!.map((p) => p.name).sort(), ['exclude', 'model', 'n', 'userId']);
+    assert.deepEqual(recommend.parameters!.map((p) => p.name).sort(), ['exclude', 'experiment', 'n', 'userId', 'x-recserve-variant']);
     assert.ok(recommend.responses['200'] && recommend.responses['400'] && recommend.responses['404']);
     const docs = await stack.app.inject({ method: 'GET', url: '/docs/' });
     assert.equal(docs.statusCode, 200);

@@ -36,7 +36,7 @@ async function serveAndCheckEveryUser(fixture: string, kernel: KernelName, t: { 
     scores: new Float32Array(users.ids.length * N),
   };
   for (let u = 0; u < users.ids.length; u++) {
-    const answer = await stack.recommender.recommend({ userId: String(users.ids[u]), n: N, exclude: [] });
+    const answer = await stack.service.recommend({ userId: String(users.ids[u]), n: N, exclude: [] });
     batch.counts[u] = answer.items.length;
     answer.items.forEach((item, i) => {
       batch.itemIds[u * N + i] = Number(item.itemId);

@@ -14,6 +14,7 @@ function sortedReference(scores: Float32Array, k: number): number[] {
 function snapshot(itemFactors: number[][], userFactors: number[][]): ModelSnapshot {
   const rank = itemFactors[0]!.length;
   return Object.freeze({
+    kind: 'als',
     name: 't',
     version: 'v',
     dir: '',

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { RecserveError } from '../../errors.js';
-import type { Recommender } from '../../recommender/recommender.js';
-import { ErrorBody, MAX_EXCLUDE, MAX_ID_LENGTH, Recommendation, RecommendParams, RecommendQuery } from '../schemas.js';
+import type { RecommendationService } from '../../recommender/service.js';
+import { ErrorBody, MAX_EXCLUDE, MAX_ID_LENGTH, Recommendation, RecommendHeaders, RecommendParams, RecommendQuery } from '../schemas.js';
 
 /** `1,2,3` -> ids; a list with an empty or over-long id, or too many ids, is a 400. */
 export function parseExclude(raw: string | undefined): string[] {
@@ -17,22 +17,25 @@ export function parseExclude(raw: string | undefined): string[] {
   return ids;
 }
 
-export const recommendRoutes: FastifyPluginAsync<{ recommender: Recommender }> = async (app, { recommender }) => {
+export const recommendRoutes: FastifyPluginAsync<{ service: RecommendationService }> = async (app, { service }) => {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/recommend/:userId',
     {
       schema: {
-        summary: 'Top-N items for one user',
+        summary: 'Top-N items for one user, from the variant the user is assigned to',
         tags: ['recommend'],
         params: RecommendParams,
         querystring: RecommendQuery,
-        response: { 200: Recommendation, 400: ErrorBody, 404: ErrorBody, 503: ErrorBody },
+        headers: RecommendHeaders,
+        response: { 200: Recommendation, 400: ErrorBody, 404: ErrorBody, 500: ErrorBody, 503: ErrorBody },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { userId } = request.params;
-      const { n, exclude, model } = request.query;
-      return recommender.recommend({ userId, n, exclude: parseExclude(exclude), model });
+      const { n, exclude, experiment } = request.query;
+      const result = await service.recommend({ userId, n, exclude: parseExclude(exclude), experiment, forcedVariant: request.headers['x-recserve-variant'] });
+      reply.header('x-recserve-experiment', result.experiment).header('x-recserve-variant', result.variant);
+      return result;
     },
   );
 };

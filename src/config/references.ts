@@ -1,0 +1,55 @@
+import type { Config, ExperimentConfig, RecommenderConfig, ResolvedConfig } from './schema.js';
+
+/** Fills the sections whose defaults depend on other fields: one als recommender per model, one experiment. */
+export function withDerivedDefaults(config: Config): ResolvedConfig {
+  const recommenders: Record<string, RecommenderConfig> =
+    config.recommenders ?? Object.fromEntries(config.models.map((m) => [m.name, { kind: 'als', model: m.name }]));
+  const first = config.models[0]!.name;
+  const experiments: ExperimentConfig[] = config.experiments ?? [
+    { name: 'default', salt: 'default', buckets: 10_000, hash: 'murmur3', variants: [{ name: first, weight: 1, recommender: first }] },
+  ];
+  return { ...config, recommenders, experiments, defaultExperiment: config.defaultExperiment ?? experiments[0]!.name };
+}
+
+function duplicate(names: string[]): string | undefined {
+  return names.find((n, i) => names.indexOf(n) !== i);
+}
+
+const list = (names: string[]) => names.map((n) => JSON.stringify(n)).join(', ');
+
+/** Checks what a schema cannot: that every name refers to something configured. Returns the first problem. */
+export function checkReferences(config: ResolvedConfig): string | null {
+  const models = config.models.map((m) => m.name);
+  const dupModel = duplicate(models);
+  if (dupModel) return `field models: model ${dupModel} is listed twice`;
+
+  const needs: Record<RecommenderConfig['kind'], (keyof RecommenderConfig)[]> = { als: ['model'], onnx: ['model', 'factors'], static: ['file'] };
+  for (const [name, r] of Object.entries(config.recommenders)) {
+    for (const key of needs[r.kind]) {
+      if (r[key] === undefined) return `field recommenders.${name}.${key} is required for kind ${r.kind}`;
+    }
+    for (const key of ['model', 'factors'] as const) {
+      const ref = r[key];
+      if (ref !== undefined && !models.includes(ref)) return `field recommenders.${name}.${key}: unknown model ${JSON.stringify(ref)} (configured: ${list(models)})`;
+    }
+  }
+
+  const recommenders = Object.keys(config.recommenders);
+  const dupExperiment = duplicate(config.experiments.map((e) => e.name));
+  if (dupExperiment) return `field experiments: experiment ${dupExperiment} is listed twice`;
+  for (const [i, e] of config.experiments.entries()) {
+    const variants = e.variants.map((v) => v.name);
+    const dupVariant = duplicate(variants);
+    if (dupVariant) return `field experiments.${i}.variants: duplicate variant name ${JSON.stringify(dupVariant)}`;
+    for (const [j, v] of e.variants.entries()) {
+      if (!recommenders.includes(v.recommender)) return `field experiments.${i}.variants.${j}.recommender: unknown recommender ${JSON.stringify(v.recommender)} (configured: ${list(recommenders)})`;
+    }
+    for (const [userId, variant] of Object.entries(e.overrides ?? {})) {
+      if (!variants.includes(variant)) return `field experiments.${i}.overrides.${userId}: unknown variant ${JSON.stringify(variant)} (variants: ${list(variants)})`;
+    }
+  }
+  if (!config.experiments.some((e) => e.name === config.defaultExperiment)) {
+    return `field defaultExperiment: unknown experiment ${JSON.stringify(config.defaultExperiment)}`;
+  }
+  return null;
+}

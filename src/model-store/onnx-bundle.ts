@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import ort from 'onnxruntime-node';
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+import { RecserveError } from '../errors.js';
+import { publishUpdate, writeDataFile, type PublishedUpdate } from './publish.js';
+import type { OnnxSnapshot } from './snapshot.js';
+
+export const ONNX_BUNDLE_FORMAT = 'recserve-onnx-bundle';
+export const ONNX_MODEL_FILE = 'model.onnx';
+/** The contract an ONNX variant's graph must follow. */
+export const ONNX_INPUT = 'user';
+export const ONNX_OUTPUT = 'scores';
+
+export const OnnxManifestSchema = Type.Object({
+  format: Type.Literal(ONNX_BUNDLE_FORMAT),
+  formatVersion: Type.Literal(1),
+  source: Type.String(),
+  createdAt: Type.String(),
+  files: Type.Object({
+    model: Type.Object({ path: Type.String({ minLength: 1 }), bytes: Type.Integer({ minimum: 1 }), sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }) }),
+  }),
+});
+export type OnnxManifest = Static<typeof OnnxManifestSchema>;
+
+/** Publishes an ONNX graph as a new feed update of `name`. */
+export function publishOnnxBundle(modelBytes: Uint8Array, options: { feedRoot: string; name: string; source: string }): Promise<PublishedUpdate<OnnxManifest>> {
+  return publishUpdate(options.feedRoot, options.name, async (dir) => ({
+    format: ONNX_BUNDLE_FORMAT,
+    formatVersion: 1,
+    source: options.source,
+    createdAt: new Date().toISOString(),
+    files: { model: await writeDataFile(dir, ONNX_MODEL_FILE, modelBytes) },
+  }));
+}
+
+function invalid(dir: string, message: string): never {
+  throw new RecserveError('bundle_invalid', `${dir}: ${message}`);
+}
+
+/** Opens an ONNX update, checking the checksum and the user -> scores contract before it may serve. */
+export async function loadOnnxBundle(name: string, version: string, dir: string, manifestText: string, options: { verifyChecksums?: boolean; threads?: number } = {}): Promise<OnnxSnapshot> {
+  const raw = JSON.parse(manifestText) as unknown;
+  const first = Value.Errors(OnnxManifestSchema, raw)[0];
+  if (first) invalid(dir, `manifest.json: ${first.instancePath || '/'} ${first.message}`);
+  const manifest = raw as OnnxManifest;
+  const entry = manifest.files.model;
+  const bytes = await fs.readFile(path.join(dir, path.basename(entry.path))).catch(() => invalid(dir, `${entry.path} is missing`));
+  if (bytes.length !== entry.bytes) invalid(dir, `${entry.path} has ${bytes.length} bytes; the manifest says ${entry.bytes}`);
+  if (options.verifyChecksums && createHash('sha256').update(bytes).digest('hex') !== entry.sha256) {
+    invalid(dir, `${entry.path} sha256 does not match the manifest`);
+  }
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: options.threads ?? 1, interOpNumThreads: 1, executionMode: 'sequential' });
+  } catch (err) {
+    invalid(dir, `${entry.path} is not a loadable ONNX model (${(err as Error).message})`);
+  }
+  const input = session.inputMetadata.find((m) => m.name === ONNX_INPUT);
+  const output = session.outputMetadata.find((m) => m.name === ONNX_OUTPUT);
+  if (!input?.isTensor || input.type !== 'float32' || !output?.isTensor || output.type !== 'float32') {
+    await session.release();
+    invalid(dir, `${entry.path} must take a float32 input "${ONNX_INPUT}" [1, rank] and give a float32 output "${ONNX_OUTPUT}" [1, numItems]; it has inputs ${JSON.stringify(session.inputNames)} and outputs ${JSON.stringify(session.outputNames)}`);
+  }
+  const rankDim = input.shape[1];
+  return Object.freeze({ kind: 'onnx', name, version, dir, rank: typeof rankDim === 'number' ? rankDim : null, session, manifest, loadedAt: new Date() });
+}

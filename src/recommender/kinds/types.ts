@@ -1,0 +1,53 @@
+import { RecserveError } from '../../errors.js';
+import { findRow, parseInt32Id } from '../../model-store/factors.js';
+import type { ModelSnapshot } from '../../model-store/snapshot.js';
+import type { ModelStore } from '../../model-store/store.js';
+
+export interface ScoredItemId {
+  itemId: string;
+  score: number;
+}
+
+export interface VariantAnswer {
+  items: ScoredItemId[];
+  /** The model update that answered; null for a static list. */
+  model: { name: string; version: string } | null;
+}
+
+export interface VariantRequest {
+  userId: string;
+  n: number;
+  exclude: readonly string[];
+}
+
+/** What a variant's `recommender` names: something that ranks items for a user. */
+export interface ItemRecommender {
+  readonly kind: 'als' | 'onnx' | 'static';
+  recommend(request: VariantRequest): Promise<VariantAnswer>;
+}
+
+/** The serving ALS snapshot of `name`, or the reason there is none. */
+export function alsSnapshot(store: ModelStore, name: string): ModelSnapshot {
+  const model = store.get(name);
+  if (!model) throw new RecserveError('model_unavailable', `model ${name} is not loaded`);
+  if (model.kind !== 'als') throw new RecserveError('model_unavailable', `model ${name} is not an ALS bundle`);
+  return model;
+}
+
+export function userRowOf(model: ModelSnapshot, userId: string): number {
+  const id = parseInt32Id(userId);
+  const row = id === null ? -1 : findRow(model.userIds, id);
+  if (row < 0) throw new RecserveError('unknown_user', `user ${userId} is not known to model ${model.name}`);
+  return row;
+}
+
+/** Rows of the excluded item ids the model knows; others cannot be recommended anyway. */
+export function excludedRows(model: ModelSnapshot, exclude: readonly string[]): Set<number> {
+  const rows = new Set<number>();
+  for (const itemId of exclude) {
+    const id = parseInt32Id(itemId);
+    const row = id === null ? -1 : findRow(model.itemIds, id);
+    if (row >= 0) rows.add(row);
+  }
+  return rows;
+}

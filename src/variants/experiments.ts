@@ -1,0 +1,48 @@
+import type { ExperimentConfig } from '../config/schema.js';
+import { RecserveError } from '../errors.js';
+import { bucketOf, variantBounds, variantIndex, type HashMode } from '../hashing/bucketing.js';
+
+export interface Experiment {
+  readonly name: string;
+  readonly salt: string;
+  readonly buckets: number;
+  readonly hash: HashMode;
+  readonly variants: readonly { name: string; recommender: string }[];
+  /** Exclusive upper bucket of each variant. */
+  readonly bounds: readonly number[];
+  readonly overrides: ReadonlyMap<string, number>;
+}
+
+export interface Assignment {
+  variant: string;
+  recommender: string;
+  /** The user's bucket by hash, reported even when an override or a forced variant wins. */
+  bucket: number;
+}
+
+export function compileExperiment(config: ExperimentConfig): Experiment {
+  const index = new Map(config.variants.map((v, i) => [v.name, i]));
+  return Object.freeze({
+    name: config.name,
+    salt: config.salt,
+    buckets: config.buckets,
+    hash: config.hash,
+    variants: config.variants.map(({ name, recommender }) => ({ name, recommender })),
+    bounds: variantBounds(config.variants.map((v) => v.weight), config.buckets),
+    overrides: new Map(Object.entries(config.overrides ?? {}).map(([userId, variant]) => [userId, index.get(variant)!])),
+  });
+}
+
+/** The variant a user sees: a forced variant (QA), else an override, else the variant owning the user's bucket. */
+export function assign(experiment: Experiment, userId: string, forced?: string): Assignment {
+  const bucket = bucketOf(experiment.salt, userId, experiment.buckets, experiment.hash);
+  let i: number;
+  if (forced !== undefined) {
+    i = experiment.variants.findIndex((v) => v.name === forced);
+    if (i < 0) throw new RecserveError('unknown_variant', `experiment ${experiment.name} has no variant ${JSON.stringify(forced)}`);
+  } else {
+    i = experiment.overrides.get(userId) ?? variantIndex(bucket, experiment.bounds);
+  }
+  const variant = experiment.variants[i]!;
+  return { variant: variant.name, recommender: variant.recommender, bucket };
+}
