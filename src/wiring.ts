@@ -60,15 +60,18 @@ export async function createServing(config: Readonly<ResolvedConfig>, logger: Lo
     exposureLog,
   });
   const app = await buildApp({ store, service, logger });
+  let closing: Promise<void> | undefined;
   return {
     app,
     store,
     kernel,
     service,
-    async close() {
-      await app.close();
-      await kernel.close();
-      await exposureLog?.close();
-    },
+    // Idempotent: a signal handler and a test teardown may both ask.
+    close: () =>
+      (closing ??= (async () => {
+        await app.close();
+        await kernel.close();
+        await exposureLog?.close();
+      })()),
   };
 }

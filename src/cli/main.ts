@@ -1,11 +1,15 @@
 #!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { openOnnxSession, publishOnnxBundle } from '../model-store/onnx-bundle.js';
 import { isRecserveError } from '../errors.js';
 import { publishBundle } from '../model-store/bundle-writer.js';
 import { synthModel } from '../model-store/synth.js';
 import { importSparkSave } from '../spark/import.js';
 import { progressBar, type Progress } from './progress.js';
 import { serve } from './serve.js';
+import { bucketCommand } from './bucket.js';
 
 function positiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive integer');
@@ -63,6 +67,35 @@ program
     const update = await publishBundle(model, { feedRoot: options.feed, name: options.name, spark: null, source: `synth --users ${options.users} --items ${options.items} --rank ${options.rank} --seed ${options.seed}` });
     console.log(`wrote ${options.users} users x ${options.items} items, rank ${options.rank} -> ${update.dir}`);
   });
+
+program
+  .command('publish-onnx')
+  .description('publish an ONNX graph (input "user" [1, rank], output "scores" [1, numItems]) as a new feed update')
+  .argument('<model.onnx>', 'the graph file')
+  .requiredOption('--feed <root>', 'feed root')
+  .requiredOption('--name <model>', 'model name in the feed')
+  .action(async (file: string, options: { feed: string; name: string }) => {
+    const bytes = await readFile(file);
+    // Refuse a graph the server would refuse, before it reaches the feed.
+    const { session, rank } = await openOnnxSession(bytes, file);
+    await session.release();
+    const update = await publishOnnxBundle(bytes, { feedRoot: options.feed, name: options.name, source: path.resolve(file) });
+    console.log(`published ${file} (user rank ${rank ?? 'open'}) -> ${update.dir}`);
+  });
+
+program
+  .command('bucket')
+  .description('write user_id,bucket,variant for every user id, exactly as the server assigns them')
+  .option('-c, --config <file>', 'config file holding the experiment')
+  .option('--experiment <name>', 'experiment in the config (default: its default experiment)')
+  .option('--salt <salt>', 'without --config: the salt')
+  .option('--buckets <B>', 'without --config: number of buckets', '10000')
+  .option('--hash <mode>', 'without --config: murmur3 or spark', 'murmur3')
+  .option('--variants <list>', 'without --config: name:weight pairs, e.g. a:50,b:50')
+  .option('--input <file>', 'CSV with a header, .parquet, or - for CSV on stdin', '-')
+  .option('--column <name>', 'the column holding user ids', 'user_id')
+  .option('--output <file>', 'CSV file, or - for stdout', '-')
+  .action(bucketCommand);
 
 program.parseAsync().catch((err: unknown) => {
   if (isRecserveError(err)) {

@@ -7,9 +7,9 @@ export interface Progress {
 }
 
 /** A progress bar on stderr; cli-progress stays silent when stderr is not a terminal, so pipes stay clean. */
-export function progressBar(label: string): Progress {
+export function progressBar(label: string, unit = 'rows'): Progress {
   const bar = new cliProgress.SingleBar(
-    { format: `${label.padEnd(12)} [{bar}] {percentage}% | {value}/{total} rows | {duration_formatted}`, stream: process.stderr, hideCursor: true },
+    { format: `${label.padEnd(12)} [{bar}] {percentage}% | {value}/{total} ${unit} | {duration_formatted}`, stream: process.stderr, hideCursor: true },
     cliProgress.Presets.shades_classic,
   );
   return {

@@ -34,7 +34,7 @@ const VariantConfig = Type.Object(
   { additionalProperties: false },
 );
 
-const ExperimentConfig = Type.Object(
+export const ExperimentSchema = Type.Object(
   {
     name: Name('experiment name'),
     salt: Type.String({ minLength: 1, description: 'hashed with the user id; a new salt reshuffles the audience' }),
@@ -62,7 +62,7 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     recommenders: Type.Optional(Type.Record(Type.String({ pattern: MODEL_NAME_PATTERN }), RecommenderConfig, { description: 'default: one als recommender per model, named after it' })),
-    experiments: Type.Optional(Type.Array(ExperimentConfig, { minItems: 1, description: 'default: one experiment "default" serving the first model' })),
+    experiments: Type.Optional(Type.Array(ExperimentSchema, { minItems: 1, description: 'default: one experiment "default" serving the first model' })),
     defaultExperiment: Type.Optional(Type.String({ description: 'default: the first experiment' })),
     allowForcedVariant: Type.Boolean({ default: false, description: 'honour the x-recserve-variant request header (QA only)' }),
     exposureLog: Type.Optional(
@@ -80,7 +80,7 @@ export const ConfigSchema = Type.Object(
 
 export type Config = Static<typeof ConfigSchema>;
 export type RecommenderConfig = Static<typeof RecommenderConfig>;
-export type ExperimentConfig = Static<typeof ExperimentConfig>;
+export type ExperimentConfig = Static<typeof ExperimentSchema>;
 
 /** A config after defaults that depend on other fields are filled in: every optional section is present. */
 export type ResolvedConfig = Omit<Config, 'recommenders' | 'experiments' | 'defaultExperiment'> & {

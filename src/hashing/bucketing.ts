@@ -19,8 +19,7 @@ export function bucketKey(salt: string, userId: string): Uint8Array {
 export function bucketOf(salt: string, userId: string, buckets: number, mode: HashMode): number {
   const key = bucketKey(salt, userId);
   if (mode === 'murmur3') return murmurhash.v3(key, 0) % buckets;
-  const r = sparkHash(key) % buckets;
-  return r < 0 ? r + buckets : r;
+  return ((sparkHash(key) % buckets) + buckets) % buckets;
 }
 
 /**

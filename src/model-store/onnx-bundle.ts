@@ -36,6 +36,27 @@ export function publishOnnxBundle(modelBytes: Uint8Array, options: { feedRoot: s
   }));
 }
 
+/**
+ * Opens a graph and checks the variant contract: float32 input `user` [1, rank] and float32 output
+ * `scores`. `where` names the file or folder in errors. The rank is null when the graph leaves it open.
+ */
+export async function openOnnxSession(bytes: Uint8Array, where: string, threads = 1): Promise<{ session: ort.InferenceSession; rank: number | null }> {
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });
+  } catch (err) {
+    invalid(where, `not a loadable ONNX model (${(err as Error).message})`);
+  }
+  const input = session.inputMetadata.find((m) => m.name === ONNX_INPUT);
+  const output = session.outputMetadata.find((m) => m.name === ONNX_OUTPUT);
+  if (!input?.isTensor || input.type !== 'float32' || !output?.isTensor || output.type !== 'float32') {
+    await session.release();
+    invalid(where, `the graph must take a float32 input "${ONNX_INPUT}" [1, rank] and give a float32 output "${ONNX_OUTPUT}" [1, numItems]; it has inputs ${JSON.stringify(session.inputNames)} and outputs ${JSON.stringify(session.outputNames)}`);
+  }
+  const rankDim = input.shape[1];
+  return { session, rank: typeof rankDim === 'number' ? rankDim : null };
+}
+
 function invalid(dir: string, message: string): never {
   throw new RecserveError('bundle_invalid', `${dir}: ${message}`);
 }
@@ -52,18 +73,6 @@ export async function loadOnnxBundle(name: string, version: string, dir: string,
   if (options.verifyChecksums && createHash('sha256').update(bytes).digest('hex') !== entry.sha256) {
     invalid(dir, `${entry.path} sha256 does not match the manifest`);
   }
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: options.threads ?? 1, interOpNumThreads: 1, executionMode: 'sequential' });
-  } catch (err) {
-    invalid(dir, `${entry.path} is not a loadable ONNX model (${(err as Error).message})`);
-  }
-  const input = session.inputMetadata.find((m) => m.name === ONNX_INPUT);
-  const output = session.outputMetadata.find((m) => m.name === ONNX_OUTPUT);
-  if (!input?.isTensor || input.type !== 'float32' || !output?.isTensor || output.type !== 'float32') {
-    await session.release();
-    invalid(dir, `${entry.path} must take a float32 input "${ONNX_INPUT}" [1, rank] and give a float32 output "${ONNX_OUTPUT}" [1, numItems]; it has inputs ${JSON.stringify(session.inputNames)} and outputs ${JSON.stringify(session.outputNames)}`);
-  }
-  const rankDim = input.shape[1];
-  return Object.freeze({ kind: 'onnx', name, version, dir, rank: typeof rankDim === 'number' ? rankDim : null, session, manifest, loadedAt: new Date() });
+  const { session, rank } = await openOnnxSession(bytes, dir, options.threads);
+  return Object.freeze({ kind: 'onnx', name, version, dir, rank, session, manifest, loadedAt: new Date() });
 }

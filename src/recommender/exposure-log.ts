@@ -21,7 +21,7 @@ export interface ExposureLog {
  * (by a hash of experiment and user id), so an analyst sees every exposure of a sampled user.
  */
 export function openExposureLog(destination: string, sampleRate: number): ExposureLog {
-  const stream = new sonicBoom.SonicBoom({ dest: destination === 'stdout' ? 1 : destination, append: true, mkdir: true, sync: false, minLength: 16 * 1024 });
+  const stream = new sonicBoom.SonicBoom({ dest: destination === 'stdout' ? 1 : destination, append: true, mkdir: true, sync: false, minLength: 8 * 1024 });
   const threshold = sampleRate * 2 ** 32;
   return {
     write(e) {

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { listUpdates } from '../../src/model-store/feed.js';
 import { fixturePath, REPO_ROOT, tempDir } from '../helpers/fixtures.js';
 import { servingStack } from '../helpers/serving.js';
+import { linearTanhModel } from '../helpers/onnx-models.js';
 import { runCli, startCli, waitFor } from '../helpers/cli.js';
 
 describe('recserve CLI', () => {
@@ -66,6 +67,21 @@ describe('recserve CLI', () => {
     const result = await runCli(['serve', '--config', file]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, new RegExp(`recserve: config_invalid: ${file}: field port must be >= 0`));
+  });
+
+  it('publish-onnx publishes a graph that keeps the contract and refuses one that does not', async (t) => {
+    const dir = tempDir(t);
+    const good = path.join(dir, 'good.onnx');
+    const bad = path.join(dir, 'bad.onnx');
+    writeFileSync(good, linearTanhModel(new Float32Array(3 * 4), new Float32Array(4), 3));
+    writeFileSync(bad, linearTanhModel(new Float32Array(3 * 4), new Float32Array(4), 3, 'x', 'y'));
+    const ok = await runCli(['publish-onnx', good, '--feed', dir, '--name', 'net']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /published .*good\.onnx \(user rank 3\) -> /);
+    const refused = await runCli(['publish-onnx', bad, '--feed', dir, '--name', 'net']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /bundle_invalid: .*bad\.onnx: the graph must take a float32 input "user"/);
+    assert.equal((await listUpdates(dir, 'net')).length, 1);
   });
 
   it('the embedded demo model loads and answers, as `npm start` serves it', async (t) => {

@@ -57,6 +57,60 @@ describe('configuration', () => {
     assertConfigError(() => loadConfigFile('/nonexistent/recserve.yaml', {}), /\/nonexistent\/recserve\.yaml: cannot read/);
   });
 
+  it('fills in one als recommender per model and a default experiment when none are configured', (t) => {
+    const config = loadConfigFile(writeConfig(t, 'min.yaml', 'models: [{name: a}, {name: b}]\n'), {});
+    assert.deepEqual(config.recommenders, { a: { kind: 'als', model: 'a' }, b: { kind: 'als', model: 'b' } });
+    assert.deepEqual(config.experiments, [{ name: 'default', salt: 'default', buckets: 10_000, hash: 'murmur3', variants: [{ name: 'a', weight: 1, recommender: 'a' }] }]);
+    assert.equal(config.defaultExperiment, 'default');
+    assert.equal(config.allowForcedVariant, false);
+  });
+
+  it('loads experiments with defaults and resolves static files next to the config', (t) => {
+    const file = writeConfig(
+      t,
+      'ab.yaml',
+      [
+        'models: [{name: als}]',
+        'recommenders:',
+        '  als: {kind: als, model: als}',
+        '  top: {kind: static, file: popular.json}',
+        'experiments:',
+        '  - name: hp',
+        '    salt: "2026-11"',
+        '    variants: [{name: a, weight: 1, recommender: als}, {name: b, weight: 2.5, recommender: top}]',
+        '    overrides: {"42": b}',
+        'exposureLog: {destination: stdout}',
+      ].join('\n'),
+    );
+    const config = loadConfigFile(file, {});
+    assert.equal(config.experiments[0]!.buckets, 10_000);
+    assert.equal(config.experiments[0]!.hash, 'murmur3');
+    assert.equal(config.recommenders.top!.file, path.join(path.dirname(file), 'popular.json'));
+    assert.deepEqual(config.exposureLog, { destination: 'stdout', sampleRate: 1 });
+  });
+
+  it('rejects experiment settings that cannot work, naming the field', (t) => {
+    const base = (experiment: string, recommenders = 'recommenders: {als: {kind: als, model: als}}') => `models: [{name: als}]\n${recommenders}\nexperiments:\n  - ${experiment}\n`;
+    const variant = (v: string) => `{name: e, salt: s, variants: [${v}]}`;
+    const cases: [string, RegExp][] = [
+      [base(variant('{name: a, weight: 1, recommender: nope}')), /field experiments\.0\.variants\.0\.recommender: unknown recommender "nope" \(configured: "als"\)/],
+      [base(variant('{name: a, weight: 1, recommender: als}, {name: a, weight: 1, recommender: als}')), /field experiments\.0\.variants: duplicate variant name "a"/],
+      [base(variant('{name: a, weight: 0, recommender: als}')), /field experiments\.0\.variants\.0\.weight must be > 0/],
+      [base(variant('{name: a, weight: -2, recommender: als}')), /field experiments\.0\.variants\.0\.weight must be > 0/],
+      [base(variant('{name: a, weight: many, recommender: als}')), /field experiments\.0\.variants\.0\.weight must be number/],
+      [base('{name: e, salt: "", variants: [{name: a, weight: 1, recommender: als}]}'), /field experiments\.0\.salt must not have fewer than 1 characters/],
+      [base('{name: e, salt: s, buckets: 0, variants: [{name: a, weight: 1, recommender: als}]}'), /field experiments\.0\.buckets must be >= 1/],
+      [base('{name: e, salt: s, buckets: 1000001, variants: [{name: a, weight: 1, recommender: als}]}'), /field experiments\.0\.buckets must be <= 1000000/],
+      [base('{name: e, salt: s, hash: md5, variants: [{name: a, weight: 1, recommender: als}]}'), /field experiments\.0\.hash/],
+      [base('{name: e, salt: s, variants: [{name: a, weight: 1, recommender: als}], overrides: {"9": b}}'), /field experiments\.0\.overrides\.9: unknown variant "b"/],
+      [base(variant('{name: a, weight: 1, recommender: x}'), 'recommenders: {x: {kind: als, model: other}}'), /field recommenders\.x\.model: unknown model "other"/],
+      [base(variant('{name: a, weight: 1, recommender: x}'), 'recommenders: {x: {kind: onnx, model: als}}'), /field recommenders\.x\.factors is required for kind onnx/],
+      [base(variant('{name: a, weight: 1, recommender: x}'), 'recommenders: {x: {kind: static}}'), /field recommenders\.x\.file is required for kind static/],
+      [`${base(variant('{name: a, weight: 1, recommender: als}'))}defaultExperiment: other\n`, /field defaultExperiment: unknown experiment "other"/],
+    ];
+    for (const [i, [text, message]] of cases.entries()) assertConfigError(() => loadConfigFile(writeConfig(t, `x${i}.yaml`, text), {}), message);
+  });
+
   it('names the environment variable when an override is invalid', (t) => {
     const file = writeConfig(t, 'ok.yaml', 'models: [{name: a}]\n');
     assertConfigError(() => loadConfigFile(file, { RECSERVE_PORT: 'eighty' }), /ok\.yaml \(or RECSERVE_PORT\): field port must be integer/);
