@@ -1,6 +1,7 @@
 // `npm run bench`: kernels, memory and HTTP, printed as the tables the README records.
 // Figures drift between machines and runs: compare ratios taken within one run.
 import { execFileSync } from 'node:child_process';
+import { benchBucket } from './bucket.js';
 import { benchKernels } from './kernels.js';
 import { benchModel, BENCH_FEED, type Shape } from './feed.js';
 import { loadTest, startServer } from './http.js';
@@ -41,3 +42,10 @@ try {
 } finally {
   server.stop();
 }
+
+console.log('\n## Bucketing (1,000,000 ids)\n');
+const bucket = benchBucket();
+console.log('| what | ids per second |');
+console.log('| --- | --- |');
+console.log(`| \`recserve bucket\` CSV -> CSV, end to end (process start included) | ${fmt(bucket.cliIdsPerSec, 0)} |`);
+for (const [hash, rate] of Object.entries(bucket.functionIdsPerSec)) console.log(`| assignment function alone, ${hash} | ${fmt(rate, 0)} |`);

@@ -2,7 +2,7 @@
 // another SDK) can replay. Deterministic: the same file on every run.
 import { writeFileSync } from 'node:fs';
 import murmurhash from 'murmurhash';
-import { bucketKey, bucketOf, HASH_MODES } from '../src/hashing/bucketing.js';
+import { bucketKey, bucketOf, HASH_MODES, variantBounds } from '../src/hashing/bucketing.js';
 import { sparkHash } from '../src/hashing/spark-murmur3.js';
 
 let state = 20261121;
@@ -38,6 +38,17 @@ const cases = HASH_MODES.flatMap((hash) =>
   }),
 );
 
+// Variant i owns buckets [bounds[i-1], bounds[i]).
+const splits = [
+  { weights: [50, 50], buckets: 10_000 },
+  { weights: [1, 1, 1], buckets: 10 },
+  { weights: [0.2, 0.8], buckets: 7 },
+  { weights: [10, 30, 60], buckets: 10_000 },
+  { weights: [1, 2, 3, 4, 5, 6, 7], buckets: 1_000_000 },
+  { weights: [0.1, 0.2, 0.3], buckets: 1000 },
+  { weights: [99, 1], buckets: 3 },
+].map((split) => ({ ...split, bounds: variantBounds(split.weights, split.buckets) }));
+
 const file = new URL('../test/golden/bucketing.json', import.meta.url);
 writeFileSync(
   file,
@@ -46,6 +57,7 @@ writeFileSync(
       description:
         'recserve bucketing golden vectors. key = UTF-8 bytes of salt + ":" + userId. murmur3: MurmurHash3 x86_32, seed 0, unsigned; bucket = hashValue % buckets. spark: Spark SQL hash() (Murmur3 x86_32, seed 42, tail bytes sign-extended and mixed one at a time), signed; bucket = pmod(hashValue, buckets).',
       cases,
+      splits,
     },
     null,
     1,

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import murmurhash from 'murmurhash';
 import { bucketKey, bucketOf, HASH_MODES, variantBounds, variantIndex, type HashMode } from '../../src/hashing/bucketing.js';
@@ -16,7 +18,8 @@ interface GoldenCase {
   hashValue: number;
   bucket: number;
 }
-const golden = JSON.parse(readFileSync(new URL('../golden/bucketing.json', import.meta.url), 'utf8')) as { cases: GoldenCase[] };
+const goldenFile = new URL('../golden/bucketing.json', import.meta.url);
+const golden = JSON.parse(readFileSync(goldenFile, 'utf8')) as { cases: GoldenCase[]; splits: { weights: number[]; buckets: number; bounds: number[] }[] };
 
 describe('hash functions', () => {
   it("spark mode reproduces Spark SQL's hash() on strings", () => {
@@ -65,7 +68,20 @@ describe('golden vectors (test/golden/bucketing.json)', () => {
   });
 });
 
+describe('other languages', () => {
+  const python = spawnSync('python3', ['--version']);
+  it('the plain-Python reference (test/golden/bucketing.py) reproduces every golden case and split', { skip: python.status !== 0 && 'python3 is not installed' }, () => {
+    const run = spawnSync('python3', [fileURLToPath(new URL('../golden/bucketing.py', import.meta.url)), fileURLToPath(goldenFile)], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, new RegExp(`^${golden.cases.length} passed, 0 failed`));
+  });
+});
+
 describe('buckets and variants', () => {
+  it('golden splits reproduce', () => {
+    for (const split of golden.splits) assert.deepEqual(variantBounds(split.weights, split.buckets), split.bounds);
+  });
+
   it('spark buckets are pmod: never negative', () => {
     const negative = golden.cases.filter((c) => c.hash === 'spark' && c.hashValue < 0 && c.buckets > 1);
     assert.ok(negative.length > 10);
