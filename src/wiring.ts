@@ -9,7 +9,9 @@ import { AlsRecommender } from './recommender/kinds/als.js';
 import { OnnxRecommender } from './recommender/kinds/onnx.js';
 import { StaticRecommender } from './recommender/kinds/static.js';
 import type { ItemRecommender } from './recommender/kinds/types.js';
-import { RecommendationService } from './recommender/service.js';
+import { RecommendationService, type VariantPlan } from './recommender/service.js';
+import { createSource, guard } from './fallback/build.js';
+import type { WritableSource } from './fallback/source.js';
 import { loadStaticList } from './recommender/static-list.js';
 import { createKernel, type ScoringKernel } from './scorers/index.js';
 import { OnnxKernel } from './scorers/onnx-kernel.js';
@@ -51,15 +53,35 @@ export async function createServing(config: Readonly<ResolvedConfig>, logger: Lo
     },
   );
   const recommenders = new Map(Object.entries(config.recommenders).map(([name, r]) => [name, buildRecommender(r, store, kernel)]));
+  const sources = new Map(Object.entries(config.fallbacks).map(([name, f]) => [name, createSource(name, f, logger)]));
+  const guarded = new Map([...sources].map(([name, source]) => [name, guard(source, config.fallbacks[name]!, logger)]));
+  const plans = new Map(
+    config.experiments.map((e) => [
+      e.name,
+      new Map(
+        e.variants.map((v): [string, VariantPlan] => [
+          v.name,
+          {
+            recommender: v.recommender,
+            fallback: v.fallback.map((f) => guarded.get(f)!),
+            writeBehind: v.writeBehind && { to: sources.get(v.writeBehind.to) as WritableSource, ttlSeconds: v.writeBehind.ttlSeconds },
+          },
+        ]),
+      ),
+    ]),
+  );
   const exposureLog: ExposureLog | undefined = config.exposureLog && openExposureLog(config.exposureLog.destination, config.exposureLog.sampleRate);
   const service = new RecommendationService({
     experiments: new Map(config.experiments.map((e) => [e.name, compileExperiment(e)])),
     defaultExperiment: config.defaultExperiment,
     recommenders,
+    plans,
     allowForcedVariant: config.allowForcedVariant,
+    deadlineMs: config.deadlineMs,
+    logger,
     exposureLog,
   });
-  const app = await buildApp({ store, service, logger });
+  const app = await buildApp({ store, service, fallbacks: [...guarded.values()], logger });
   let closing: Promise<void> | undefined;
   return {
     app,
@@ -72,6 +94,7 @@ export async function createServing(config: Readonly<ResolvedConfig>, logger: Lo
         await app.close();
         await kernel.close();
         await exposureLog?.close();
+        await Promise.all([...sources.values()].map((s) => s.close()));
       })()),
   };
 }

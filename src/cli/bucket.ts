@@ -6,9 +6,9 @@ import { stringify } from 'csv-stringify';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { Value } from 'typebox/value';
 import { loadConfigFile } from '../config/load.js';
-import { ExperimentSchema, type ExperimentConfig } from '../config/schema.js';
+import { ExperimentSchema } from '../config/schema.js';
 import { RecserveError } from '../errors.js';
-import { compileExperiment, assign, type Experiment } from '../variants/experiments.js';
+import { compileExperiment, assign, type Experiment, type ExperimentSpec } from '../variants/experiments.js';
 import { progressBar } from './progress.js';
 
 export interface BucketOptions {
@@ -32,7 +32,7 @@ function usage(message: string): never {
 }
 
 /** `a:50,b:50` -> variants; the recommender is irrelevant offline. */
-function parseVariants(text: string): ExperimentConfig['variants'] {
+function parseVariants(text: string): ExperimentSpec['variants'] {
   return text.split(',').map((part) => {
     const [name, weight] = part.split(':');
     if (!name || weight === undefined || weight.trim() === '' || Number.isNaN(Number(weight))) usage(`--variants wants name:weight pairs like a:50,b:50; got ${JSON.stringify(part)}`);
@@ -50,18 +50,18 @@ export function experimentFromOptions(options: BucketOptions): Experiment {
     return compileExperiment(found);
   }
   if (options.salt === undefined || options.variants === undefined) usage('give --config <file> [--experiment <name>], or --salt and --variants');
-  const raw = {
+  const raw = Value.Default(ExperimentSchema, {
     name: options.experiment ?? 'cli',
     salt: options.salt,
     buckets: options.buckets === undefined ? 10_000 : Number(options.buckets),
     hash: options.hash ?? 'murmur3',
     variants: parseVariants(options.variants),
-  };
+  }) as ExperimentSpec;
   const first = Value.Errors(ExperimentSchema, raw)[0];
   if (first) usage(`${first.instancePath.replace(/^\//, '').replace(/\//g, '.') || 'experiment'} ${first.message}`);
   const names = raw.variants.map((v) => v.name);
   if (new Set(names).size !== names.length) usage('--variants has a duplicate variant name');
-  return compileExperiment(raw as ExperimentConfig);
+  return compileExperiment(raw as ExperimentSpec);
 }
 
 /** User ids from a CSV file (with a header naming `column`) or stdin: the streams to chain. */

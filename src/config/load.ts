@@ -85,6 +85,8 @@ function resolvePaths(raw: Record<string, unknown>, dir: string): void {
   };
   resolve(raw, 'feed');
   if (Array.isArray(raw.models)) raw.models.forEach((m) => resolve(m, 'feed'));
-  if (raw.recommenders && typeof raw.recommenders === 'object') Object.values(raw.recommenders).forEach((r) => resolve(r, 'file'));
+  for (const section of [raw.recommenders, raw.fallbacks]) {
+    if (section && typeof section === 'object') Object.values(section).forEach((r) => resolve(r, 'file'));
+  }
   resolve(raw.exposureLog, 'destination');
 }

@@ -1,4 +1,4 @@
-import type { Config, ExperimentConfig, RecommenderConfig, ResolvedConfig } from './schema.js';
+import type { Config, ExperimentConfig, FallbackConfig, RecommenderConfig, ResolvedConfig } from './schema.js';
 
 /** Fills the sections whose defaults depend on other fields: one als recommender per model, one experiment. */
 export function withDerivedDefaults(config: Config): ResolvedConfig {
@@ -6,7 +6,7 @@ export function withDerivedDefaults(config: Config): ResolvedConfig {
     config.recommenders ?? Object.fromEntries(config.models.map((m) => [m.name, { kind: 'als', model: m.name }]));
   const first = config.models[0]!.name;
   const experiments: ExperimentConfig[] = config.experiments ?? [
-    { name: 'default', salt: 'default', buckets: 10_000, hash: 'murmur3', variants: [{ name: first, weight: 1, recommender: first }] },
+    { name: 'default', salt: 'default', buckets: 10_000, hash: 'murmur3', variants: [{ name: first, weight: 1, recommender: first, fallback: [] }] },
   ];
   return { ...config, recommenders, experiments, defaultExperiment: config.defaultExperiment ?? experiments[0]!.name };
 }
@@ -34,6 +34,14 @@ export function checkReferences(config: ResolvedConfig): string | null {
     }
   }
 
+  const fallbackNeeds: Record<FallbackConfig['kind'], (keyof FallbackConfig)[]> = { redis: ['url'], cassandra: ['contactPoints'], static: ['file'] };
+  for (const [name, f] of Object.entries(config.fallbacks)) {
+    for (const key of fallbackNeeds[f.kind]) {
+      if (f[key] === undefined) return `field fallbacks.${name}.${key} is required for kind ${f.kind}`;
+    }
+  }
+  const fallbacks = Object.keys(config.fallbacks);
+
   const recommenders = Object.keys(config.recommenders);
   const dupExperiment = duplicate(config.experiments.map((e) => e.name));
   if (dupExperiment) return `field experiments: experiment ${dupExperiment} is listed twice`;
@@ -43,6 +51,14 @@ export function checkReferences(config: ResolvedConfig): string | null {
     if (dupVariant) return `field experiments.${i}.variants: duplicate variant name ${JSON.stringify(dupVariant)}`;
     for (const [j, v] of e.variants.entries()) {
       if (!recommenders.includes(v.recommender)) return `field experiments.${i}.variants.${j}.recommender: unknown recommender ${JSON.stringify(v.recommender)} (configured: ${list(recommenders)})`;
+      for (const [k, f] of (v.fallback ?? []).entries()) {
+        if (!fallbacks.includes(f)) return `field experiments.${i}.variants.${j}.fallback.${k}: unknown fallback ${JSON.stringify(f)} (configured: ${list(fallbacks)})`;
+      }
+      if (v.writeBehind) {
+        const target = config.fallbacks[v.writeBehind.to];
+        if (!target) return `field experiments.${i}.variants.${j}.writeBehind.to: unknown fallback ${JSON.stringify(v.writeBehind.to)} (configured: ${list(fallbacks)})`;
+        if (target.kind === 'static') return `field experiments.${i}.variants.${j}.writeBehind.to: ${v.writeBehind.to} is a static source and cannot be written`;
+      }
     }
     for (const [userId, variant] of Object.entries(e.overrides ?? {})) {
       if (!variants.includes(variant)) return `field experiments.${i}.overrides.${userId}: unknown variant ${JSON.stringify(variant)} (variants: ${list(variants)})`;

@@ -1,6 +1,8 @@
 import { Type, type Static } from 'typebox';
 import { HASH_MODES } from '../hashing/bucketing.js';
 import { KERNEL_NAMES } from '../scorers/index.js';
+import { DEFAULT_KEY_TEMPLATE } from '../fallback/redis-source.js';
+import { CONSISTENCY_LEVELS } from '../fallback/cassandra-source.js';
 
 export const MODEL_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -30,6 +32,47 @@ const VariantConfig = Type.Object(
     name: Name('variant name, reported in responses'),
     weight: Type.Number({ exclusiveMinimum: 0, description: 'share of buckets, relative to the other variants' }),
     recommender: Type.String({ minLength: 1, description: 'a key of recommenders' }),
+    fallback: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'keys of fallbacks, tried in order when the model cannot answer' }),
+    writeBehind: Type.Optional(
+      Type.Object(
+        {
+          to: Type.String({ minLength: 1, description: 'a redis or cassandra key of fallbacks' }),
+          ttlSeconds: Type.Integer({ minimum: 1, default: 7 * 24 * 3600 }),
+        },
+        { additionalProperties: false, description: "store the model's answers so a later outage serves each user their last list" },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const Breaker = Type.Object(
+  {
+    failures: Type.Integer({ minimum: 1, default: 5, description: 'consecutive failures that open the circuit' }),
+    halfOpenAfterMs: Type.Integer({ minimum: 10, default: 5000, description: 'how long an open circuit skips the source before one probe' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const FallbackConfig = Type.Object(
+  {
+    kind: Type.Enum(['redis', 'cassandra', 'static']),
+    timeoutMs: Type.Number({ exclusiveMinimum: 0, default: 20, description: 'per lookup, further capped by what is left of the request deadline' }),
+    breaker: Breaker,
+    // redis
+    url: Type.Optional(Type.String({ minLength: 1, description: 'redis: redis://host:port/db' })),
+    keyTemplate: Type.String({ minLength: 1, default: DEFAULT_KEY_TEMPLATE, description: 'redis: key of a cached list' }),
+    connectTimeoutMs: Type.Integer({ minimum: 1, default: 1000 }),
+    // cassandra
+    contactPoints: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'cassandra: host or host:port' })),
+    localDataCenter: Type.String({ minLength: 1, default: 'datacenter1', description: 'cassandra' }),
+    keyspace: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]{0,47}$', default: 'recserve', description: 'cassandra' }),
+    table: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]{0,47}$', default: 'recommendations', description: 'cassandra' }),
+    consistency: Type.Enum(CONSISTENCY_LEVELS, { default: 'localOne', description: 'cassandra' }),
+    username: Type.Optional(Type.String({ description: 'cassandra' })),
+    passwordEnv: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$', description: 'cassandra: environment variable holding the password' })),
+    // static
+    file: Type.Optional(Type.String({ minLength: 1, description: 'static: JSON list, or lists by variant with "*" shared' })),
   },
   { additionalProperties: false },
 );
@@ -61,6 +104,8 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    deadlineMs: Type.Number({ exclusiveMinimum: 0, default: 50, description: 'per-request budget; the model is skipped when it would not answer in time' }),
+    fallbacks: Type.Record(Type.String({ pattern: MODEL_NAME_PATTERN }), FallbackConfig, { default: {}, description: 'sources of precomputed results, named for variants to use' }),
     recommenders: Type.Optional(Type.Record(Type.String({ pattern: MODEL_NAME_PATTERN }), RecommenderConfig, { description: 'default: one als recommender per model, named after it' })),
     experiments: Type.Optional(Type.Array(ExperimentSchema, { minItems: 1, description: 'default: one experiment "default" serving the first model' })),
     defaultExperiment: Type.Optional(Type.String({ description: 'default: the first experiment' })),
@@ -81,6 +126,7 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type RecommenderConfig = Static<typeof RecommenderConfig>;
 export type ExperimentConfig = Static<typeof ExperimentSchema>;
+export type FallbackConfig = Static<typeof FallbackConfig>;
 
 /** A config after defaults that depend on other fields are filled in: every optional section is present. */
 export type ResolvedConfig = Omit<Config, 'recommenders' | 'experiments' | 'defaultExperiment'> & {

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
+import type { GuardedSource } from '../fallback/guarded.js';
 import type { ModelStore } from '../model-store/store.js';
 import type { RecommendationService } from '../recommender/service.js';
 import { registerErrorHandlers } from './errors.js';
@@ -12,11 +13,12 @@ import { statusRoutes } from './routes/status.js';
 export interface AppDeps {
   store: ModelStore;
   service: RecommendationService;
+  fallbacks: readonly GuardedSource[];
   logger: Logger;
 }
 
 /** The HTTP application, wired to its dependencies; listening is the caller's business. */
-export async function buildApp({ store, service, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ store, service, fallbacks, logger }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Long enough that an over-long user id reaches validation (400) rather than the router (404).
@@ -35,7 +37,7 @@ export async function buildApp({ store, service, logger }: AppDeps): Promise<Fas
   await app.register(swaggerUi, { routePrefix: '/docs' });
   registerErrorHandlers(app);
   await app.register(recommendRoutes, { service });
-  await app.register(statusRoutes, { store });
+  await app.register(statusRoutes, { store, fallbacks });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
 import { MODEL_NAME_PATTERN } from '../config/schema.js';
+import { FALLBACK_REASONS, SOURCES } from '../recommender/service.js';
 
 export const MAX_EXCLUDE = 1000;
 export const MAX_ID_LENGTH = 128;
@@ -42,7 +43,8 @@ export const Recommendation = Type.Object({
   userId: Type.String(),
   items: Type.Array(Type.Object({ itemId: Type.String(), score: Type.Number() })),
   model: Type.Union([ModelRef, Type.Null()], { description: 'the model update that answered; null for a static list' }),
-  source: Type.Enum(['model', 'static'], { description: 'what produced the items' }),
+  source: Type.Enum(SOURCES, { description: 'what produced the items: the variant\'s model or static list, or a fallback source' }),
+  fallbackReason: Type.Union([Type.Enum(FALLBACK_REASONS), Type.Null()], { description: 'why a fallback answered; null when the variant itself did' }),
   experiment: Type.String(),
   variant: Type.String(),
   bucket: Type.Integer({ description: "the user's bucket by hash (also when an override or forced variant applied)" }),
@@ -61,5 +63,15 @@ export const ModelStatus = Type.Object({
 });
 
 export const ModelsBody = Type.Object({ models: Type.Array(ModelStatus) });
-export const HealthBody = Type.Object({ status: Type.String() });
+export const HealthBody = Type.Object({
+  status: Type.String(),
+  stores: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      kind: Type.String(),
+      state: Type.String({ description: 'connection state as the client library reports it' }),
+      breaker: Type.String({ description: 'closed, open, half-open' }),
+    }),
+  ),
+});
 export const ReadyBody = Type.Object({ ready: Type.Boolean(), models: Type.Array(Type.Object({ name: Type.String(), loaded: Type.Boolean() })) });

@@ -1,7 +1,16 @@
-import { RecserveError } from '../errors.js';
+import type { Logger } from 'pino';
+import { isRecserveError, RecserveError } from '../errors.js';
+import type { GuardedSource } from '../fallback/guarded.js';
+import type { WritableSource } from '../fallback/source.js';
 import { assign, type Experiment } from '../variants/experiments.js';
 import type { ExposureLog } from './exposure-log.js';
-import type { ItemRecommender, ScoredItemId } from './kinds/types.js';
+import type { ItemRecommender, ScoredItemId, VariantAnswer } from './kinds/types.js';
+import { LatencyEstimate } from './latency-estimate.js';
+
+export const FALLBACK_REASONS = ['unknown_user', 'model_unavailable', 'deadline', 'error'] as const;
+export type FallbackReason = (typeof FALLBACK_REASONS)[number];
+export const SOURCES = ['model', 'static', 'redis', 'cassandra'] as const;
+export type Source = (typeof SOURCES)[number];
 
 export interface RecommendRequest {
   userId: string;
@@ -11,40 +20,107 @@ export interface RecommendRequest {
   experiment?: string;
   /** A variant to force (QA); honoured only when the config allows it. */
   forcedVariant?: string;
+  /** performance.now() when the request arrived; the deadline counts from here. */
+  receivedAt?: number;
 }
 
 export interface Recommendation {
   userId: string;
   items: ScoredItemId[];
   model: { name: string; version: string } | null;
-  source: 'model' | 'static';
+  source: Source;
+  fallbackReason: FallbackReason | null;
   experiment: string;
   variant: string;
   bucket: number;
+}
+
+/** What serving one variant takes: its recommender, its fallback chain and where to write behind. */
+export interface VariantPlan {
+  recommender: string;
+  fallback: readonly GuardedSource[];
+  writeBehind?: { to: WritableSource; ttlSeconds: number };
 }
 
 export interface ServiceOptions {
   experiments: ReadonlyMap<string, Experiment>;
   defaultExperiment: string;
   recommenders: ReadonlyMap<string, ItemRecommender>;
+  /** By experiment, then variant. */
+  plans: ReadonlyMap<string, ReadonlyMap<string, VariantPlan>>;
   allowForcedVariant: boolean;
+  deadlineMs: number;
+  logger: Logger;
   exposureLog?: ExposureLog;
+  onFallback?: (variant: string, source: Source, reason: FallbackReason) => void;
 }
 
-/** Request -> experiment -> variant -> recommender -> answer, with the assignment reported and logged. */
+function reasonOf(err: unknown): FallbackReason {
+  if (isRecserveError(err, 'unknown_user')) return 'unknown_user';
+  if (isRecserveError(err, 'model_unavailable')) return 'model_unavailable';
+  return 'error';
+}
+
+/**
+ * Request -> experiment -> variant -> recommender, and when the recommender cannot answer (unknown
+ * user, model not loaded, scoring failed, or the deadline would be missed) the variant's fallback
+ * chain in order. Every answer says which variant and source served it, and is logged as an exposure.
+ */
 export class RecommendationService {
+  private readonly latency = new Map<string, LatencyEstimate>();
+
   constructor(private readonly options: ServiceOptions) {}
 
   async recommend(request: RecommendRequest): Promise<Recommendation> {
-    const { experiments, defaultExperiment, recommenders, allowForcedVariant, exposureLog } = this.options;
+    const { experiments, defaultExperiment, allowForcedVariant, exposureLog } = this.options;
+    const receivedAt = request.receivedAt ?? performance.now();
     const name = request.experiment ?? defaultExperiment;
     const experiment = experiments.get(name);
     if (!experiment) throw new RecserveError('unknown_experiment', `experiment ${name} is not configured`);
     const assignment = assign(experiment, request.userId, allowForcedVariant ? request.forcedVariant : undefined);
-    const recommender = recommenders.get(assignment.recommender)!;
-    const answer = await recommender.recommend(request);
-    const source = recommender.kind === 'static' ? 'static' : 'model';
-    exposureLog?.write({ experiment: name, variant: assignment.variant, bucket: assignment.bucket, userId: request.userId, source, modelVersion: answer.model?.version ?? null });
-    return { userId: request.userId, items: answer.items, model: answer.model, source, experiment: name, variant: assignment.variant, bucket: assignment.bucket };
+    const plan = this.options.plans.get(name)!.get(assignment.variant)!;
+    const served = await this.serve(plan, assignment.variant, request, receivedAt);
+    exposureLog?.write({ experiment: name, variant: assignment.variant, bucket: assignment.bucket, userId: request.userId, source: served.source, modelVersion: served.model?.version ?? null });
+    return { userId: request.userId, ...served, experiment: name, variant: assignment.variant, bucket: assignment.bucket };
+  }
+
+  private async serve(plan: VariantPlan, variant: string, request: RecommendRequest, receivedAt: number): Promise<VariantAnswer & { source: Source; fallbackReason: FallbackReason | null }> {
+    const recommender = this.options.recommenders.get(plan.recommender)!;
+    const remaining = () => this.options.deadlineMs - (performance.now() - receivedAt);
+    let estimate = this.latency.get(plan.recommender);
+    if (!estimate) this.latency.set(plan.recommender, (estimate = new LatencyEstimate()));
+
+    let reason: FallbackReason;
+    let failure: unknown;
+    if (plan.fallback.length > 0 && !estimate.fits(remaining())) {
+      reason = 'deadline';
+      failure = new RecserveError('deadline_exceeded', `variant ${variant} could not answer within ${this.options.deadlineMs} ms`);
+    } else {
+      const started = performance.now();
+      try {
+        const answer = await recommender.recommend(request);
+        estimate.observe(performance.now() - started);
+        if (plan.writeBehind && request.exclude.length === 0) this.writeBehind(plan.writeBehind, variant, request.userId, answer.items);
+        return { ...answer, source: recommender.kind === 'static' ? 'static' : 'model', fallbackReason: null };
+      } catch (err) {
+        if (reasonOf(err) === 'error') this.options.logger.error({ variant, err }, 'recommender failed; trying fallbacks');
+        reason = reasonOf(err);
+        failure = err;
+      }
+    }
+
+    const skip = new Set(request.exclude);
+    for (const source of plan.fallback) {
+      const { items } = await source.lookup(variant, request.userId, request.n + skip.size, remaining());
+      if (!items) continue;
+      this.options.onFallback?.(variant, source.source.kind, reason);
+      return { items: items.filter((i) => !skip.has(i.itemId)).slice(0, request.n), model: null, source: source.source.kind, fallbackReason: reason };
+    }
+    throw failure;
+  }
+
+  /** Stores the model's answer for later outages; never delays or fails the response. */
+  private writeBehind(target: { to: WritableSource; ttlSeconds: number }, variant: string, userId: string, items: ScoredItemId[]): void {
+    target.to.write([{ variant, userId, items }], target.ttlSeconds).catch((err: Error) => this.options.logger.debug({ source: target.to.name, err: err.message }, 'write-behind failed'));
   }
 }

@@ -17,6 +17,12 @@ export function loadStaticList(file: string): ScoredItemId[] {
   } catch (err) {
     invalid(file, `cannot read a JSON list (${(err as Error).message})`);
   }
+  return parseStaticList(raw, file);
+}
+
+/** Checks one parsed list; `where` names it in errors. */
+export function parseStaticList(raw: unknown, where: string): ScoredItemId[] {
+  const file = where;
   if (!Array.isArray(raw) || raw.length === 0) invalid(file, 'must hold a non-empty JSON array');
   const seen = new Set<string>();
   return raw.map((entry: unknown, i) => {

@@ -20,7 +20,10 @@ export interface Assignment {
   bucket: number;
 }
 
-export function compileExperiment(config: ExperimentConfig): Experiment {
+/** What assignment needs of an experiment's config: no fallbacks or write-behind. */
+export type ExperimentSpec = Omit<ExperimentConfig, 'variants'> & { variants: { name: string; weight: number; recommender: string }[] };
+
+export function compileExperiment(config: ExperimentSpec): Experiment {
   const index = new Map(config.variants.map((v, i) => [v.name, i]));
   return Object.freeze({
     name: config.name,

@@ -33,8 +33,9 @@ export const recommendRoutes: FastifyPluginAsync<{ service: RecommendationServic
     async (request, reply) => {
       const { userId } = request.params;
       const { n, exclude, experiment } = request.query;
-      const result = await service.recommend({ userId, n, exclude: parseExclude(exclude), experiment, forcedVariant: request.headers['x-recserve-variant'] });
-      reply.header('x-recserve-experiment', result.experiment).header('x-recserve-variant', result.variant);
+      const receivedAt = performance.now() - reply.elapsedTime;
+      const result = await service.recommend({ userId, n, exclude: parseExclude(exclude), experiment, forcedVariant: request.headers['x-recserve-variant'], receivedAt });
+      reply.header('x-recserve-experiment', result.experiment).header('x-recserve-variant', result.variant).header('x-recserve-source', result.source);
       return result;
     },
   );

@@ -1,11 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { GuardedSource } from '../../fallback/guarded.js';
 import type { ModelStore } from '../../model-store/store.js';
 import { HealthBody, ModelsBody, ReadyBody } from '../schemas.js';
 
-export const statusRoutes: FastifyPluginAsync<{ store: ModelStore }> = async (app, { store }) => {
+export const statusRoutes: FastifyPluginAsync<{ store: ModelStore; fallbacks: readonly GuardedSource[] }> = async (app, { store, fallbacks }) => {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
-  typed.get('/healthz', { schema: { summary: 'The process is alive', tags: ['status'], response: { 200: HealthBody } } }, async () => ({ status: 'ok' }));
+  typed.get('/healthz', { schema: { summary: 'The process is alive; the state of each fallback store', tags: ['status'], response: { 200: HealthBody } } }, async () => ({
+    status: 'ok',
+    stores: fallbacks.map((g) => ({ name: g.source.name, kind: g.source.kind, state: g.source.state(), breaker: g.breakerState })),
+  }));
   typed.get(
     '/readyz',
     { schema: { summary: 'Ready while every configured model is loaded', tags: ['status'], response: { 200: ReadyBody, 503: ReadyBody } } },

@@ -1,0 +1,45 @@
+import type { Logger } from 'pino';
+import type { FallbackConfig } from '../config/schema.js';
+import { RecserveError } from '../errors.js';
+import { CassandraSource } from './cassandra-source.js';
+import { GuardedSource, type LookupOutcome } from './guarded.js';
+import { RedisSource } from './redis-source.js';
+import type { FallbackSource } from './source.js';
+import { StaticSource } from './static-source.js';
+
+export interface FallbackHooks {
+  onCorrupt?: (source: string) => void;
+  onOutcome?: (source: FallbackSource, outcome: LookupOutcome) => void;
+}
+
+/** One source from its config; connections open in the background, so a dead store does not stop start-up. */
+export function createSource(name: string, config: FallbackConfig, logger: Logger, hooks: FallbackHooks = {}): FallbackSource {
+  switch (config.kind) {
+    case 'redis':
+      return new RedisSource({ name, url: config.url!, keyTemplate: config.keyTemplate, connectTimeoutMs: config.connectTimeoutMs, commandTimeoutMs: Math.max(1, Math.ceil(config.timeoutMs)), logger, onCorrupt: hooks.onCorrupt });
+    case 'cassandra': {
+      const password = config.passwordEnv ? process.env[config.passwordEnv] : undefined;
+      if (config.passwordEnv && password === undefined) throw new RecserveError('config_invalid', `fallbacks.${name}.passwordEnv: environment variable ${config.passwordEnv} is not set`);
+      return new CassandraSource({
+        name,
+        contactPoints: config.contactPoints!,
+        localDataCenter: config.localDataCenter,
+        keyspace: config.keyspace,
+        table: config.table,
+        consistency: config.consistency,
+        username: config.username,
+        password,
+        connectTimeoutMs: config.connectTimeoutMs,
+        readTimeoutMs: Math.max(1, Math.ceil(config.timeoutMs)),
+        logger,
+        onCorrupt: hooks.onCorrupt,
+      });
+    }
+    case 'static':
+      return new StaticSource(name, config.file!);
+  }
+}
+
+export function guard(source: FallbackSource, config: FallbackConfig, logger: Logger, hooks: FallbackHooks = {}): GuardedSource {
+  return new GuardedSource(source, { timeoutMs: config.timeoutMs, failures: config.breaker.failures, halfOpenAfterMs: config.breaker.halfOpenAfterMs, logger, onOutcome: hooks.onOutcome });
+}

@@ -1,0 +1,75 @@
+import { BrokenCircuitError, circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll, type CircuitBreakerPolicy } from 'cockatiel';
+import type { Logger } from 'pino';
+import type { ScoredItemId } from '../recommender/kinds/types.js';
+import type { FallbackSource } from './source.js';
+
+export type LookupOutcome = 'hit' | 'miss' | 'error' | 'timeout' | 'open' | 'no_time';
+
+export interface GuardOptions {
+  timeoutMs: number;
+  failures: number;
+  halfOpenAfterMs: number;
+  logger: Logger;
+  onOutcome?: (source: FallbackSource, outcome: LookupOutcome) => void;
+}
+
+class LookupTimeout extends Error {
+  override name = 'LookupTimeout';
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new LookupTimeout(`no answer in ${ms.toFixed(1)} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+const STATE_NAMES: Record<CircuitState, string> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'isolated',
+};
+
+/**
+ * A fallback source behind a timeout and a circuit breaker (cockatiel): a source that keeps failing
+ * or timing out is skipped without waiting until, after `halfOpenAfterMs`, one probe succeeds.
+ */
+export class GuardedSource {
+  private readonly breaker: CircuitBreakerPolicy;
+
+  constructor(
+    readonly source: FallbackSource,
+    private readonly options: GuardOptions,
+  ) {
+    this.breaker = circuitBreaker(handleAll, { halfOpenAfter: options.halfOpenAfterMs, breaker: new ConsecutiveBreaker(options.failures) });
+    this.breaker.onStateChange((state) => options.logger.warn({ source: source.name, breaker: STATE_NAMES[state] }, 'fallback source circuit changed'));
+  }
+
+  get breakerState(): string {
+    return STATE_NAMES[this.breaker.state];
+  }
+
+  /** The cached list, or null with the reason; never throws. `budgetMs` caps the source's own timeout. */
+  async lookup(variant: string, userId: string, n: number, budgetMs: number): Promise<{ items: ScoredItemId[] | null; outcome: LookupOutcome }> {
+    const timeoutMs = Math.min(this.options.timeoutMs, budgetMs);
+    let result: { items: ScoredItemId[] | null; outcome: LookupOutcome };
+    if (timeoutMs <= 0) {
+      result = { items: null, outcome: 'no_time' };
+    } else {
+      try {
+        const items = await this.breaker.execute(() => withTimeout(this.source.lookup(variant, userId, n), timeoutMs));
+        result = { items, outcome: items ? 'hit' : 'miss' };
+      } catch (err) {
+        const outcome = err instanceof BrokenCircuitError ? 'open' : err instanceof LookupTimeout ? 'timeout' : 'error';
+        if (outcome !== 'open') this.options.logger.debug({ source: this.source.name, err: (err as Error).message }, 'fallback lookup failed');
+        result = { items: null, outcome };
+      }
+    }
+    this.options.onOutcome?.(this.source, result.outcome);
+    return result;
+  }
+}

@@ -1,0 +1,31 @@
+import type { ScoredItemId } from '../recommender/kinds/types.js';
+
+export type FallbackKind = 'redis' | 'cassandra' | 'static';
+
+export interface CachedList {
+  variant: string;
+  userId: string;
+  items: readonly ScoredItemId[];
+}
+
+/**
+ * Precomputed recommendations for (variant, user). `lookup` resolves null on a miss; a corrupt
+ * payload is a miss too (counted by the caller through `onCorrupt`), never an error to the client.
+ */
+export interface FallbackSource {
+  readonly kind: FallbackKind;
+  readonly name: string;
+  lookup(variant: string, userId: string, n: number): Promise<ScoredItemId[] | null>;
+  /** Connection state for /healthz. */
+  state(): string;
+  close(): Promise<void>;
+}
+
+/** A source that can also be written: by `load-recs` in bulk and by write-behind. */
+export interface WritableSource extends FallbackSource {
+  write(lists: readonly CachedList[], ttlSeconds?: number): Promise<void>;
+}
+
+export function isWritable(source: FallbackSource): source is WritableSource {
+  return typeof (source as WritableSource).write === 'function';
+}
