@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Value } from 'typebox/value';
 import YAML from 'yaml';
 import { RecserveError } from '../errors.js';
-import { ConfigSchema, type Config, type ResolvedConfig } from './schema.js';
+import { ConfigSchema, FallbackSchema, type Config, type ResolvedConfig } from './schema.js';
 import { checkReferences, withDerivedDefaults } from './references.js';
 
 /** Environment variables that override the file, with the field each one sets. */
@@ -54,6 +54,11 @@ export function resolveConfig(raw: Record<string, unknown>, source: string, env:
     merged[field] = field === 'port' ? (/^\d+$/.test(value) ? Number(value) : value) : value;
   }
   const withDefaults = Value.Default(ConfigSchema, merged) as Record<string, unknown>;
+  // TypeBox does not fill defaults inside Record values: fill each fallback source's itself.
+  const fallbacks = withDefaults.fallbacks;
+  if (fallbacks && typeof fallbacks === 'object' && !Array.isArray(fallbacks)) {
+    for (const [name, value] of Object.entries(fallbacks)) (fallbacks as Record<string, unknown>)[name] = Value.Default(FallbackSchema, value);
+  }
   const first = Value.Errors(ConfigSchema, withDefaults)[0];
   if (first) {
     const field = first.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(top level)';

@@ -54,7 +54,7 @@ const Breaker = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-const FallbackConfig = Type.Object(
+export const FallbackSchema = Type.Object(
   {
     kind: Type.Enum(['redis', 'cassandra', 'static']),
     timeoutMs: Type.Number({ exclusiveMinimum: 0, default: 20, description: 'per lookup, further capped by what is left of the request deadline' }),
@@ -105,7 +105,7 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     deadlineMs: Type.Number({ exclusiveMinimum: 0, default: 50, description: 'per-request budget; the model is skipped when it would not answer in time' }),
-    fallbacks: Type.Record(Type.String({ pattern: MODEL_NAME_PATTERN }), FallbackConfig, { default: {}, description: 'sources of precomputed results, named for variants to use' }),
+    fallbacks: Type.Record(Type.String({ pattern: MODEL_NAME_PATTERN }), FallbackSchema, { default: {}, description: 'sources of precomputed results, named for variants to use' }),
     recommenders: Type.Optional(Type.Record(Type.String({ pattern: MODEL_NAME_PATTERN }), RecommenderConfig, { description: 'default: one als recommender per model, named after it' })),
     experiments: Type.Optional(Type.Array(ExperimentSchema, { minItems: 1, description: 'default: one experiment "default" serving the first model' })),
     defaultExperiment: Type.Optional(Type.String({ description: 'default: the first experiment' })),
@@ -126,7 +126,7 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type RecommenderConfig = Static<typeof RecommenderConfig>;
 export type ExperimentConfig = Static<typeof ExperimentSchema>;
-export type FallbackConfig = Static<typeof FallbackConfig>;
+export type FallbackConfig = Static<typeof FallbackSchema>;
 
 /** A config after defaults that depend on other fields are filled in: every optional section is present. */
 export type ResolvedConfig = Omit<Config, 'recommenders' | 'experiments' | 'defaultExperiment'> & {
