@@ -10,6 +10,7 @@ import { importSparkSave } from '../spark/import.js';
 import { progressBar, type Progress } from './progress.js';
 import { serve } from './serve.js';
 import { bucketCommand } from './bucket.js';
+import { loadRecsCommand } from './load-recs.js';
 
 function positiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive integer');
@@ -96,6 +97,23 @@ program
   .option('--column <name>', 'the column holding user ids', 'user_id')
   .option('--output <file>', 'CSV file, or - for stdout', '-')
   .action(bucketCommand);
+
+program
+  .command('load-recs')
+  .description("load Spark's recommendForAllUsers(n) output (parquet or JSON lines) into Redis or Cassandra for a variant")
+  .requiredOption('--input <path>', 'a folder of parquet or JSON part files, or one file')
+  .requiredOption('--to <store>', 'redis or cassandra, or with --config the name of a fallback')
+  .requiredOption('--variant <name>', 'the variant these lists serve')
+  .option('--ttl <seconds>', 'expire the lists after this many seconds')
+  .option('-c, --config <file>', 'take the store settings from this config file')
+  .option('--url <url>', 'redis: server URL (default redis://127.0.0.1:6379)')
+  .option('--key-template <template>', 'redis: key of a list (default recserve:recs:{variant}:{userId})')
+  .option('--contact-points <hosts>', 'cassandra: comma-separated host[:port] list')
+  .option('--local-dc <dc>', 'cassandra: local data centre (default datacenter1)')
+  .option('--keyspace <ks>', 'cassandra: keyspace (default recserve)')
+  .option('--table <table>', 'cassandra: table (default recommendations)')
+  .option('--consistency <level>', 'cassandra: consistency level (default localOne)')
+  .action(loadRecsCommand);
 
 program.parseAsync().catch((err: unknown) => {
   if (isRecserveError(err)) {

@@ -111,6 +111,30 @@ describe('configuration', () => {
     for (const [i, [text, message]] of cases.entries()) assertConfigError(() => loadConfigFile(writeConfig(t, `x${i}.yaml`, text), {}), message);
   });
 
+  it('fills fallback defaults and rejects fallback settings that cannot work', (t) => {
+    const ok = loadConfigFile(writeConfig(t, 'fb.yaml', 'models: [{name: als}]\nfallbacks: {cache: {kind: redis, url: "redis://r:6379"}, pop: {kind: static, file: p.json}}\n'), {});
+    assert.deepEqual(
+      { ...ok.fallbacks.cache, contactPoints: undefined },
+      { kind: 'redis', url: 'redis://r:6379', timeoutMs: 20, breaker: { failures: 5, halfOpenAfterMs: 5000 }, keyTemplate: 'recserve:recs:{variant}:{userId}', connectTimeoutMs: 1000, localDataCenter: 'datacenter1', keyspace: 'recserve', table: 'recommendations', consistency: 'localOne', contactPoints: undefined },
+    );
+    assert.equal(ok.deadlineMs, 50);
+    const base = (fallbacks: string, variant = '{name: v, weight: 1, recommender: als, fallback: [cache]}') =>
+      `models: [{name: als}]\nfallbacks: ${fallbacks}\nexperiments: [{name: e, salt: s, variants: [${variant}]}]\n`;
+    const cases: [string, RegExp][] = [
+      [base('{cache: {kind: redis}}'), /field fallbacks\.cache\.url is required for kind redis/],
+      [base('{cache: {kind: cassandra}}'), /field fallbacks\.cache\.contactPoints is required for kind cassandra/],
+      [base('{cache: {kind: static}}'), /field fallbacks\.cache\.file is required for kind static/],
+      [base('{cache: {kind: memcached}}'), /field fallbacks\.cache\.kind/],
+      [base('{cache: {kind: redis, url: "redis://r", timeoutMs: 0}}'), /field fallbacks\.cache\.timeoutMs must be > 0/],
+      [base('{cache: {kind: cassandra, contactPoints: [h], consistency: most}}'), /field fallbacks\.cache\.consistency/],
+      [base('{cache: {kind: redis, url: "redis://r"}}', '{name: v, weight: 1, recommender: als, fallback: [cache, nope]}'), /field experiments\.0\.variants\.0\.fallback\.1: unknown fallback "nope" \(configured: "cache"\)/],
+      [base('{cache: {kind: static, file: p.json}}', '{name: v, weight: 1, recommender: als, writeBehind: {to: cache}}'), /writeBehind\.to: cache is a static source and cannot be written/],
+      [base('{cache: {kind: redis, url: "redis://r"}}', '{name: v, weight: 1, recommender: als, writeBehind: {to: other}}'), /writeBehind\.to: unknown fallback "other"/],
+      ['models: [{name: als}]\ndeadlineMs: 0\n', /field deadlineMs must be > 0/],
+    ];
+    for (const [i, [text, message]] of cases.entries()) assertConfigError(() => loadConfigFile(writeConfig(t, `f${i}.yaml`, text), {}), message);
+  });
+
   it('names the environment variable when an override is invalid', (t) => {
     const file = writeConfig(t, 'ok.yaml', 'models: [{name: a}]\n');
     assertConfigError(() => loadConfigFile(file, { RECSERVE_PORT: 'eighty' }), /ok\.yaml \(or RECSERVE_PORT\): field port must be integer/);

@@ -1,0 +1,88 @@
+import { Value } from 'typebox/value';
+import { loadConfigFile } from '../config/load.js';
+import { FallbackSchema, type FallbackConfig } from '../config/schema.js';
+import { RecserveError } from '../errors.js';
+import { createSource } from '../fallback/build.js';
+import { loadRecs } from '../fallback/load-recs.js';
+import { isWritable, type WritableSource } from '../fallback/source.js';
+import { createLogger } from '../logger.js';
+import { progressBar, type Progress } from './progress.js';
+
+export interface LoadRecsOptions {
+  input: string;
+  to: string;
+  variant: string;
+  ttl?: string;
+  config?: string;
+  url?: string;
+  keyTemplate?: string;
+  contactPoints?: string;
+  localDc?: string;
+  keyspace?: string;
+  table?: string;
+  consistency?: string;
+}
+
+function invalid(message: string): never {
+  throw new RecserveError('invalid_request', `load-recs: ${message}`);
+}
+
+/** The store to load into: a fallback of the config (by name, or by kind when only one has it), or one built from flags. */
+function targetOf(options: LoadRecsOptions): WritableSource {
+  const logger = createLogger('warn');
+  let name = options.to;
+  let config: FallbackConfig;
+  if (options.config) {
+    const fallbacks = loadConfigFile(options.config, {}).fallbacks;
+    const byKind = Object.entries(fallbacks).filter(([, f]) => f.kind === options.to);
+    const found = fallbacks[options.to] ? [options.to, fallbacks[options.to]!] : byKind.length === 1 ? byKind[0]! : invalid(`--to ${options.to} names no fallback of ${options.config} (has ${Object.keys(fallbacks).join(', ') || 'none'})`);
+    [name, config] = found as [string, FallbackConfig];
+  } else {
+    if (options.to !== 'redis' && options.to !== 'cassandra') invalid('--to must be redis or cassandra (or a fallback name with --config)');
+    const raw = Value.Default(FallbackSchema, {
+      kind: options.to,
+      url: options.to === 'redis' ? (options.url ?? 'redis://127.0.0.1:6379') : undefined,
+      ...(options.keyTemplate ? { keyTemplate: options.keyTemplate } : {}),
+      contactPoints: options.contactPoints?.split(',').map((s) => s.trim()),
+      ...(options.localDc ? { localDataCenter: options.localDc } : {}),
+      ...(options.keyspace ? { keyspace: options.keyspace } : {}),
+      ...(options.table ? { table: options.table } : {}),
+      ...(options.consistency ? { consistency: options.consistency } : {}),
+      // Bulk writes wait for the store, not for a request deadline.
+      timeoutMs: 10_000,
+    });
+    const first = Value.Errors(FallbackSchema, raw)[0];
+    if (first) invalid(`${first.instancePath.replace(/^\//, '') || 'options'} ${first.message}`);
+    config = raw as FallbackConfig;
+    if (config.kind === 'cassandra' && !config.contactPoints) invalid('--to cassandra needs --contact-points');
+  }
+  const source = createSource(name, { ...config, timeoutMs: Math.max(config.timeoutMs, 10_000) }, logger);
+  if (!isWritable(source)) invalid(`${name} is a ${source.kind} source and cannot be loaded`);
+  return source;
+}
+
+/** `recserve load-recs`: Spark's recommendForAllUsers output into Redis or Cassandra. */
+export async function loadRecsCommand(options: LoadRecsOptions): Promise<void> {
+  const ttl = options.ttl === undefined ? undefined : /^\d+$/.test(options.ttl) && Number(options.ttl) > 0 ? Number(options.ttl) : invalid('--ttl must be a positive number of seconds');
+  const target = targetOf(options);
+  let bar: Progress | undefined;
+  try {
+    const report = await loadRecs(options.input, target, options.variant, ttl, {
+      start: (total, unit) => {
+        bar = progressBar('load-recs', unit);
+        bar.start(total);
+      },
+      advance: (done) => bar?.rows(done),
+    });
+    bar?.stop();
+    console.log(
+      `loaded ${report.users} users into ${target.name} (${target.kind}) for variant ${options.variant} in ${report.seconds.toFixed(2)} s: ` +
+        `${Math.round(report.users / Math.max(report.seconds, 1e-9))} users/s; columns ${report.userCol} / ${report.itemCol}; ${report.badRows} bad rows`,
+    );
+    for (const example of report.examples) console.log(`  bad row: ${example}`);
+    if (report.badRows > 0) process.exitCode = 2;
+  } finally {
+    bar?.stop();
+    await target.close();
+  }
+}
