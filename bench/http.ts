@@ -27,13 +27,13 @@ export async function startServer(args: string[]): Promise<{ url: string; stop: 
   return { url, stop: () => child.kill('SIGTERM') };
 }
 
-/** autocannon at a fixed connection count, each request for a random user of 0..users-1. */
-export async function loadTest(label: string, url: string, users: number, connections: number, seconds: number): Promise<HttpResult> {
+/** autocannon at a fixed connection count, each request for a random user of firstUser..firstUser+users-1. */
+export async function loadTest(label: string, url: string, users: number, connections: number, seconds: number, firstUser = 0): Promise<HttpResult> {
   const result = await autocannon({
     url,
     connections,
     duration: seconds,
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/recommend/${Math.floor(Math.random() * users)}?n=10` }) }],
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/recommend/${firstUser + Math.floor(Math.random() * users)}?n=10` }) }],
   });
   return {
     label,

@@ -2,6 +2,7 @@
 // Figures drift between machines and runs: compare ratios taken within one run.
 import { execFileSync } from 'node:child_process';
 import { benchBucket } from './bucket.js';
+import { benchFallback } from './fallback.js';
 import { benchKernels } from './kernels.js';
 import { benchModel, BENCH_FEED, type Shape } from './feed.js';
 import { loadTest, startServer } from './http.js';
@@ -49,3 +50,11 @@ console.log('| what | ids per second |');
 console.log('| --- | --- |');
 console.log(`| \`recserve bucket\` CSV -> CSV, end to end (process start included) | ${fmt(bucket.cliIdsPerSec, 0)} |`);
 for (const [hash, rate] of Object.entries(bucket.functionIdsPerSec)) console.log(`| assignment function alone, ${hash} | ${fmt(rate, 0)} |`);
+
+console.log('\n## Fallback answers from Redis (100,000 x 64 model, 8 connections, one server process)\n');
+const fallback = await benchFallback(SHAPES[0]!.users, quick ? 5 : 10);
+console.log('| answered by | req/s | p50 ms | p99 ms | non-2xx | errors |');
+console.log('| --- | --- | --- | --- | --- | --- |');
+for (const r of fallback.http) console.log(`| ${r.label} | ${fmt(r.requestsPerSec, 0)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`);
+console.log(`\n\`load-recs\` into the local redis-server: ${fmt(fallback.usersPerSec, 0)} users/s (100,000 users x 10 items from Spark-layout parquet).`);
+process.exit(0);

@@ -29,6 +29,7 @@ export class RedisSource implements WritableSource {
   readonly kind = 'redis';
   readonly name: string;
   readonly client: Redis;
+  private readonly firstReady: Promise<void>;
 
   constructor(private readonly options: RedisSourceOptions) {
     this.name = options.name;
@@ -42,9 +43,25 @@ export class RedisSource implements WritableSource {
     });
     // Without a listener ioredis reports every failed reconnect as an unhandled error.
     this.client.on('error', (err: Error) => options.logger.debug({ source: this.name, err: err.message }, 'redis connection error'));
+    this.firstReady = new Promise((resolve) => this.client.once('ready', () => resolve()));
+    this.firstReady.catch(() => undefined);
+  }
+
+  /**
+   * Until the first connection is up, commands wait for it (the caller's timeout bounds the wait);
+   * after that they fail at once while disconnected, so an outage costs nothing but a miss.
+   */
+  private async connected(): Promise<void> {
+    if (this.client.status === 'ready') return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`redis ${this.name} is not connected (${this.client.status})`)), this.options.connectTimeoutMs);
+    });
+    await Promise.race([this.firstReady, timeout]).finally(() => clearTimeout(timer));
   }
 
   async lookup(variant: string, userId: string, n: number): Promise<ScoredItemId[] | null> {
+    await this.connected();
     const raw = await this.client.getBuffer(redisKey(this.options.keyTemplate, variant, userId));
     if (raw === null) return null;
     try {
@@ -58,6 +75,7 @@ export class RedisSource implements WritableSource {
   }
 
   async write(lists: readonly CachedList[], ttlSeconds?: number): Promise<void> {
+    await this.connected();
     const pipeline = this.client.pipeline();
     for (const { variant, userId, items } of lists) {
       const key = redisKey(this.options.keyTemplate, variant, userId);

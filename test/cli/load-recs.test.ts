@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { tempDir } from '../helpers/fixtures.js';
 import { runCli } from '../helpers/cli.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { freePort, startRedis, type TestRedis } from '../helpers/redis.js';
 import { servingStack } from '../helpers/serving.js';
 import { writeSparkRecsParquet, type SparkRecsRow } from '../helpers/spark-recs.js';
 
@@ -83,12 +83,15 @@ describe('recserve load-recs', () => {
 
   it('rejects a missing input, an unknown store and a bad TTL', async (t) => {
     const dir = tempDir(t);
+    const recsFile = path.join(dir, 'recs.json');
+    writeFileSync(recsFile, JSON.stringify({ u: 1, recommendations: [{ i: 2, rating: 1 }] }) + '\n');
     const cases: [string[], RegExp][] = [
       [['--input', path.join(dir, 'nope'), '--to', 'redis', '--variant', 'v', '--url', redis.url], /does not exist/],
-      [['--input', dir, '--to', 'redis', '--variant', 'v', '--url', redis.url], /holds no \.parquet or \.json files/],
+      [['--input', tempDir(t), '--to', 'redis', '--variant', 'v', '--url', redis.url], /holds no \.parquet or \.json files/],
       [['--input', dir, '--to', 'memcached', '--variant', 'v'], /--to must be redis or cassandra/],
       [['--input', dir, '--to', 'redis', '--variant', 'v', '--ttl', '-5'], /--ttl must be a positive number of seconds/],
       [['--input', dir, '--to', 'cassandra', '--variant', 'v'], /--to cassandra needs --contact-points/],
+      [['--input', recsFile, '--to', 'redis', '--variant', 'v', '--url', `redis://127.0.0.1:${await freePort()}`], /redis redis is not connected/],
     ];
     for (const [args, message] of cases) {
       const result = await runCli(['load-recs', ...args]);
