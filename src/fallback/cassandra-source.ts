@@ -1,7 +1,7 @@
 import cassandra from 'cassandra-driver';
 import type { Logger } from 'pino';
 import type { ScoredItemId } from '../recommender/kinds/types.js';
-import { decodeItems, encodeItems, PayloadError } from './payload.js';
+import { encodeItems, itemsOrMiss } from './payload.js';
 import type { CachedList, WritableSource } from './source.js';
 
 export const CONSISTENCY_LEVELS = ['one', 'two', 'three', 'quorum', 'all', 'localQuorum', 'eachQuorum', 'localOne'] as const;
@@ -55,15 +55,7 @@ export class CassandraSource implements WritableSource {
     const result = await this.client.execute(this.select, [variant, userId]);
     this.connected = true;
     const raw = result.first()?.get('items') as string | null | undefined;
-    if (raw === null || raw === undefined) return null;
-    try {
-      return decodeItems(raw, n);
-    } catch (err) {
-      if (!(err instanceof PayloadError)) throw err;
-      this.options.logger.warn({ source: this.name, variant, userId, err: err.message }, 'corrupt cached payload treated as a miss');
-      this.options.onCorrupt?.(this.name);
-      return null;
-    }
+    return itemsOrMiss(raw, n, { source: this.name, variant, userId, logger: this.options.logger, onCorrupt: this.options.onCorrupt });
   }
 
   async write(lists: readonly CachedList[], ttlSeconds = 0): Promise<void> {

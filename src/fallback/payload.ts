@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { ScoredItemId } from '../recommender/kinds/types.js';
 
 /** Cached values above this many bytes are refused as corrupt: nobody stores 1 MB of item ids per user. */
@@ -33,4 +34,26 @@ export function decodeItems(raw: string | Buffer, n: number): ScoredItemId[] {
     items.push({ itemId, score });
   }
   return items;
+}
+
+/** Who read a cached value, to log and count a corrupt one. */
+export interface PayloadContext {
+  source: string;
+  variant: string;
+  userId: string;
+  logger: Logger;
+  onCorrupt?: (source: string) => void;
+}
+
+/** A cached value's items, or null for a missing or corrupt value (logged and counted, never thrown). */
+export function itemsOrMiss(raw: string | Buffer | null | undefined, n: number, context: PayloadContext): ScoredItemId[] | null {
+  if (raw === null || raw === undefined) return null;
+  try {
+    return decodeItems(raw, n);
+  } catch (err) {
+    if (!(err instanceof PayloadError)) throw err;
+    context.logger.warn({ source: context.source, variant: context.variant, userId: context.userId, err: err.message }, 'corrupt cached payload treated as a miss');
+    context.onCorrupt?.(context.source);
+    return null;
+  }
 }

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ScoredItemId } from '../recommender/kinds/types.js';
-import { decodeItems, encodeItems, PayloadError } from './payload.js';
+import { encodeItems, itemsOrMiss } from './payload.js';
 import type { CachedList, WritableSource } from './source.js';
 
 export interface RedisSourceOptions {
@@ -63,15 +63,7 @@ export class RedisSource implements WritableSource {
   async lookup(variant: string, userId: string, n: number): Promise<ScoredItemId[] | null> {
     await this.connected();
     const raw = await this.client.getBuffer(redisKey(this.options.keyTemplate, variant, userId));
-    if (raw === null) return null;
-    try {
-      return decodeItems(raw, n);
-    } catch (err) {
-      if (!(err instanceof PayloadError)) throw err;
-      this.options.logger.warn({ source: this.name, variant, userId, err: err.message }, 'corrupt cached payload treated as a miss');
-      this.options.onCorrupt?.(this.name);
-      return null;
-    }
+    return itemsOrMiss(raw, n, { source: this.name, variant, userId, logger: this.options.logger, onCorrupt: this.options.onCorrupt });
   }
 
   async write(lists: readonly CachedList[], ttlSeconds?: number): Promise<void> {

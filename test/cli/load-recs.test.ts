@@ -1,24 +1,14 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
 import { tempDir } from '../helpers/fixtures.js';
 import { runCli } from '../helpers/cli.js';
-import { freePort, startRedis, type TestRedis } from '../helpers/redis.js';
+import { freePort, useRedis } from '../helpers/redis.js';
 import { servingStack } from '../helpers/serving.js';
 import { writeSparkRecsParquet, type SparkRecsRow } from '../helpers/spark-recs.js';
 
-let redis: TestRedis;
-let admin: Redis;
-before(async () => {
-  redis = await startRedis();
-  admin = new Redis(redis.url);
-});
-after(async () => {
-  admin.disconnect();
-  await redis.stop().catch(() => undefined);
-});
+const redis = useRedis();
 
 const recs = (user: number): SparkRecsRow => ({ user, recommendations: [{ item: user * 10 + 1, rating: 4.5 }, { item: user * 10 + 2, rating: 3.25 }, { item: -7, rating: 1 }] });
 
@@ -51,7 +41,7 @@ describe('recserve load-recs', () => {
     assert.match(result.stdout, /bad row: part-00001-x\.snappy\.parquet row 1000: userId is null/);
     assert.match(result.stdout, /bad row: part-00001-x\.snappy\.parquet row 1001: recommendations\[0\]\.rating is null/);
     assert.match(result.stdout, /bad row: part-00001-x\.snappy\.parquet row 1002: recommendations is (null|missing)/);
-    const ttl = await admin.ttl('lr:v:2000');
+    const ttl = await redis.admin.ttl('lr:v:2000');
     assert.ok(ttl > 3500 && ttl <= 3600);
     const get = await serveFromRedis(t, 'lr:{variant}:{userId}');
     const { status, body } = await get('2000');

@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
 import { RedisSource, redisKey, DEFAULT_KEY_TEMPLATE } from '../../src/fallback/redis-source.js';
 import { silentLogger } from '../helpers/fixtures.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { useRedis } from '../helpers/redis.js';
 import { fallbackContract } from './contract.js';
 
-let redis: TestRedis;
-let admin: Redis;
+const redis = useRedis();
 let corrupt = 0;
 let prefix = 0;
-
-before(async () => {
-  redis = await startRedis();
-  admin = new Redis(redis.url);
-});
-after(async () => {
-  admin.disconnect();
-  await redis.stop().catch(() => undefined);
-});
 
 // Each seed gets its own key prefix, so tests never see each other's keys.
 let template = DEFAULT_KEY_TEMPLATE;
@@ -39,7 +28,7 @@ fallbackContract({
     if (lists.length > 0) await s.write(lists);
     return s;
   },
-  writeRaw: async (variant, userId, raw) => void (await admin.set(redisKey(template, variant, userId), raw)),
+  writeRaw: async (variant, userId, raw) => void (await redis.admin.set(redisKey(template, variant, userId), raw)),
   corruptCount: () => corrupt,
 });
 
@@ -48,9 +37,9 @@ describe('redis source', () => {
     template = 'ttl:{variant}:{userId}';
     const s = await ready(source());
     await s.write([{ variant: 'v', userId: '42', items: [{ itemId: '1', score: 1 }] }], 60);
-    const ttl = await admin.ttl('ttl:v:42');
+    const ttl = await redis.admin.ttl('ttl:v:42');
     assert.ok(ttl > 0 && ttl <= 60, `ttl ${ttl}`);
-    assert.equal(await admin.get('ttl:v:42'), '[{"itemId":"1","score":1}]');
+    assert.equal(await redis.admin.get('ttl:v:42'), '[{"itemId":"1","score":1}]');
     await s.close();
   });
 });

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { after, before } from 'node:test';
 import { Redis } from 'ioredis';
 
 /** A free TCP port on 127.0.0.1. */
@@ -67,4 +68,32 @@ export async function startRedis(): Promise<TestRedis> {
   };
   await start();
   return { url, start, stop };
+}
+
+/**
+ * One redis-server for a whole test file, with an admin client for seeding and checking keys:
+ * started before the file's tests and stopped after them.
+ */
+export function useRedis(): { readonly url: string; readonly admin: Redis; readonly server: TestRedis } {
+  let server: TestRedis | undefined;
+  let admin: Redis | undefined;
+  before(async () => {
+    server = await startRedis();
+    admin = new Redis(server.url);
+  });
+  after(async () => {
+    admin?.disconnect();
+    await server?.stop().catch(() => undefined);
+  });
+  return {
+    get url() {
+      return server!.url;
+    },
+    get admin() {
+      return admin!;
+    },
+    get server() {
+      return server!;
+    },
+  };
 }

@@ -1,25 +1,15 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
 import { publishOnnxBundle } from '../../src/model-store/onnx-bundle.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { linearTanhModel } from '../helpers/onnx-models.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { useRedis } from '../helpers/redis.js';
 import { servingStack } from '../helpers/serving.js';
 import { publishSynth } from '../helpers/synth-feed.js';
 
-let redis: TestRedis;
-let admin: Redis;
-before(async () => {
-  redis = await startRedis();
-  admin = new Redis(redis.url);
-});
-after(async () => {
-  admin.disconnect();
-  await redis.stop().catch(() => undefined);
-});
+const redis = useRedis();
 
 const cached = [{ itemId: 'r1', score: 9 }, { itemId: 'r2', score: 8 }, { itemId: 'r3', score: 7 }];
 const popular = ['p1', 'p2', 'p3'];
@@ -47,7 +37,7 @@ async function chainStack(t: { after(fn: () => void): void }, options: { models?
   });
   t.after(() => stack.close());
   await stack.store.loadAll();
-  await admin.set(`${options.keyPrefix ?? 'chain'}:v:cached-user`, JSON.stringify(cached));
+  await redis.admin.set(`${options.keyPrefix ?? 'chain'}:v:cached-user`, JSON.stringify(cached));
   const get = async (userId: string) => {
     const res = await stack.app.inject({ method: 'GET', url: `/recommend/${encodeURIComponent(userId)}?n=3` });
     return { status: res.statusCode, body: res.json() as Body, headers: res.headers };
@@ -118,11 +108,11 @@ describe('the fallback chain', () => {
     assert.equal(served.body.source, 'model');
     let stored: string | null = null;
     for (let i = 0; i < 50 && stored === null; i++) {
-      stored = await admin.get('wb:v:11');
+      stored = await redis.admin.get('wb:v:11');
       if (stored === null) await new Promise((r) => setTimeout(r, 10));
     }
     assert.deepEqual(JSON.parse(stored!), served.body.items);
-    assert.ok((await admin.ttl('wb:v:11')) > 0);
+    assert.ok((await redis.admin.ttl('wb:v:11')) > 0);
     // The same variant with its model gone: the user gets their last computed list from Redis.
     const outage = await chainStack(t, { publish: false, keyPrefix: 'wb' });
     const later = await outage.get('11');
