@@ -10,7 +10,8 @@ import { OnnxRecommender } from './recommender/kinds/onnx.js';
 import { StaticRecommender } from './recommender/kinds/static.js';
 import type { ItemRecommender } from './recommender/kinds/types.js';
 import { RecommendationService, type VariantPlan } from './recommender/service.js';
-import { createSource, guard } from './fallback/build.js';
+import { createSource, guard, type FallbackHooks } from './fallback/build.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import type { WritableSource } from './fallback/source.js';
 import { loadStaticList } from './recommender/static-list.js';
 import { createKernel, type ScoringKernel } from './scorers/index.js';
@@ -19,6 +20,7 @@ import { compileExperiment } from './variants/experiments.js';
 
 export interface Serving {
   app: FastifyInstance;
+  metrics: Metrics;
   store: ModelStore;
   kernel: ScoringKernel;
   service: RecommendationService;
@@ -53,8 +55,13 @@ export async function createServing(config: Readonly<ResolvedConfig>, logger: Lo
     },
   );
   const recommenders = new Map(Object.entries(config.recommenders).map(([name, r]) => [name, buildRecommender(r, store, kernel)]));
-  const sources = new Map(Object.entries(config.fallbacks).map(([name, f]) => [name, createSource(name, f, logger)]));
-  const guarded = new Map([...sources].map(([name, source]) => [name, guard(source, config.fallbacks[name]!, logger)]));
+  const metrics = createMetrics();
+  const hooks: FallbackHooks = {
+    onCorrupt: (store) => metrics.corruptPayloads.inc({ store }),
+    onOutcome: (source, result) => metrics.cacheLookups.inc({ store: source.name, result }),
+  };
+  const sources = new Map(Object.entries(config.fallbacks).map(([name, f]) => [name, createSource(name, f, logger, hooks)]));
+  const guarded = new Map([...sources].map(([name, source]) => [name, guard(source, config.fallbacks[name]!, logger, hooks)]));
   const plans = new Map(
     config.experiments.map((e) => [
       e.name,
@@ -80,11 +87,13 @@ export async function createServing(config: Readonly<ResolvedConfig>, logger: Lo
     deadlineMs: config.deadlineMs,
     logger,
     exposureLog,
+    onFallback: (variant, source, reason) => metrics.fallbacks.inc({ variant, source, reason }),
   });
-  const app = await buildApp({ store, service, fallbacks: [...guarded.values()], logger });
+  const app = await buildApp({ store, service, fallbacks: [...guarded.values()], metrics, logger });
   let closing: Promise<void> | undefined;
   return {
     app,
+    metrics,
     store,
     kernel,
     service,

@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
 import type { GuardedSource } from '../fallback/guarded.js';
+import type { Metrics } from '../metrics.js';
 import type { ModelStore } from '../model-store/store.js';
 import type { RecommendationService } from '../recommender/service.js';
 import { registerErrorHandlers } from './errors.js';
@@ -14,11 +15,12 @@ export interface AppDeps {
   store: ModelStore;
   service: RecommendationService;
   fallbacks: readonly GuardedSource[];
+  metrics: Metrics;
   logger: Logger;
 }
 
 /** The HTTP application, wired to its dependencies; listening is the caller's business. */
-export async function buildApp({ store, service, fallbacks, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ store, service, fallbacks, metrics, logger }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Long enough that an over-long user id reaches validation (400) rather than the router (404).
@@ -39,5 +41,6 @@ export async function buildApp({ store, service, fallbacks, logger }: AppDeps): 
   await app.register(recommendRoutes, { service });
   await app.register(statusRoutes, { store, fallbacks });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   return app;
 }

@@ -66,6 +66,19 @@ describe('the fallback chain', () => {
     assert.deepEqual(fromStatic.body.items.map((i) => i.itemId), popular);
   });
 
+  it('serves a corrupt cached value as a miss (200 from the next source), and counts it', async (t) => {
+    const { get, stack } = await chainStack(t);
+    await redis.admin.set('chain:v:corrupt-user', '[{"itemId": 5}');
+    const { status, body } = await get('corrupt-user');
+    assert.deepEqual([status, body.source, body.fallbackReason], [200, 'static', 'unknown_user']);
+    await get('cached-user');
+    const metrics = (await stack.app.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(metrics, /recserve_cache_corrupt_payloads_total\{store="cache"\} 1/);
+    assert.match(metrics, /recserve_cache_lookups_total\{store="cache",result="hit"\} 1/);
+    assert.match(metrics, /recserve_fallbacks_total\{variant="v",source="static",reason="unknown_user"\} 1/);
+    assert.match(metrics, /recserve_fallbacks_total\{variant="v",source="redis",reason="unknown_user"\} 1/);
+  });
+
   it('answers 404 unknown_user only when every source misses', async (t) => {
     const { get } = await chainStack(t, { fallback: ['cache'] });
     const { status, body } = await get('nobody-knows-me');
