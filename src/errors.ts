@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   unknown_variant: { status: 400, summary: 'a forced variant is not one of the experiment' },
   scoring_failed: { status: 500, summary: 'a model could not score the request' },
   deadline_exceeded: { status: 503, summary: 'the model would miss the deadline and no fallback had an answer' },
+  unauthorized: { status: 401, summary: 'the admin bearer token is missing or wrong' },
+  update_rejected: { status: 409, summary: 'the requested update cannot be served' },
   internal: { status: 500, summary: 'an unexpected server error' },
   config_invalid: { status: 500, summary: 'the configuration file or environment is invalid' },
   not_als_model: { status: 500, summary: 'the folder is not a Spark ALSModel save' },

@@ -1,4 +1,4 @@
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * Every metric recserve exports, defined once. Labels never carry user or item ids.
@@ -19,6 +19,24 @@ export function createMetrics() {
       name: 'recserve_cache_lookups_total',
       help: 'Fallback store lookups by store and result (hit, miss, error, timeout, open, no_time)',
       labelNames: ['store', 'result'] as const,
+      registers: [registry],
+    }),
+    modelLoads: new Counter({
+      name: 'recserve_model_loads_total',
+      help: 'Model update loads by model and result (loaded, rejected)',
+      labelNames: ['model', 'result'] as const,
+      registers: [registry],
+    }),
+    modelInfo: new Gauge({
+      name: 'recserve_model_info',
+      help: 'The update each model serves: 1 for the serving (model, version)',
+      labelNames: ['model', 'version'] as const,
+      registers: [registry],
+    }),
+    modelLastLoad: new Gauge({
+      name: 'recserve_model_last_load_timestamp_seconds',
+      help: 'When each model last swapped in an update',
+      labelNames: ['model'] as const,
       registers: [registry],
     }),
     corruptPayloads: new Counter({

@@ -11,5 +11,6 @@ export interface RunningServer extends Serving {
 export async function startServer(config: Readonly<ResolvedConfig>): Promise<RunningServer> {
   const serving = await createServing(config, createLogger(config.logLevel));
   await serving.app.listen({ host: config.host, port: config.port });
-  return { ...serving, loaded: serving.store.loadAll() };
+  const loaded = serving.store.loadAll().then(() => serving.watcher.start());
+  return { ...serving, loaded };
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { RecommenderConfig, ResolvedConfig } from './config/schema.js';
 import { buildApp } from './http/app.js';
 import { ModelStore } from './model-store/store.js';
+import { FeedWatcher } from './model-store/feed-watcher.js';
 import { openExposureLog, type ExposureLog } from './recommender/exposure-log.js';
 import { AlsRecommender } from './recommender/kinds/als.js';
 import { OnnxRecommender } from './recommender/kinds/onnx.js';
@@ -20,6 +21,8 @@ import { compileExperiment } from './variants/experiments.js';
 
 export interface Serving {
   app: FastifyInstance;
+  /** Follows the feeds once started (the server starts it after the first load). */
+  watcher: FeedWatcher;
   metrics: Metrics;
   store: ModelStore;
   kernel: ScoringKernel;
@@ -39,23 +42,32 @@ function buildRecommender(config: RecommenderConfig, store: ModelStore, kernel: 
 }
 
 /** config -> store -> kernel -> recommenders and experiments -> service -> HTTP; nothing listens or loads yet. */
-export async function createServing(config: Readonly<ResolvedConfig>, logger: Logger): Promise<Serving> {
+export async function createServing(config: Readonly<ResolvedConfig>, logger: Logger, adminToken = process.env.RECSERVE_ADMIN_TOKEN): Promise<Serving> {
   const threads = config.scoring.threads ?? availableParallelism();
   const kernel = createKernel(config.scoring.kernel, threads);
+  const metrics = createMetrics();
   const store = new ModelStore(
-    config.models.map((m) => ({ name: m.name, feedRoot: m.feed ?? config.feed })),
+    config.models.map((m) => ({ name: m.name, feedRoot: m.feed ?? config.feed, pin: m.pin })),
     {
       logger,
       verifyChecksums: config.scoring.verifyChecksums,
       threads,
+      sparkCacheDir: config.reload.sparkCacheDir,
       // Warm the scoring session before a snapshot is swapped in, not on its first request.
       prepare: async (s) => {
         if (kernel instanceof OnnxKernel && s.kind === 'als') await kernel.prepare(s);
       },
+      onLoad: (model, result, snapshot) => {
+        metrics.modelLoads.inc({ model, result });
+        if (!snapshot) return;
+        metrics.modelInfo.reset();
+        for (const s of store.status()) if (s.version) metrics.modelInfo.set({ model: s.name, version: s.version }, 1);
+        metrics.modelLastLoad.set({ model }, snapshot.loadedAt.getTime() / 1000);
+      },
     },
   );
+  const watcher = new FeedWatcher(store, { pollIntervalMs: config.reload.pollIntervalMs, watchEvents: config.reload.watchEvents, logger });
   const recommenders = new Map(Object.entries(config.recommenders).map(([name, r]) => [name, buildRecommender(r, store, kernel)]));
-  const metrics = createMetrics();
   const hooks: FallbackHooks = {
     onCorrupt: (store) => metrics.corruptPayloads.inc({ store }),
     onOutcome: (source, result) => metrics.cacheLookups.inc({ store: source.name, result }),
@@ -89,10 +101,11 @@ export async function createServing(config: Readonly<ResolvedConfig>, logger: Lo
     exposureLog,
     onFallback: (variant, source, reason) => metrics.fallbacks.inc({ variant, source, reason }),
   });
-  const app = await buildApp({ store, service, fallbacks: [...guarded.values()], metrics, logger });
+  const app = await buildApp({ store, service, fallbacks: [...guarded.values()], metrics, logger, adminToken });
   let closing: Promise<void> | undefined;
   return {
     app,
+    watcher,
     metrics,
     store,
     kernel,
@@ -100,6 +113,7 @@ export async function createServing(config: Readonly<ResolvedConfig>, logger: Lo
     // Idempotent: a signal handler and a test teardown may both ask.
     close: () =>
       (closing ??= (async () => {
+        watcher.stop();
         await app.close();
         await kernel.close();
         await exposureLog?.close();

@@ -94,4 +94,5 @@ function resolvePaths(raw: Record<string, unknown>, dir: string): void {
     if (section && typeof section === 'object') Object.values(section).forEach((r) => resolve(r, 'file'));
   }
   resolve(raw.exposureLog, 'destination');
+  resolve(raw.reload, 'sparkCacheDir');
 }

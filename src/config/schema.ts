@@ -11,6 +11,7 @@ const ModelConfig = Type.Object(
   {
     name: Type.String({ pattern: MODEL_NAME_PATTERN, description: 'model name: its folder in the feed' }),
     feed: Type.Optional(Type.String({ minLength: 1, description: 'feed root of this model; default: the top-level feed' })),
+    pin: Type.Optional(Type.String({ pattern: '^\\d{8}T\\d{6}Z$', description: 'serve this update id and do not follow the feed' })),
   },
   { additionalProperties: false },
 );
@@ -101,6 +102,14 @@ export const ConfigSchema = Type.Object(
         kernel: Type.Enum(KERNEL_NAMES, { default: 'onnx' }),
         threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'threads per scoring call; default: every core' })),
         verifyChecksums: Type.Boolean({ default: true, description: 'check every data file against its sha256 at load' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    reload: Type.Object(
+      {
+        pollIntervalMs: Type.Integer({ minimum: 0, default: 1000, description: 'how often each feed is polled for new updates; 0 stops following' }),
+        watchEvents: Type.Boolean({ default: true, description: 'also react to file events at once' }),
+        sparkCacheDir: Type.Optional(Type.String({ minLength: 1, description: 'where raw Spark saves found in a feed are imported; default: <tmp>/recserve-spark-cache' })),
       },
       { additionalProperties: false, default: {} },
     ),

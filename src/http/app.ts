@@ -10,6 +10,7 @@ import { registerErrorHandlers } from './errors.js';
 import { ErrorBody, MAX_ID_LENGTH } from './schemas.js';
 import { recommendRoutes } from './routes/recommend.js';
 import { statusRoutes } from './routes/status.js';
+import { adminRoutes } from './routes/admin.js';
 
 export interface AppDeps {
   store: ModelStore;
@@ -17,10 +18,12 @@ export interface AppDeps {
   fallbacks: readonly GuardedSource[];
   metrics: Metrics;
   logger: Logger;
+  /** Enables /admin/* with this bearer token; without it those routes do not exist (404). */
+  adminToken?: string;
 }
 
 /** The HTTP application, wired to its dependencies; listening is the caller's business. */
-export async function buildApp({ store, service, fallbacks, metrics, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ store, service, fallbacks, metrics, logger, adminToken }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Long enough that an over-long user id reaches validation (400) rather than the router (404).
@@ -33,13 +36,15 @@ export async function buildApp({ store, service, fallbacks, metrics, logger }: A
   await app.register(swagger, {
     openapi: {
       info: { title: 'recserve', description: 'Recommendations from Spark ALS models', version: '1' },
-      tags: [{ name: 'recommend' }, { name: 'status' }],
+      tags: [{ name: 'recommend' }, { name: 'status' }, { name: 'admin' }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   registerErrorHandlers(app);
   await app.register(recommendRoutes, { service });
   await app.register(statusRoutes, { store, fallbacks });
+  if (adminToken) await app.register(adminRoutes, { store, token: adminToken });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   return app;

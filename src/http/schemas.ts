@@ -63,6 +63,16 @@ export const ModelStatus = Type.Object({
 });
 
 export const ModelsBody = Type.Object({ models: Type.Array(ModelStatus) });
+
+export const AdminModelStatus = Type.Intersect([
+  ModelStatus,
+  Type.Object({
+    pinned: Type.Union([Type.String(), Type.Null()]),
+    candidates: Type.Array(Type.String(), { description: 'complete updates in the feed, oldest first' }),
+    rejected: Type.Array(Type.Object({ version: Type.String(), reason: Type.String() }), { description: 'updates refused since start-up; not tried again' }),
+  }),
+]);
+export const AdminModelsBody = Type.Object({ models: Type.Array(AdminModelStatus) });
 export const HealthBody = Type.Object({
   status: Type.String(),
   stores: Type.Array(

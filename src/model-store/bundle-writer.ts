@@ -19,13 +19,18 @@ function assertLittleEndian(): void {
 }
 
 /** Writes an ALS model (rows sorted by id) as a new feed update. */
-export async function publishBundle(model: FactorModel, options: PublishOptions): Promise<PublishedUpdate<Manifest>> {
+export function publishBundle(model: FactorModel, options: PublishOptions): Promise<PublishedUpdate<Manifest>> {
+  return publishUpdate(options.feedRoot, options.name, bundleWriter(model, options));
+}
+
+/** Fills an update folder with a bundle and returns its manifest. */
+export function bundleWriter(model: FactorModel, options: Pick<PublishOptions, 'spark' | 'source'>): (dir: string) => Promise<Manifest> {
   assertLittleEndian();
   for (const [label, table] of [['user', model.users], ['item', model.items]] as const) {
     if (firstUnsorted(table.ids) !== -1) throw new Error(`${label} ids must be sorted and unique before publishing`);
     if (table.factors.length !== table.ids.length * model.rank) throw new Error(`${label} factors do not match ids x rank`);
   }
-  return publishUpdate(options.feedRoot, options.name, async (dir) => ({
+  return async (dir) => ({
     format: BUNDLE_FORMAT,
     formatVersion: BUNDLE_FORMAT_VERSION,
     rank: model.rank,
@@ -44,5 +49,5 @@ export async function publishBundle(model: FactorModel, options: PublishOptions)
       userFactors: await writeDataFile(dir, BUNDLE_FILES.userFactors, bytesOf(model.users.factors)),
       itemFactors: await writeDataFile(dir, BUNDLE_FILES.itemFactors, bytesOf(model.items.factors)),
     },
-  }));
+  });
 }

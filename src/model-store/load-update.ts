@@ -1,12 +1,15 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { tmpdir } from 'node:os';
 import { RecserveError } from '../errors.js';
+import { importedBundleDir, isSparkSave } from './spark-cache.js';
 import { loadBundle, type LoadOptions } from './bundle-loader.js';
 import { loadOnnxBundle, ONNX_BUNDLE_FORMAT } from './onnx-bundle.js';
 import type { LoadedModel } from './snapshot.js';
 
-/** Loads a feed update of either kind, chosen by its manifest's `format`. */
-export async function loadUpdate(name: string, version: string, dir: string, options: LoadOptions = {}): Promise<LoadedModel> {
+/** Loads a feed update: a bundle of either kind (by its manifest's `format`), or a raw Spark save, imported once. */
+export async function loadUpdate(name: string, version: string, feedDir: string, options: LoadOptions & { sparkCacheDir?: string } = {}): Promise<LoadedModel> {
+  const dir = isSparkSave(feedDir) ? await importedBundleDir(feedDir, options.sparkCacheDir ?? path.join(tmpdir(), 'recserve-spark-cache'), name, version) : feedDir;
   const text = await fs.readFile(path.join(dir, 'manifest.json'), 'utf8').catch((err: Error) => {
     throw new RecserveError('bundle_invalid', `${dir}: cannot read manifest.json (${err.message})`);
   });

@@ -28,14 +28,22 @@ export async function writeDataFile(dir: string, name: string, bytes: Uint8Array
  */
 export async function publishUpdate<M>(feedRoot: string, name: string, write: (dir: string) => Promise<M>): Promise<PublishedUpdate<M>> {
   const feedDir = modelFeedDir(feedRoot, name);
-  await fs.mkdir(feedDir, { recursive: true });
-  const tmp = path.join(feedDir, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  return writeUpdate(feedDir, write, () => nextUpdateId(feedRoot, name));
+}
+
+/**
+ * Writes an update folder under `parentDir` atomically: a hidden temporary folder, renamed to the id
+ * `chooseId` gives (asked again if another writer took it first), `_SUCCESS` last.
+ */
+export async function writeUpdate<M>(parentDir: string, write: (dir: string) => Promise<M>, chooseId: () => Promise<string>): Promise<PublishedUpdate<M>> {
+  await fs.mkdir(parentDir, { recursive: true });
+  const tmp = path.join(parentDir, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   await fs.mkdir(tmp);
   try {
     const manifest = await write(tmp);
     await fs.writeFile(path.join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-    const updateId = await renameIntoPlace(tmp, feedRoot, name);
-    const dir = path.join(feedDir, updateId);
+    const updateId = await renameIntoPlace(tmp, parentDir, chooseId);
+    const dir = path.join(parentDir, updateId);
     await fs.writeFile(path.join(dir, SUCCESS_MARKER), '');
     return { updateId, dir, manifest };
   } catch (err) {
@@ -45,11 +53,11 @@ export async function publishUpdate<M>(feedRoot: string, name: string, write: (d
 }
 
 /** Renames the finished folder to the next update id, retrying if another writer took that id first. */
-async function renameIntoPlace(tmp: string, feedRoot: string, name: string): Promise<string> {
+async function renameIntoPlace(tmp: string, parentDir: string, chooseId: () => Promise<string>): Promise<string> {
   for (let attempt = 0; ; attempt++) {
-    const updateId = await nextUpdateId(feedRoot, name);
+    const updateId = await chooseId();
     try {
-      await fs.rename(tmp, path.join(modelFeedDir(feedRoot, name), updateId));
+      await fs.rename(tmp, path.join(parentDir, updateId));
       return updateId;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;

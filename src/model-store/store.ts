@@ -1,13 +1,15 @@
 import type { Logger } from 'pino';
 import { RecserveError } from '../errors.js';
 import type { LoadOptions } from './bundle-loader.js';
+import { listUpdates, type FeedUpdate } from './feed.js';
 import { loadUpdate } from './load-update.js';
-import { listUpdates } from './feed.js';
 import type { LoadedModel } from './snapshot.js';
 
 export interface ModelSource {
   name: string;
   feedRoot: string;
+  /** Serve this update and do not follow the feed. */
+  pin?: string;
 }
 
 export interface ModelStatus {
@@ -22,84 +24,170 @@ export interface ModelStatus {
   lastError: string | null;
 }
 
+export interface ModelAdminStatus extends ModelStatus {
+  pinned: string | null;
+  /** Complete updates in the feed, oldest first. */
+  candidates: string[];
+  /** Updates refused since start-up; each is not tried again. */
+  rejected: { version: string; reason: string }[];
+}
+
+export type LoadResult = 'loaded' | 'rejected';
+
 export interface ModelStoreOptions extends LoadOptions {
   logger: Logger;
   /** Runs on a fully loaded snapshot before it is swapped in (e.g. to warm a scoring session). */
   prepare?: (snapshot: LoadedModel) => Promise<void>;
+  /** Told of every load attempt. */
+  onLoad?: (model: string, result: LoadResult, snapshot?: LoadedModel) => void;
+  /** Where raw Spark saves found in a feed are imported once. */
+  sparkCacheDir?: string;
+}
+
+interface Slot {
+  source: ModelSource;
+  serving?: LoadedModel;
+  pinned: string | null;
+  rejected: Map<string, string>;
+  lastError: string | null;
+  /** Loads of one model run one at a time, in order. */
+  queue: Promise<unknown>;
 }
 
 /**
- * Holds the serving snapshot of each configured model. A snapshot is loaded and validated in full
- * before one assignment swaps it in; readers take the snapshot once per request.
+ * Holds the serving snapshot of each configured model. An update is loaded and validated in full
+ * before one assignment swaps it in; requests read the snapshot once, so a request in flight finishes
+ * on the snapshot it started with, and the old mapping is released when nothing references it.
+ * Versions only go up on their own: a refresh considers updates newer than the one serving, never
+ * retries a rejected one, and only an operator's pin goes elsewhere.
  */
 export class ModelStore {
-  private readonly snapshots = new Map<string, LoadedModel>();
-  private readonly errors = new Map<string, string>();
+  private readonly slots = new Map<string, Slot>();
 
   constructor(
-    readonly sources: readonly ModelSource[],
+    sources: readonly ModelSource[],
     private readonly options: ModelStoreOptions,
-  ) {}
+  ) {
+    for (const source of sources) this.slots.set(source.name, { source, pinned: source.pin ?? null, rejected: new Map(), lastError: null, queue: Promise.resolve() });
+  }
+
+  get sources(): ModelSource[] {
+    return [...this.slots.values()].map((s) => s.source);
+  }
 
   get names(): string[] {
-    return this.sources.map((s) => s.name);
+    return [...this.slots.keys()];
   }
 
   has(name: string): boolean {
-    return this.sources.some((s) => s.name === name);
+    return this.slots.has(name);
   }
 
   get(name: string): LoadedModel | undefined {
-    return this.snapshots.get(name);
+    return this.slots.get(name)?.serving;
   }
 
   /** True while every configured model has a snapshot. */
   get ready(): boolean {
-    return this.sources.every((s) => this.snapshots.has(s.name));
+    return [...this.slots.values()].every((s) => s.serving !== undefined);
   }
 
-  /** Loads the newest complete update of every model; one model's failure does not stop the others. */
+  private slot(name: string): Slot {
+    const slot = this.slots.get(name);
+    if (!slot) throw new RecserveError('unknown_model', `model ${name} is not configured`);
+    return slot;
+  }
+
+  private serialized<T>(slot: Slot, task: () => Promise<T>): Promise<T> {
+    const run = slot.queue.then(task, task);
+    slot.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Loads every model; one model's failure does not stop the others. */
   async loadAll(): Promise<void> {
-    await Promise.all(this.sources.map((s) => this.loadNewest(s).catch(() => undefined)));
+    await Promise.all(this.names.map((name) => this.refresh(name).catch(() => undefined)));
   }
 
   /**
-   * Loads the newest complete update of one model that passes validation, newest first, and swaps
-   * it in. Updates that fail are logged and skipped; a model already serving is never replaced
-   * by anything but a newer good update.
+   * Brings a model up to date with its feed: its pinned update, or else the newest complete update
+   * newer than the one serving that loads and validates, tried newest first. Resolves with what serves.
    */
-  async loadNewest(source: ModelSource): Promise<LoadedModel> {
-    const { name, feedRoot } = source;
-    const current = this.snapshots.get(name);
-    const candidates = (await listUpdates(feedRoot, name)).filter((u) => u.complete && (!current || u.id > current.version)).reverse();
-    for (const update of candidates) {
-      try {
-        const snapshot = await loadUpdate(name, update.id, update.dir, this.options);
-        await this.options.prepare?.(snapshot);
-        this.snapshots.set(name, snapshot);
-        // A newer update's rejection stays visible while an older one serves.
-        if (update === candidates[0]) this.errors.delete(name);
-        this.options.logger.info({ model: name, kind: snapshot.kind, version: update.id, rank: snapshot.rank }, 'model loaded');
-        return snapshot;
-      } catch (err) {
-        const message = (err as Error).message;
-        this.errors.set(name, message);
-        this.options.logger.error({ model: name, version: update.id, err: message }, 'model update rejected');
+  refresh(name: string): Promise<LoadedModel | undefined> {
+    const slot = this.slot(name);
+    return this.serialized(slot, async () => {
+      const updates = (await listUpdates(slot.source.feedRoot, name)).filter((u) => u.complete);
+      if (slot.pinned !== null) {
+        if (slot.serving?.version === slot.pinned) return slot.serving;
+        const pinned = updates.find((u) => u.id === slot.pinned);
+        if (!pinned) return this.fail(slot, `pinned update ${slot.pinned} is not a complete update under ${slot.source.feedRoot}/${name}/v1`);
+        if (!(await this.tryLoad(slot, pinned))) return this.fail(slot, slot.lastError!);
+        return slot.serving;
       }
+      const current = slot.serving?.version;
+      const candidates = updates.filter((u) => (current === undefined || u.id > current) && !slot.rejected.has(u.id)).reverse();
+      for (const update of candidates) if (await this.tryLoad(slot, update)) return slot.serving;
+      if (slot.serving) return slot.serving;
+      return this.fail(slot, candidates.length === 0 && slot.rejected.size === 0 ? `no complete update under ${slot.source.feedRoot}/${name}/v1` : (slot.lastError ?? 'no loadable update'));
+    });
+  }
+
+  private fail(slot: Slot, message: string): never {
+    // Polls repeat the same failure: log it when it changes.
+    if (slot.lastError !== message) this.options.logger.error({ model: slot.source.name, err: message }, 'model not loaded');
+    slot.lastError = message;
+    throw new RecserveError('feed_invalid', `model ${slot.source.name}: ${message}`);
+  }
+
+  /** Loads one update and swaps it in; a failure is remembered so the update is not tried again. */
+  private async tryLoad(slot: Slot, update: FeedUpdate): Promise<boolean> {
+    const name = slot.source.name;
+    try {
+      const snapshot = await loadUpdate(name, update.id, update.dir, this.options);
+      await this.options.prepare?.(snapshot);
+      slot.serving = snapshot;
+      // A rejection of a newer update stays visible while an older one serves.
+      if ([...slot.rejected.keys()].every((id) => id < update.id)) slot.lastError = null;
+      this.options.onLoad?.(name, 'loaded', snapshot);
+      this.options.logger.info({ model: name, kind: snapshot.kind, version: update.id, rank: snapshot.rank }, 'model loaded');
+      return true;
+    } catch (err) {
+      const reason = (err as Error).message;
+      slot.rejected.set(update.id, reason);
+      slot.lastError = reason;
+      this.options.onLoad?.(name, 'rejected');
+      this.options.logger.error({ model: name, version: update.id, err: reason }, 'model update rejected');
+      return false;
     }
-    if (current) return current;
-    const reason = candidates.length === 0 ? `no complete update under ${feedRoot}/${name}/v1` : this.errors.get(name);
-    this.errors.set(name, reason ?? 'no loadable update');
-    this.options.logger.error({ model: name, feedRoot, err: this.errors.get(name) }, 'model not loaded');
-    throw new RecserveError('feed_invalid', `model ${name}: ${this.errors.get(name)}`);
+  }
+
+  /** Serves `version` and stops following the feed until unpinned. */
+  async pin(name: string, version: string): Promise<LoadedModel> {
+    const slot = this.slot(name);
+    const previous = slot.pinned;
+    slot.pinned = version;
+    // A pin is an operator's explicit choice: it may retry an update refused before.
+    slot.rejected.delete(version);
+    try {
+      return (await this.refresh(name))!;
+    } catch (err) {
+      slot.pinned = previous;
+      throw new RecserveError('update_rejected', `cannot pin ${name} to ${version}: ${slot.rejected.get(version) ?? (err as Error).message}`);
+    }
+  }
+
+  /** Follows the feed again from the newest update. */
+  async unpin(name: string): Promise<LoadedModel | undefined> {
+    this.slot(name).pinned = null;
+    return this.refresh(name);
   }
 
   status(): ModelStatus[] {
-    return this.sources.map(({ name }) => {
-      const s = this.snapshots.get(name);
+    return [...this.slots.values()].map((slot) => {
+      const s = slot.serving;
       const als = s?.kind === 'als' ? s : undefined;
       return {
-        name,
+        name: slot.source.name,
         kind: s?.kind ?? null,
         loaded: s !== undefined,
         version: s?.version ?? null,
@@ -107,8 +195,20 @@ export class ModelStore {
         numUsers: als?.numUsers ?? null,
         numItems: als?.numItems ?? null,
         loadedAt: s?.loadedAt.toISOString() ?? null,
-        lastError: this.errors.get(name) ?? null,
+        lastError: slot.lastError,
       };
     });
+  }
+
+  async adminStatus(): Promise<ModelAdminStatus[]> {
+    const base = this.status();
+    return Promise.all(
+      [...this.slots.values()].map(async (slot, i) => ({
+        ...base[i]!,
+        pinned: slot.pinned,
+        candidates: (await listUpdates(slot.source.feedRoot, slot.source.name)).filter((u) => u.complete).map((u) => u.id),
+        rejected: [...slot.rejected].map(([version, reason]) => ({ version, reason })),
+      })),
+    );
   }
 }

@@ -56,7 +56,7 @@ describe('model store', () => {
     await s.loadAll();
     const taken = s.get('a')!;
     const second = await publishSynth(feed, 'a', { seed: 2 });
-    await s.loadNewest(s.sources[0]!);
+    await s.refresh('a');
     assert.equal(taken.version, first.updateId);
     assert.equal(s.get('a')!.version, second.updateId);
     assert.ok(taken.kind === 'als' && s.get('a')!.kind === 'als');

@@ -36,6 +36,7 @@ export const recommendRoutes: FastifyPluginAsync<{ service: RecommendationServic
       const receivedAt = performance.now() - reply.elapsedTime;
       const result = await service.recommend({ userId, n, exclude: parseExclude(exclude), experiment, forcedVariant: request.headers['x-recserve-variant'], receivedAt });
       reply.header('x-recserve-experiment', result.experiment).header('x-recserve-variant', result.variant).header('x-recserve-source', result.source);
+      if (result.model) reply.header('x-recserve-model-version', result.model.version);
       return result;
     },
   );

@@ -1,0 +1,55 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { RecserveError } from '../../errors.js';
+import type { ModelStore } from '../../model-store/store.js';
+import { AdminModelsBody, ErrorBody, ModelStatus } from '../schemas.js';
+import { MODEL_NAME_PATTERN } from '../../config/schema.js';
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/** Compares digests, so neither the token's content nor its length leaks through timing. */
+function bearerMatches(header: string | undefined, expected: Buffer): boolean {
+  const token = header?.startsWith('Bearer ') ? header.slice(7) : '';
+  return timingSafeEqual(digest(token), expected);
+}
+
+const NameParams = Type.Object({ name: Type.String({ pattern: MODEL_NAME_PATTERN }) });
+const PinBody = Type.Object({ version: Type.String({ pattern: '^\\d{8}T\\d{6}Z$', description: 'a complete update id of the model' }) }, { additionalProperties: false });
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+
+/** Operator control of the models; registered only when RECSERVE_ADMIN_TOKEN is set. */
+export const adminRoutes: FastifyPluginAsync<{ store: ModelStore; token: string }> = async (app, { store, token }) => {
+  const expected = digest(token);
+  app.addHook('onRequest', async (request) => {
+    if (!bearerMatches(request.headers.authorization, expected)) throw new RecserveError('unauthorized', 'admin routes need Authorization: Bearer <RECSERVE_ADMIN_TOKEN>');
+  });
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  const statusOf = async (name: string) => (await store.adminStatus()).find((m) => m.name === name)!;
+  const known = (name: string) => {
+    if (!store.has(name)) throw new RecserveError('unknown_model', `model ${name} is not configured`);
+  };
+
+  typed.get('/admin/models', { schema: { summary: 'Serving version, candidates, pin and last error of every model', tags: ['admin'], security: [{ bearer: [] }], response: { 200: AdminModelsBody, ...errors } } }, async () => ({
+    models: await store.adminStatus(),
+  }));
+
+  typed.post('/admin/models/:name/reload', { schema: { summary: 'Look for a newer update now', tags: ['admin'], security: [{ bearer: [] }], params: NameParams, response: { 200: ModelStatus, ...errors } } }, async (request) => {
+    known(request.params.name);
+    await store.refresh(request.params.name).catch(() => undefined);
+    return statusOf(request.params.name);
+  });
+
+  typed.post('/admin/models/:name/pin', { schema: { summary: 'Serve this update and stop following the feed', tags: ['admin'], security: [{ bearer: [] }], params: NameParams, body: PinBody, response: { 200: ModelStatus, ...errors } } }, async (request) => {
+    known(request.params.name);
+    await store.pin(request.params.name, request.body.version);
+    return statusOf(request.params.name);
+  });
+
+  typed.post('/admin/models/:name/unpin', { schema: { summary: 'Follow the feed again', tags: ['admin'], security: [{ bearer: [] }], params: NameParams, response: { 200: ModelStatus, ...errors } } }, async (request) => {
+    known(request.params.name);
+    await store.unpin(request.params.name).catch(() => undefined);
+    return statusOf(request.params.name);
+  });
+};

@@ -1,0 +1,27 @@
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { readAlsModel } from '../spark/import.js';
+import { bundleWriter } from './bundle-writer.js';
+import { SUCCESS_MARKER } from './feed.js';
+import { writeUpdate } from './publish.js';
+
+/** A feed update holding a Spark ALSModel save rather than a bundle. */
+export function isSparkSave(dir: string): boolean {
+  return !existsSync(path.join(dir, 'manifest.json')) && existsSync(path.join(dir, 'metadata', 'part-00000'));
+}
+
+/**
+ * The bundle folder for a Spark save found in a feed: imported once (the same code as
+ * `recserve import-spark`) into `<cacheDir>/<model>/<updateId>/`, and reused from there afterwards.
+ */
+export async function importedBundleDir(saveDir: string, cacheDir: string, model: string, updateId: string): Promise<string> {
+  const parent = path.join(cacheDir, model);
+  const dir = path.join(parent, updateId);
+  if (existsSync(path.join(dir, SUCCESS_MARKER))) return dir;
+  const { metadata, model: factors } = await readAlsModel(saveDir);
+  const { sparkVersion, uid, userCol, itemCol } = metadata;
+  // A half-written cache folder from an interrupted import is replaced.
+  await fs.rm(dir, { recursive: true, force: true });
+  await writeUpdate(parent, bundleWriter(factors, { spark: { sparkVersion, uid, userCol, itemCol }, source: path.resolve(saveDir) }), async () => updateId);
+  return dir;
+}
