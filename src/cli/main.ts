@@ -6,6 +6,7 @@ import { openOnnxSession, publishOnnxBundle } from '../model-store/onnx-bundle.j
 import { isRecserveError } from '../errors.js';
 import { publishBundle } from '../model-store/bundle-writer.js';
 import { synthModel } from '../model-store/synth.js';
+import { pruneFeed } from '../model-store/prune.js';
 import { importSparkSave } from '../spark/import.js';
 import { progressBar, type Progress } from './progress.js';
 import { serve } from './serve.js';
@@ -114,6 +115,20 @@ program
   .option('--table <table>', 'cassandra: table (default recommendations)')
   .option('--consistency <level>', 'cassandra: consistency level (default localOne)')
   .action(loadRecsCommand);
+
+program
+  .command('feed')
+  .description('feed maintenance')
+  .command('prune')
+  .description('delete complete updates older than the newest N, and abandoned incomplete folders')
+  .requiredOption('--feed <root>', 'feed root')
+  .requiredOption('--name <model>', 'model name in the feed')
+  .requiredOption('--keep <N>', 'complete updates to keep', positiveInt)
+  .option('--grace <seconds>', 'leave incomplete folders younger than this alone', positiveInt, 3600)
+  .action(async (options: { feed: string; name: string; keep: number; grace: number }) => {
+    const result = await pruneFeed(options.feed, options.name, options.keep, options.grace * 1000);
+    console.log(`kept ${result.kept.length} (${result.kept.join(', ') || 'none'}); deleted ${result.deleted.length} (${result.deleted.join(', ') || 'none'}); left ${result.leftAlone.length} incomplete younger than ${options.grace} s`);
+  });
 
 program.parseAsync().catch((err: unknown) => {
   if (isRecserveError(err)) {

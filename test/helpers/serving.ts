@@ -4,7 +4,7 @@ import { createServing } from '../../src/wiring.js';
 import { silentLogger } from './fixtures.js';
 
 /** The serving stack as the server wires it, without listening: models of one feed, plus any other settings. */
-export function servingStack(feedRoot: string, models: string[], kernel: KernelName = 'onnx', settings: Record<string, unknown> = {}) {
+export function servingStack(feedRoot: string, models: string[], kernel: KernelName = 'onnx', settings: Record<string, unknown> = {}, adminToken?: string) {
   const config = resolveConfig({ feed: feedRoot, models: models.map((name) => ({ name })), scoring: { kernel, threads: 1 }, ...settings }, 'test config', {});
-  return createServing(config, silentLogger);
+  return createServing(config, silentLogger, adminToken);
 }
