@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { benchBucket } from './bucket.js';
 import { benchFallback } from './fallback.js';
+import { benchReload, benchSwapLatency } from './reload.js';
 import { benchKernels } from './kernels.js';
 import { benchModel, BENCH_FEED, type Shape } from './feed.js';
 import { loadTest, startServer } from './http.js';
@@ -57,4 +58,18 @@ console.log('| answered by | req/s | p50 ms | p99 ms | non-2xx | errors |');
 console.log('| --- | --- | --- | --- | --- | --- |');
 for (const r of fallback.http) console.log(`| ${r.label} | ${fmt(r.requestsPerSec, 0)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`);
 console.log(`\n\`load-recs\` into the local redis-server: ${fmt(fallback.usersPerSec, 0)} users/s (100,000 users x 10 items from Spark-layout parquet).`);
+
+console.log('\n## Hot reload (server following the feed: file events plus a 1 s poll; sha256 verified)\n');
+const reloads = await benchReload(SHAPES, quick ? 2 : 5);
+console.log('| model (items x rank) | _SUCCESS to serving, median ms | max ms | trials |');
+console.log('| --- | --- | --- | --- |');
+for (const r of reloads) {
+  const sorted = [...r.successToServing].sort((a, b) => a - b);
+  console.log(`| ${r.shape.items.toLocaleString('en-US')} x ${r.shape.rank} | ${fmt(sorted[Math.floor(sorted.length / 2)]!, 0)} | ${fmt(sorted.at(-1)!, 0)} | ${sorted.length} |`);
+}
+const swap = await benchSwapLatency(SHAPES[0]!, quick ? 6 : 12);
+console.log('\n| 100,000 x 64, 8 connections | req/s | p50 ms | p99 ms | non-2xx | errors |');
+console.log('| --- | --- | --- | --- | --- | --- |');
+for (const r of [swap.steady, swap.swapping]) console.log(`| ${r.label} | ${fmt(r.requestsPerSec, 0)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`);
+console.log(`\n(${swap.swaps} swaps during the second run.)`);
 process.exit(0);
