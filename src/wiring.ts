@@ -21,6 +21,8 @@ import { compileExperiment } from './variants/experiments.js';
 
 export interface Serving {
   app: FastifyInstance;
+  /** `draining` turns /readyz to 503 ahead of a shutdown. */
+  lifecycle: { draining: boolean };
   /** Follows the feeds once started (the server starts it after the first load). */
   watcher: FeedWatcher;
   metrics: Metrics;
@@ -101,10 +103,12 @@ export async function createServing(config: Readonly<ResolvedConfig>, logger: Lo
     exposureLog,
     onFallback: (variant, source, reason) => metrics.fallbacks.inc({ variant, source, reason }),
   });
-  const app = await buildApp({ store, service, fallbacks: [...guarded.values()], metrics, logger, adminToken });
+  const lifecycle = { draining: false };
+  const app = await buildApp({ store, service, fallbacks: [...guarded.values()], metrics, logger, adminToken, lifecycle });
   let closing: Promise<void> | undefined;
   return {
     app,
+    lifecycle,
     watcher,
     metrics,
     store,

@@ -28,10 +28,21 @@ export function configFromFlags(options: ServeOptions, env: NodeJS.ProcessEnv = 
 }
 
 export async function serve(options: ServeOptions): Promise<void> {
-  const server = await startServer(configFromFlags(options));
+  const config = configFromFlags(options);
+  const server = await startServer(config);
   const stop = async (signal: string) => {
-    server.app.log.info({ signal }, 'shutting down');
+    const { drainDelayMs, graceMs } = config.shutdown;
+    server.app.log.info({ signal, drainDelayMs, graceMs }, 'shutting down: /readyz now answers 503');
+    server.lifecycle.draining = true;
+    await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
+    // Requests still running after the grace period are not worth a hung pod: exit anyway.
+    const forced = setTimeout(() => {
+      server.app.log.error({ graceMs }, 'requests still in flight after the grace period; exiting');
+      process.exit(1);
+    }, graceMs);
+    forced.unref();
     await server.close();
+    server.app.log.info('stopped');
     process.exit(0);
   };
   process.once('SIGTERM', stop);

@@ -113,6 +113,13 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    shutdown: Type.Object(
+      {
+        drainDelayMs: Type.Integer({ minimum: 0, default: 0, description: 'after SIGTERM, how long /readyz answers 503 before the listener closes (let load balancers notice)' }),
+        graceMs: Type.Integer({ minimum: 0, default: 10_000, description: 'how long requests in flight may take to finish before the process exits anyway' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     deadlineMs: Type.Number({ exclusiveMinimum: 0, default: 50, description: 'per-request budget; the model is skipped when it would not answer in time' }),
     fallbacks: Type.Record(Type.String({ pattern: MODEL_NAME_PATTERN }), FallbackSchema, { default: {}, description: 'sources of precomputed results, named for variants to use' }),
     recommenders: Type.Optional(Type.Record(Type.String({ pattern: MODEL_NAME_PATTERN }), RecommenderConfig, { description: 'default: one als recommender per model, named after it' })),

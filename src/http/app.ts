@@ -9,7 +9,7 @@ import type { RecommendationService } from '../recommender/service.js';
 import { registerErrorHandlers } from './errors.js';
 import { ErrorBody, MAX_ID_LENGTH } from './schemas.js';
 import { recommendRoutes } from './routes/recommend.js';
-import { statusRoutes } from './routes/status.js';
+import { statusRoutes, type Lifecycle } from './routes/status.js';
 import { adminRoutes } from './routes/admin.js';
 
 export interface AppDeps {
@@ -20,15 +20,19 @@ export interface AppDeps {
   logger: Logger;
   /** Enables /admin/* with this bearer token; without it those routes do not exist (404). */
   adminToken?: string;
+  lifecycle: Lifecycle;
 }
 
 /** The HTTP application, wired to its dependencies; listening is the caller's business. */
-export async function buildApp({ store, service, fallbacks, metrics, logger, adminToken }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ store, service, fallbacks, metrics, logger, adminToken, lifecycle }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Long enough that an over-long user id reaches validation (400) rather than the router (404).
     routerOptions: { maxParamLength: MAX_ID_LENGTH * 8 },
     bodyLimit: 64 * 1024,
+    // On close: idle keep-alive sockets are closed, requests arriving on busy ones get 503, in-flight ones finish.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
     // A log line per request would cost more than scoring a small model.
     logController: new LogController({ disableRequestLogging: true }),
   });
@@ -43,7 +47,7 @@ export async function buildApp({ store, service, fallbacks, metrics, logger, adm
   await app.register(swaggerUi, { routePrefix: '/docs' });
   registerErrorHandlers(app);
   await app.register(recommendRoutes, { service });
-  await app.register(statusRoutes, { store, fallbacks });
+  await app.register(statusRoutes, { store, fallbacks, lifecycle });
   if (adminToken) await app.register(adminRoutes, { store, token: adminToken });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));

@@ -4,7 +4,12 @@ import type { GuardedSource } from '../../fallback/guarded.js';
 import type { ModelStore } from '../../model-store/store.js';
 import { HealthBody, ModelsBody, ReadyBody } from '../schemas.js';
 
-export const statusRoutes: FastifyPluginAsync<{ store: ModelStore; fallbacks: readonly GuardedSource[] }> = async (app, { store, fallbacks }) => {
+/** Shared with the process: set once SIGTERM arrives. */
+export interface Lifecycle {
+  draining: boolean;
+}
+
+export const statusRoutes: FastifyPluginAsync<{ store: ModelStore; fallbacks: readonly GuardedSource[]; lifecycle: Lifecycle }> = async (app, { store, fallbacks, lifecycle }) => {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   typed.get('/healthz', { schema: { summary: 'The process is alive; the state of each fallback store', tags: ['status'], response: { 200: HealthBody } } }, async () => ({
     status: 'ok',
@@ -12,10 +17,11 @@ export const statusRoutes: FastifyPluginAsync<{ store: ModelStore; fallbacks: re
   }));
   typed.get(
     '/readyz',
-    { schema: { summary: 'Ready while every configured model is loaded', tags: ['status'], response: { 200: ReadyBody, 503: ReadyBody } } },
+    { schema: { summary: 'Ready while every configured model is loaded and the process is not shutting down', tags: ['status'], response: { 200: ReadyBody, 503: ReadyBody } } },
     async (_request, reply) => {
       const models = store.status().map(({ name, loaded }) => ({ name, loaded }));
-      return reply.status(store.ready ? 200 : 503).send({ ready: store.ready, models });
+      const ready = store.ready && !lifecycle.draining;
+      return reply.status(ready ? 200 : 503).send({ ready, models });
     },
   );
   typed.get('/models', { schema: { summary: 'Each configured model and the update it serves', tags: ['status'], response: { 200: ModelsBody } } }, async () => ({

@@ -1,0 +1,37 @@
+# recserve: multi-stage build. The runtime image holds production dependencies and the compiled JS only.
+# Build: docker build -t recserve .
+# Run:   docker run -p 8080:8080 -v /srv/feed:/feed:ro -e RECSERVE_CONFIG=/config/recserve.yaml -v $PWD/config:/config:ro recserve
+
+# Production dependencies; @riaskov/mmap-io compiles its addon here, so this stage has the build tools.
+FROM node:20-bookworm-slim AS deps
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+# Compile TypeScript with the full dependency set.
+FROM deps AS build
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    RECSERVE_HOST=0.0.0.0 \
+    RECSERVE_PORT=8080
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+# The embedded demo model, so the image answers with no feed mounted: `docker run recserve serve --feed models --model demo`.
+COPY models ./models
+# The feed (read-only is enough unless raw Spark saves are imported: then also mount a writable cache).
+VOLUME ["/feed"]
+USER node
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.RECSERVE_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+ENTRYPOINT ["node", "dist/cli/main.js"]
+# With RECSERVE_CONFIG set, `serve` reads that file; otherwise name the feed and models here.
+CMD ["serve", "--feed", "/feed", "--model", "als"]
