@@ -1,4 +1,7 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Seconds: from 100 µs, since a cached or small-model answer takes well under a millisecond. */
+const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 /**
  * Every metric recserve exports, defined once. Labels never carry user or item ids.
@@ -6,9 +9,41 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
  */
 export function createMetrics() {
   const registry = new Registry();
+  /** Set by the wiring: reads each fallback store's circuit at scrape time. */
+  const breakers = { read: (): [string, number][] => [] };
   collectDefaultMetrics({ register: registry, prefix: 'recserve_' });
   return {
     registry,
+    httpDuration: new Histogram({
+      name: 'recserve_http_request_duration_seconds',
+      help: 'HTTP request duration by route template, method and status',
+      labelNames: ['route', 'method', 'status'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    recommendDuration: new Histogram({
+      name: 'recserve_recommendation_duration_seconds',
+      help: 'Time to answer a recommendation by experiment, variant and source',
+      labelNames: ['experiment', 'variant', 'source'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    exposures: new Counter({
+      name: 'recserve_exposures_total',
+      help: 'Served assignments by experiment and variant',
+      labelNames: ['experiment', 'variant'] as const,
+      registers: [registry],
+    }),
+    breakerState: new Gauge({
+      name: 'recserve_circuit_breaker_state',
+      help: 'Circuit of each fallback store: 0 closed, 1 half-open, 2 open (3 isolated)',
+      labelNames: ['store'] as const,
+      registers: [registry],
+      collect() {
+        for (const [store, code] of breakers.read()) this.set({ store }, code);
+      },
+    }),
+    breakers,
     fallbacks: new Counter({
       name: 'recserve_fallbacks_total',
       help: 'Requests answered by a fallback source, by variant, source and reason',

@@ -102,7 +102,13 @@ export async function createServing(config: Readonly<ResolvedConfig>, logger: Lo
     logger,
     exposureLog,
     onFallback: (variant, source, reason) => metrics.fallbacks.inc({ variant, source, reason }),
+    onServed: (experiment, variant, source, seconds) => {
+      metrics.recommendDuration.observe({ experiment, variant, source }, seconds);
+      metrics.exposures.inc({ experiment, variant });
+    },
   });
+  const breakerCodes: Record<string, number> = { closed: 0, 'half-open': 1, open: 2, isolated: 3 };
+  metrics.breakers.read = () => [...guarded.values()].map((g) => [g.source.name, breakerCodes[g.breakerState] ?? -1]);
   const lifecycle = { draining: false };
   const app = await buildApp({ store, service, fallbacks: [...guarded.values()], metrics, logger, adminToken, lifecycle });
   let closing: Promise<void> | undefined;

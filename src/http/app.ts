@@ -46,6 +46,9 @@ export async function buildApp({ store, service, fallbacks, metrics, logger, adm
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   registerErrorHandlers(app);
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpDuration.observe({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
   await app.register(recommendRoutes, { service });
   await app.register(statusRoutes, { store, fallbacks, lifecycle });
   if (adminToken) await app.register(adminRoutes, { store, token: adminToken });

@@ -53,6 +53,8 @@ export interface ServiceOptions {
   logger: Logger;
   exposureLog?: ExposureLog;
   onFallback?: (variant: string, source: Source, reason: FallbackReason) => void;
+  /** Told of every answer, with the seconds since the request arrived. */
+  onServed?: (experiment: string, variant: string, source: Source, seconds: number) => void;
 }
 
 function reasonOf(err: unknown): FallbackReason {
@@ -81,6 +83,7 @@ export class RecommendationService {
     const plan = this.options.plans.get(name)!.get(assignment.variant)!;
     const served = await this.serve(plan, assignment.variant, request, receivedAt);
     exposureLog?.write({ experiment: name, variant: assignment.variant, bucket: assignment.bucket, userId: request.userId, source: served.source, modelVersion: served.model?.version ?? null });
+    this.options.onServed?.(name, assignment.variant, served.source, (performance.now() - receivedAt) / 1000);
     return { userId: request.userId, ...served, experiment: name, variant: assignment.variant, bucket: assignment.bucket };
   }
 

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { tempDir } from '../helpers/fixtures.js';
+import { servingStack } from '../helpers/serving.js';
+import { publishSynth } from '../helpers/synth-feed.js';
+
+describe('GET /metrics', () => {
+  it('exports request, recommendation, exposure, fallback, breaker and model metrics, with no ids in labels', async (t) => {
+    const feed = tempDir(t);
+    await publishSynth(feed, 'als', { users: 20, items: 50, rank: 4 });
+    const file = path.join(feed, 'popular.json');
+    writeFileSync(file, '["p1"]');
+    const stack = await servingStack(feed, ['als'], 'onnx', {
+      fallbacks: { popular: { kind: 'static', file } },
+      experiments: [{ name: 'e', salt: 's', variants: [{ name: 'v', weight: 1, recommender: 'als', fallback: ['popular'] }] }],
+    });
+    t.after(() => stack.close());
+    await stack.store.loadAll();
+    for (const user of ['1', '2', 'user-unknown-777']) await stack.app.inject({ method: 'GET', url: `/recommend/${user}` });
+    await stack.app.inject({ method: 'GET', url: '/recommend/1?n=0' });
+    const res = await stack.app.inject({ method: 'GET', url: '/metrics' });
+    assert.equal(res.statusCode, 200);
+    assert.match(res.headers['content-type'] as string, /text\/plain/);
+    const text = res.body;
+    for (const pattern of [
+      /recserve_http_request_duration_seconds_count\{route="\/recommend\/:userId",method="GET",status="200"\} 3/,
+      /recserve_http_request_duration_seconds_count\{route="\/recommend\/:userId",method="GET",status="400"\} 1/,
+      /recserve_http_request_duration_seconds_bucket\{le="0\.0001",route=/,
+      /recserve_recommendation_duration_seconds_count\{experiment="e",variant="v",source="model"\} 2/,
+      /recserve_recommendation_duration_seconds_count\{experiment="e",variant="v",source="static"\} 1/,
+      /recserve_exposures_total\{experiment="e",variant="v"\} 3/,
+      /recserve_fallbacks_total\{variant="v",source="static",reason="unknown_user"\} 1/,
+      /recserve_circuit_breaker_state\{store="popular"\} 0/,
+      /recserve_model_info\{model="als",version="\d{8}T\d{6}Z"\} 1/,
+      /recserve_model_loads_total\{model="als",result="loaded"\} 1/,
+      /recserve_model_last_load_timestamp_seconds\{model="als"\} \d+/,
+      /recserve_process_resident_memory_bytes \d+/,
+    ]) assert.match(text, pattern);
+    assert.doesNotMatch(text, /user-unknown-777|userId="/, 'labels never carry user ids');
+  });
+});
