@@ -3,7 +3,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { openOnnxSession, publishOnnxBundle } from '../model-store/onnx-bundle.js';
-import { isRecserveError } from '../errors.js';
+import { isRecserveError, RecserveError } from '../errors.js';
+import { ModelStore } from '../model-store/store.js';
+import { createLogger } from '../logger.js';
 import { publishBundle } from '../model-store/bundle-writer.js';
 import { synthModel } from '../model-store/synth.js';
 import { pruneFeed } from '../model-store/prune.js';
@@ -115,6 +117,21 @@ program
   .option('--table <table>', 'cassandra: table (default recommendations)')
   .option('--consistency <level>', 'cassandra: consistency level (default localOne)')
   .action(loadRecsCommand);
+
+program
+  .command('users')
+  .description("print a JSON array of user ids sampled from a model's newest update (for load tests)")
+  .requiredOption('--feed <root>', 'feed root')
+  .requiredOption('--name <model>', 'model name in the feed')
+  .option('--sample <N>', 'how many ids (evenly spread over the model)', positiveInt, 1000)
+  .action(async (options: { feed: string; name: string; sample: number }) => {
+    const store = new ModelStore([{ name: options.name, feedRoot: options.feed }], { logger: createLogger('silent'), verifyChecksums: false });
+    const model = await store.refresh(options.name);
+    if (model?.kind !== 'als') throw new RecserveError('feed_invalid', `${options.name} has no ALS update under ${options.feed}`);
+    const count = Math.min(options.sample, model.numUsers);
+    const step = model.numUsers / count;
+    console.log(JSON.stringify(Array.from({ length: count }, (_, i) => String(model.userIds[Math.floor(i * step)]))));
+  });
 
 program
   .command('feed')

@@ -84,6 +84,12 @@ describe('recserve CLI', () => {
     assert.equal((await listUpdates(dir, 'net')).length, 1);
   });
 
+  it('users prints an evenly spread JSON sample of user ids for load tests', async () => {
+    const result = await runCli(['users', '--feed', path.join(REPO_ROOT, 'models'), '--name', 'demo', '--sample', '4']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), ['0', '250', '500', '750']);
+  });
+
   it('the embedded demo model loads and answers, as `npm start` serves it', async (t) => {
     const stack = await servingStack(path.join(REPO_ROOT, 'models'), ['demo']);
     t.after(() => stack.close());

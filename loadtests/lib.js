@@ -1,0 +1,35 @@
+// Shared by the k6 scripts: who to ask for, and what a good answer looks like.
+import http from 'k6/http';
+import { check } from 'k6';
+
+export const BASE_URL = __ENV.BASE_URL || 'http://127.0.0.1:8080';
+/** Share of requests for users the model does not know, to exercise the fallbacks (0..1). */
+export const UNKNOWN_SHARE = Number(__ENV.UNKNOWN_SHARE || '0.1');
+export const N = Number(__ENV.N || '10');
+
+/** Known users, written by `recserve users --feed <root> --name <model> --sample N > loadtests/users.json`. */
+const users = JSON.parse(open(__ENV.USERS_FILE || './users.json'));
+
+/** The thresholds every scenario is held to; P99_MS and MAX_ERROR_RATE override them. */
+export const thresholds = {
+  http_req_duration: [`p(99)<${__ENV.P99_MS || '50'}`],
+  http_req_failed: [`rate<${__ENV.MAX_ERROR_RATE || '0.001'}`],
+  checks: ['rate>0.999'],
+};
+
+/** One recommendation request for a random user (a share of them unknown) with its checks. */
+export function recommend() {
+  const unknown = Math.random() < UNKNOWN_SHARE;
+  const userId = unknown ? `k6-unknown-${Math.floor(Math.random() * 1e9)}` : users[Math.floor(Math.random() * users.length)];
+  const res = http.get(`${BASE_URL}/recommend/${encodeURIComponent(userId)}?n=${N}`, { tags: { name: 'recommend', known: String(!unknown) } });
+  check(res, {
+    // An unknown user with no fallback configured is a 404 by design; anything else must be 200.
+    'status is 200 (or 404 for an unknown user)': (r) => r.status === 200 || (unknown && r.status === 404),
+    'body has items, variant and source': (r) => {
+      if (r.status !== 200) return true;
+      return Array.isArray(r.json('items')) && typeof r.json('variant') === 'string' && typeof r.json('source') === 'string';
+    },
+    'known users are answered by the model': (r) => unknown || r.status !== 200 || r.json('source') === 'model',
+  });
+  return res;
+}
