@@ -39,6 +39,7 @@ export function createMetrics() {
       help: 'Circuit of each fallback store: 0 closed, 1 half-open, 2 open (3 isolated)',
       labelNames: ['store'] as const,
       registers: [registry],
+      aggregator: 'max',
       collect() {
         for (const [store, code] of breakers.read()) this.set({ store }, code);
       },
@@ -67,12 +68,14 @@ export function createMetrics() {
       help: 'The update each model serves: 1 for the serving (model, version)',
       labelNames: ['model', 'version'] as const,
       registers: [registry],
+      aggregator: 'max',
     }),
     modelLastLoad: new Gauge({
       name: 'recserve_model_last_load_timestamp_seconds',
       help: 'When each model last swapped in an update',
       labelNames: ['model'] as const,
       registers: [registry],
+      aggregator: 'max',
     }),
     corruptPayloads: new Counter({
       name: 'recserve_cache_corrupt_payloads_total',

@@ -13,6 +13,7 @@ import type { ItemRecommender } from './recommender/kinds/types.js';
 import { RecommendationService, type VariantPlan } from './recommender/service.js';
 import { createSource, guard, type FallbackHooks } from './fallback/build.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { WorkerLink } from './cluster.js';
 import type { WritableSource } from './fallback/source.js';
 import { loadStaticList } from './recommender/static-list.js';
 import { createKernel, type ScoringKernel } from './scorers/index.js';
@@ -43,9 +44,15 @@ function buildRecommender(config: RecommenderConfig, store: ModelStore, kernel: 
   }
 }
 
+function workerCount(): number {
+  const n = Number(process.env.RECSERVE_WORKERS);
+  return Number.isInteger(n) && n > 0 ? n : 1;
+}
+
 /** config -> store -> kernel -> recommenders and experiments -> service -> HTTP; nothing listens or loads yet. */
 export async function createServing(config: Readonly<ResolvedConfig>, logger: Logger, adminToken = process.env.RECSERVE_ADMIN_TOKEN): Promise<Serving> {
-  const threads = config.scoring.threads ?? availableParallelism();
+  // Workers share the cores: each scores on its share of them.
+  const threads = config.scoring.threads ?? Math.max(1, Math.floor(availableParallelism() / workerCount()));
   const kernel = createKernel(config.scoring.kernel, threads);
   const metrics = createMetrics();
   const store = new ModelStore(
@@ -110,7 +117,25 @@ export async function createServing(config: Readonly<ResolvedConfig>, logger: Lo
   const breakerCodes: Record<string, number> = { closed: 0, 'half-open': 1, open: 2, isolated: 3 };
   metrics.breakers.read = () => [...guarded.values()].map((g) => [g.source.name, breakerCodes[g.breakerState] ?? -1]);
   const lifecycle = { draining: false };
-  const app = await buildApp({ store, service, fallbacks: [...guarded.values()], metrics, logger, adminToken, lifecycle });
+  // In a cluster worker: /metrics aggregates every worker, and admin actions reach the others.
+  const link = WorkerLink.active
+    ? new WorkerLink(metrics.registry, (a) => {
+        const done = a.action === 'pin' ? store.pin(a.name, a.version!) : a.action === 'unpin' ? store.unpin(a.name) : store.refresh(a.name);
+        done.catch((err: Error) => logger.warn({ action: a, err: err.message }, 'admin action from another worker failed here'));
+      })
+    : undefined;
+  const app = await buildApp({
+    store,
+    service,
+    fallbacks: [...guarded.values()],
+    metricsText: link ? () => link.clusterMetrics() : () => metrics.registry.metrics(),
+    metricsContentType: metrics.registry.contentType,
+    onAdminAction: link ? (a) => link.broadcast(a) : undefined,
+    metrics,
+    logger,
+    adminToken,
+    lifecycle,
+  });
   let closing: Promise<void> | undefined;
   return {
     app,

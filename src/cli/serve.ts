@@ -1,5 +1,10 @@
 import { loadConfigFile, resolveConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/schema.js';
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { runPrimary } from '../cluster.js';
+import { RecserveError } from '../errors.js';
+import { createLogger } from '../logger.js';
 import { startServer } from '../server.js';
 
 export interface ServeOptions {
@@ -27,8 +32,24 @@ export function configFromFlags(options: ServeOptions, env: NodeJS.ProcessEnv = 
   );
 }
 
+/** RECSERVE_WORKERS, or one worker per core. */
+export function workersFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.RECSERVE_WORKERS;
+  if (raw === undefined || raw === '') return availableParallelism();
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new RecserveError('config_invalid', `RECSERVE_WORKERS: ${JSON.stringify(raw)} is not a positive integer`);
+  return Number(raw);
+}
+
 export async function serve(options: ServeOptions): Promise<void> {
   const config = configFromFlags(options);
+  const workers = workersFromEnv();
+  if (workers > 1 && cluster.isPrimary) {
+    // Workers read the same flags and environment; they learn their count to share the cores.
+    process.env.RECSERVE_WORKERS = String(workers);
+    const logger = createLogger(config.logLevel);
+    logger.info({ workers }, 'starting workers');
+    process.exit(await runPrimary(workers, logger));
+  }
   const server = await startServer(config);
   const stop = async (signal: string) => {
     const { drainDelayMs, graceMs } = config.shutdown;

@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
 import type { GuardedSource } from '../fallback/guarded.js';
 import type { Metrics } from '../metrics.js';
+import type { AdminAction } from '../cluster.js';
 import type { ModelStore } from '../model-store/store.js';
 import type { RecommendationService } from '../recommender/service.js';
 import { registerErrorHandlers } from './errors.js';
@@ -17,6 +18,11 @@ export interface AppDeps {
   service: RecommendationService;
   fallbacks: readonly GuardedSource[];
   metrics: Metrics;
+  /** The /metrics text: this process's, or every cluster worker's. */
+  metricsText: () => Promise<string>;
+  metricsContentType: string;
+  /** Told of every admin action, so other cluster workers can repeat it. */
+  onAdminAction?: (action: AdminAction) => void;
   logger: Logger;
   /** Enables /admin/* with this bearer token; without it those routes do not exist (404). */
   adminToken?: string;
@@ -24,7 +30,7 @@ export interface AppDeps {
 }
 
 /** The HTTP application, wired to its dependencies; listening is the caller's business. */
-export async function buildApp({ store, service, fallbacks, metrics, logger, adminToken, lifecycle }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ store, service, fallbacks, metrics, metricsText, metricsContentType, onAdminAction, logger, adminToken, lifecycle }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Long enough that an over-long user id reaches validation (400) rather than the router (404).
@@ -51,8 +57,8 @@ export async function buildApp({ store, service, fallbacks, metrics, logger, adm
   });
   await app.register(recommendRoutes, { service });
   await app.register(statusRoutes, { store, fallbacks, lifecycle });
-  if (adminToken) await app.register(adminRoutes, { store, token: adminToken });
+  if (adminToken) await app.register(adminRoutes, { store, token: adminToken, onAction: onAdminAction });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metricsContentType).send(await metricsText()));
   return app;
 }

@@ -52,7 +52,7 @@ describe('helm/recserve', () => {
   });
 
   it("the default config in values.yaml is a valid recserve config", () => {
-    const config = { ...(values.config as Record<string, unknown>), feed: '/feed' };
+    const config: Record<string, unknown> = { ...(values.config as Record<string, unknown>), feed: '/feed' };
     for (const key of ['recommenders', 'experiments']) if (Object.keys(config[key] as object).length === 0) delete config[key];
     assert.doesNotThrow(() => resolveConfig(config, 'helm values.yaml config', {}));
   });

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { RecserveError } from '../../errors.js';
 import type { ModelStore } from '../../model-store/store.js';
+import type { AdminAction } from '../../cluster.js';
 import { AdminModelsBody, ErrorBody, ModelStatus } from '../schemas.js';
 import { MODEL_NAME_PATTERN } from '../../config/schema.js';
 
@@ -20,7 +21,7 @@ const PinBody = Type.Object({ version: Type.String({ pattern: '^\\d{8}T\\d{6}Z$'
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
 /** Operator control of the models; registered only when RECSERVE_ADMIN_TOKEN is set. */
-export const adminRoutes: FastifyPluginAsync<{ store: ModelStore; token: string }> = async (app, { store, token }) => {
+export const adminRoutes: FastifyPluginAsync<{ store: ModelStore; token: string; onAction?: (action: AdminAction) => void }> = async (app, { store, token, onAction }) => {
   const expected = digest(token);
   app.addHook('onRequest', async (request) => {
     if (!bearerMatches(request.headers.authorization, expected)) throw new RecserveError('unauthorized', 'admin routes need Authorization: Bearer <RECSERVE_ADMIN_TOKEN>');
@@ -38,18 +39,21 @@ export const adminRoutes: FastifyPluginAsync<{ store: ModelStore; token: string 
   typed.post('/admin/models/:name/reload', { schema: { summary: 'Look for a newer update now', tags: ['admin'], security: [{ bearer: [] }], params: NameParams, response: { 200: ModelStatus, ...errors } } }, async (request) => {
     known(request.params.name);
     await store.refresh(request.params.name).catch(() => undefined);
+    onAction?.({ action: 'reload', name: request.params.name });
     return statusOf(request.params.name);
   });
 
   typed.post('/admin/models/:name/pin', { schema: { summary: 'Serve this update and stop following the feed', tags: ['admin'], security: [{ bearer: [] }], params: NameParams, body: PinBody, response: { 200: ModelStatus, ...errors } } }, async (request) => {
     known(request.params.name);
     await store.pin(request.params.name, request.body.version);
+    onAction?.({ action: 'pin', name: request.params.name, version: request.body.version });
     return statusOf(request.params.name);
   });
 
   typed.post('/admin/models/:name/unpin', { schema: { summary: 'Follow the feed again', tags: ['admin'], security: [{ bearer: [] }], params: NameParams, response: { 200: ModelStatus, ...errors } } }, async (request) => {
     known(request.params.name);
     await store.unpin(request.params.name).catch(() => undefined);
+    onAction?.({ action: 'unpin', name: request.params.name });
     return statusOf(request.params.name);
   });
 };
