@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { benchBucket } from './bucket.js';
 import { benchFallback } from './fallback.js';
 import { benchReload, benchSwapLatency } from './reload.js';
+import { benchWorkersMemory } from './workers-memory.js';
 import { benchKernels } from './kernels.js';
 import { benchModel, BENCH_FEED, type Shape } from './feed.js';
 import { loadTest, startServer } from './http.js';
@@ -32,17 +33,26 @@ console.log('| factors mapped | load + validate (sha256, ids, finite) | RSS befo
 console.log('| --- | --- | --- | --- | --- | --- |');
 console.log(`| ${fmt(memory.matrixMB, 0)} MB | ${fmt(memory.loadMs, 0)} ms | ${fmt(memory.rssBeforeMB, 0)} MB | ${fmt(memory.rssMB, 0)} MB | ${fmt(memory.heapUsedMB, 1)} MB | ${fmt(memory.arrayBuffersMB, 1)} MB |`);
 
-console.log('\n## HTTP (autocannon, random users, n=10, one server process)\n');
 execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
-const server = await startServer(['--feed', BENCH_FEED, '--model', 'items100k']);
-try {
-  await loadTest('warm-up', server.url, SHAPES[0]!.users, 8, 2);
-  const r = await loadTest('100,000 x 64', server.url, SHAPES[0]!.users, 8, quick ? 5 : 15);
-  console.log('| model | connections | req/s | p50 ms | p99 ms | non-2xx | errors |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
-  console.log(`| ${r.label} | ${r.connections} | ${fmt(r.requestsPerSec, 0)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`);
-} finally {
-  server.stop();
+
+console.log('\n## Memory of the whole server with 1 and 2 workers, 1,000,000 x 64 model (every worker warmed)\n');
+console.log('| workers | processes | total RSS | total PSS (shared pages split) |');
+console.log('| --- | --- | --- | --- |');
+for (const m of await benchWorkersMemory('items1m', SHAPES[1]!.users)) console.log(`| ${m.workers} | ${m.processes} | ${fmt(m.rssMb, 0)} MB | ${fmt(m.pssMb, 0)} MB |`);
+
+console.log('\n## HTTP (autocannon, random users, n=10, 100,000 x 64)\n');
+console.log('| server | connections | req/s | p50 ms | p99 ms | non-2xx | errors |');
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
+for (const workers of ['1', '2']) {
+  const server = await startServer(['--feed', BENCH_FEED, '--model', 'items100k'], { RECSERVE_WORKERS: workers });
+  try {
+    await loadTest('warm-up', server.url, SHAPES[0]!.users, 8, 2);
+    const r = await loadTest(`${workers} worker${workers === '1' ? '' : 's'}`, server.url, SHAPES[0]!.users, 8, quick ? 5 : 15);
+    console.log(`| ${r.label} | ${r.connections} | ${fmt(r.requestsPerSec, 0)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`);
+  } finally {
+    server.stop();
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 console.log('\n## Bucketing (1,000,000 ids)\n');
