@@ -33,3 +33,20 @@ export function recommend() {
   });
   return res;
 }
+
+/** Options for a constant arrival rate of RATE requests/s over DURATION, with the shared thresholds. */
+export function constantArrival(name, defaults) {
+  return {
+    scenarios: {
+      [name]: {
+        executor: 'constant-arrival-rate',
+        rate: Number(__ENV.RATE || defaults.rate),
+        timeUnit: '1s',
+        duration: __ENV.DURATION || defaults.duration,
+        preAllocatedVUs: Number(__ENV.VUS || defaults.vus),
+        maxVUs: Number(__ENV.MAX_VUS || defaults.maxVus),
+      },
+    },
+    thresholds,
+  };
+}

@@ -1,19 +1,7 @@
 // Load: a constant arrival rate (RATE requests/s for DURATION), held to the p(99) and error thresholds.
-import { recommend, thresholds } from './lib.js';
+import { constantArrival, recommend } from './lib.js';
 
-export const options = {
-  scenarios: {
-    load: {
-      executor: 'constant-arrival-rate',
-      rate: Number(__ENV.RATE || '500'),
-      timeUnit: '1s',
-      duration: __ENV.DURATION || '5m',
-      preAllocatedVUs: Number(__ENV.VUS || '50'),
-      maxVUs: Number(__ENV.MAX_VUS || '200'),
-    },
-  },
-  thresholds,
-};
+export const options = constantArrival('load', { rate: 500, duration: '5m', vus: 50, maxVus: 200 });
 
 export default function () {
   recommend();

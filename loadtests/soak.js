@@ -1,19 +1,7 @@
 // Soak: a moderate constant rate for hours, to find leaks and slow drifts (watch RSS and p99 in Prometheus).
-import { recommend, thresholds } from './lib.js';
+import { constantArrival, recommend } from './lib.js';
 
-export const options = {
-  scenarios: {
-    soak: {
-      executor: 'constant-arrival-rate',
-      rate: Number(__ENV.RATE || '200'),
-      timeUnit: '1s',
-      duration: __ENV.DURATION || '4h',
-      preAllocatedVUs: Number(__ENV.VUS || '30'),
-      maxVUs: Number(__ENV.MAX_VUS || '100'),
-    },
-  },
-  thresholds,
-};
+export const options = constantArrival('soak', { rate: 200, duration: '4h', vus: 30, maxVus: 100 });
 
 export default function () {
   recommend();
