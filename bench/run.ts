@@ -1,6 +1,8 @@
 // `npm run bench`: kernels, memory and HTTP, printed as the tables the README records.
 // Figures drift between machines and runs: compare ratios taken within one run.
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { benchBucket } from './bucket.js';
 import { benchFallback } from './fallback.js';
 import { benchReload, benchSwapLatency } from './reload.js';
@@ -49,6 +51,25 @@ for (const workers of ['1', '2']) {
     await loadTest('warm-up', server.url, SHAPES[0]!.users, 8, 2);
     const r = await loadTest(`${workers} worker${workers === '1' ? '' : 's'}`, server.url, SHAPES[0]!.users, 8, quick ? 5 : 15);
     console.log(`| ${r.label} | ${r.connections} | ${fmt(r.requestsPerSec, 0)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`);
+  } finally {
+    server.stop();
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+console.log('\n## Micro-batching (100,000 x 64, one server process, 2 scoring threads)\n');
+console.log('| scoring.batching | connections | req/s | p50 ms | p99 ms | non-2xx | errors |');
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
+for (const batching of [false, true]) {
+  const config = path.resolve('.bench', `batching-${batching}.yaml`);
+  writeFileSync(config, `feed: ${BENCH_FEED}\nmodels: [{name: items100k}]\nscoring: {batching: ${batching}}\n`);
+  const server = await startServer(['--config', config]);
+  try {
+    await loadTest('warm-up', server.url, SHAPES[0]!.users, 8, 2);
+    for (const connections of [1, 32]) {
+      const r = await loadTest(String(batching), server.url, SHAPES[0]!.users, connections, quick ? 5 : 10);
+      console.log(`| ${r.label} | ${r.connections} | ${fmt(r.requestsPerSec, 0)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`);
+    }
   } finally {
     server.stop();
     await new Promise((r) => setTimeout(r, 500));

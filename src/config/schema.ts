@@ -102,6 +102,7 @@ export const ConfigSchema = Type.Object(
         kernel: Type.Enum(KERNEL_NAMES, { default: 'onnx' }),
         threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'threads per scoring call; default: every core' })),
         verifyChecksums: Type.Boolean({ default: true, description: 'check every data file against its sha256 at load' }),
+        batching: Type.Boolean({ default: true, description: 'onnx: score requests that wait together in one pass over the item matrix' }),
       },
       { additionalProperties: false, default: {} },
     ),

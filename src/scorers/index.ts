@@ -5,8 +5,8 @@ import { OnnxKernel } from './onnx-kernel.js';
 export const KERNEL_NAMES = ['onnx', 'js'] as const;
 export type KernelName = (typeof KERNEL_NAMES)[number];
 
-export function createKernel(name: KernelName, threads: number): ScoringKernel {
-  return name === 'onnx' ? new OnnxKernel(threads) : new JsKernel();
+export function createKernel(name: KernelName, threads: number, batching = false): ScoringKernel {
+  return name === 'onnx' ? new OnnxKernel(threads, batching) : new JsKernel();
 }
 
 export type { ScoringKernel, TopK } from './kernel.js';

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { selectTopK } from '../../src/scorers/select-top-k.js';
 import { createKernel, topN } from '../../src/scorers/index.js';
+import { OnnxKernel } from '../../src/scorers/onnx-kernel.js';
 import type { ModelSnapshot } from '../../src/model-store/snapshot.js';
 
 function sortedReference(scores: Float32Array, k: number): number[] {
@@ -62,4 +63,33 @@ describe('kernels agree on exact top-n, ties by item id, and exclusions', () => 
       }
     });
   }
+});
+
+describe('onnx kernel with batching', () => {
+  it('scores concurrent requests in shared runs with the same answers as one at a time', async () => {
+    let seed = 3;
+    const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+    const items = Array.from({ length: 300 }, () => Array.from({ length: 8 }, rand));
+    // Two identical items tie exactly.
+    items[17] = [...items[5]!];
+    const users = Array.from({ length: 40 }, () => Array.from({ length: 8 }, rand));
+    const model = snapshot(items, users);
+    const single = new OnnxKernel(1, false);
+    const batched = new OnnxKernel(1, true);
+    try {
+      const requests = users.map((_, u) => ({ u, n: 1 + (u % 12), exclude: new Set(u % 3 === 0 ? [5, 17, u] : []) }));
+      const expected: Awaited<ReturnType<typeof topN>>[] = [];
+      for (const r of requests) expected.push(await topN(single, model, r.u, r.n, r.exclude));
+      const together = await Promise.all(requests.map((r) => topN(batched, model, r.u, r.n, r.exclude)));
+      // A GEMM over several users sums in another order than a single-user run: scores agree to float32 rounding.
+      assert.deepEqual(together.map((list) => list.map((s) => s.row)), expected.map((list) => list.map((s) => s.row)));
+      together.forEach((list, i) => list.forEach((s, j) => assert.ok(Math.abs(s.score - expected[i]![j]!.score) <= 1e-6 * Math.max(1, Math.abs(s.score)))));
+      assert.equal(together[0]![0]!.row, expected[0]![0]!.row);
+      assert.equal(batched.stats.requests, requests.length);
+      assert.ok(batched.stats.runs < requests.length / 4, `${batched.stats.runs} runs for ${requests.length} concurrent requests`);
+    } finally {
+      await single.close();
+      await batched.close();
+    }
+  });
 });
