@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { readBandwidthGBs } from './bandwidth.js';
 import { benchBucket } from './bucket.js';
 import { benchFallback } from './fallback.js';
 import { benchReload, benchSwapLatency } from './reload.js';
@@ -26,6 +27,17 @@ for (const r of kernels) {
   const js = kernels.find((k) => k.shape === r.shape && k.kernel === 'js')!;
   const shape = SHAPES.find((s) => s.name === r.shape)!;
   console.log(`| ${shape.items.toLocaleString('en-US')} x ${shape.rank} | ${r.kernel} | ${fmt(r.timing.median, 3)} | ${fmt(r.timing.p99, 3)} | ${fmt(js.timing.median / r.timing.median, 1)}x |`);
+}
+
+const bandwidth = readBandwidthGBs();
+console.log(`\nRead bandwidth of one core (memcmp over 2 x 512 MiB): ${fmt(bandwidth, 1)} GB/s. Time per request as a ratio to itemMatrixBytes / bandwidth:\n`);
+console.log('| model (items x rank) | item matrix | at bandwidth | onnx, 1 thread | onnx, 2 threads |');
+console.log('| --- | --- | --- | --- | --- |');
+for (const shape of SHAPES) {
+  const bytes = shape.items * shape.rank * 4;
+  const floor = (bytes / (bandwidth * 1e9)) * 1000;
+  const ratio = (label: string) => fmt(kernels.find((k) => k.shape === shape.name && k.kernel === label)!.timing.median / floor, 2);
+  console.log(`| ${shape.items.toLocaleString('en-US')} x ${shape.rank} | ${fmt(bytes / 1e6, 1)} MB | ${fmt(floor, 3)} ms | ${ratio('onnx, 1 thread')}x | ${ratio('onnx, 2 threads')}x |`);
 }
 
 console.log('\n## Memory after loading the 1,000,000 x 64 bundle (fresh process)\n');
