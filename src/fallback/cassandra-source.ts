@@ -29,6 +29,7 @@ export interface CassandraSourceOptions {
  */
 export class CassandraSource implements WritableSource {
   readonly kind = 'cassandra';
+  readonly inMemory = false;
   readonly name: string;
   readonly client: cassandra.Client;
   private readonly select: string;

@@ -55,8 +55,7 @@ export class GuardedSource {
 
   /** The cached list, or null with the reason; never throws. `budgetMs` caps the source's own timeout. */
   async lookup(variant: string, userId: string, n: number, budgetMs: number): Promise<{ items: ScoredItemId[] | null; outcome: LookupOutcome }> {
-    // An in-memory list costs no time, so it answers even when the deadline has run out.
-    const timeoutMs = this.source.kind === 'static' ? this.options.timeoutMs : Math.min(this.options.timeoutMs, budgetMs);
+    const timeoutMs = this.source.inMemory ? this.options.timeoutMs : Math.min(this.options.timeoutMs, budgetMs);
     let result: { items: ScoredItemId[] | null; outcome: LookupOutcome };
     if (timeoutMs <= 0) {
       result = { items: null, outcome: 'no_time' };

@@ -27,6 +27,7 @@ export function redisKey(template: string, variant: string, userId: string): str
  */
 export class RedisSource implements WritableSource {
   readonly kind = 'redis';
+  readonly inMemory = false;
   readonly name: string;
   readonly client: Redis;
   private readonly firstReady: Promise<void>;

@@ -15,6 +15,8 @@ export interface CachedList {
 export interface FallbackSource {
   readonly kind: FallbackKind;
   readonly name: string;
+  /** Answers from memory, at no cost in time: tried even when the request's deadline has run out. */
+  readonly inMemory: boolean;
   lookup(variant: string, userId: string, n: number): Promise<ScoredItemId[] | null>;
   /** Connection state for /healthz. */
   state(): string;

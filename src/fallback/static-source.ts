@@ -13,6 +13,7 @@ export const SHARED_LIST = '*';
  */
 export class StaticSource implements FallbackSource {
   readonly kind = 'static';
+  readonly inMemory = true;
   private readonly lists: Map<string, ScoredItemId[]>;
 
   constructor(

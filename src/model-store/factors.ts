@@ -69,3 +69,9 @@ export function parseInt32Id(text: string): number | null {
   if (n < -2147483648 || n > 2147483647 || (n === 0 && text.startsWith('-'))) return null;
   return n;
 }
+
+/** Row of an external id string in ids sorted ascending, or -1 (also for strings that name no int32). */
+export function rowOfId(ids: Int32Array, text: string): number {
+  const id = parseInt32Id(text);
+  return id === null ? -1 : findRow(ids, id);
+}

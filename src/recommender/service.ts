@@ -4,7 +4,7 @@ import type { GuardedSource } from '../fallback/guarded.js';
 import type { WritableSource } from '../fallback/source.js';
 import { assign, type Experiment } from '../variants/experiments.js';
 import type { ExposureLog } from './exposure-log.js';
-import type { ItemRecommender, ScoredItemId, VariantAnswer } from './kinds/types.js';
+import { firstNotExcluded, type ItemRecommender, type ScoredItemId, type VariantAnswer } from './kinds/types.js';
 import { LatencyEstimate } from './latency-estimate.js';
 
 export const FALLBACK_REASONS = ['unknown_user', 'model_unavailable', 'deadline', 'error'] as const;
@@ -112,12 +112,11 @@ export class RecommendationService {
       }
     }
 
-    const skip = new Set(request.exclude);
     for (const source of plan.fallback) {
-      const { items } = await source.lookup(variant, request.userId, request.n + skip.size, remaining());
+      const { items } = await source.lookup(variant, request.userId, request.n + request.exclude.length, remaining());
       if (!items) continue;
       this.options.onFallback?.(variant, source.source.kind, reason);
-      return { items: items.filter((i) => !skip.has(i.itemId)).slice(0, request.n), model: null, source: source.source.kind, fallbackReason: reason };
+      return { items: firstNotExcluded(items, request.exclude, request.n), model: null, source: source.source.kind, fallbackReason: reason };
     }
     throw failure;
   }

@@ -1,5 +1,5 @@
 import { RecserveError } from '../../errors.js';
-import { findRow, parseInt32Id } from '../../model-store/factors.js';
+import { rowOfId } from '../../model-store/factors.js';
 import type { ModelSnapshot } from '../../model-store/snapshot.js';
 import type { ModelStore } from '../../model-store/store.js';
 
@@ -35,8 +35,7 @@ export function alsSnapshot(store: ModelStore, name: string): ModelSnapshot {
 }
 
 export function userRowOf(model: ModelSnapshot, userId: string): number {
-  const id = parseInt32Id(userId);
-  const row = id === null ? -1 : findRow(model.userIds, id);
+  const row = rowOfId(model.userIds, userId);
   if (row < 0) throw new RecserveError('unknown_user', `user ${userId} is not known to model ${model.name}`);
   return row;
 }
@@ -45,9 +44,19 @@ export function userRowOf(model: ModelSnapshot, userId: string): number {
 export function excludedRows(model: ModelSnapshot, exclude: readonly string[]): Set<number> {
   const rows = new Set<number>();
   for (const itemId of exclude) {
-    const id = parseInt32Id(itemId);
-    const row = id === null ? -1 : findRow(model.itemIds, id);
+    const row = rowOfId(model.itemIds, itemId);
     if (row >= 0) rows.add(row);
   }
   return rows;
+}
+
+/** The first n items of a ranked list that are not excluded: static lists and cached fallback lists alike. */
+export function firstNotExcluded(list: readonly ScoredItemId[], exclude: readonly string[], n: number): ScoredItemId[] {
+  const skip = new Set(exclude);
+  const items: ScoredItemId[] = [];
+  for (const item of list) {
+    if (items.length === n) break;
+    if (!skip.has(item.itemId)) items.push(item);
+  }
+  return items;
 }
