@@ -32,9 +32,9 @@ export async function benchKernels(shapes: Shape[], budgetMs: number): Promise<K
     const update = await benchModel(shape);
     const snapshot = await loadBundle(shape.name, update.id, update.dir);
     const candidates: [string, ScoringKernel][] = [
-      ['js', createKernel('js', 1)],
-      ['onnx, 1 thread', createKernel('onnx', 1)],
-      ['onnx, 2 threads', createKernel('onnx', 2)],
+      ['js', createKernel('js')],
+      ['onnx, 1 thread', createKernel('onnx', { threads: 1 })],
+      ['onnx, 2 threads', createKernel('onnx', { threads: 2 })],
       ['wasm-simd', await WasmSimdKernel.create()],
     ];
     for (const [label, kernel] of candidates) {

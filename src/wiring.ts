@@ -53,7 +53,7 @@ function workerCount(): number {
 export async function createServing(config: Readonly<ResolvedConfig>, logger: Logger, adminToken = process.env.RECSERVE_ADMIN_TOKEN): Promise<Serving> {
   // Workers share the cores: each scores on its share of them.
   const threads = config.scoring.threads ?? Math.max(1, Math.floor(availableParallelism() / workerCount()));
-  const kernel = createKernel(config.scoring.kernel, threads, config.scoring.batching);
+  const kernel = createKernel(config.scoring.kernel, { threads, batching: config.scoring.batching, rescoreCandidates: config.scoring.rescoreCandidates });
   const metrics = createMetrics();
   const store = new ModelStore(
     config.models.map((m) => ({ name: m.name, feedRoot: m.feed ?? config.feed, pin: m.pin })),

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { openOnnxSession, publishOnnxBundle } from '../model-store/onnx-bundle.js';
 import { isRecserveError, RecserveError } from '../errors.js';
 import { ModelStore } from '../model-store/store.js';
@@ -9,6 +9,7 @@ import { createLogger } from '../logger.js';
 import { publishBundle } from '../model-store/bundle-writer.js';
 import { synthModel } from '../model-store/synth.js';
 import { pruneFeed } from '../model-store/prune.js';
+import { ITEM_ENCODINGS, type ItemEncoding } from '../model-store/quantize.js';
 import { importSparkSave } from '../spark/import.js';
 import { progressBar, type Progress } from './progress.js';
 import { serve } from './serve.js';
@@ -23,6 +24,12 @@ function positiveInt(value: string): number {
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+/** Both model writers take the same choice of item encoding. */
+const itemEncodingOption = () =>
+  new Option('--item-encoding <encoding>', 'also write int8 item codes (a scale per item) for a faster first pass, re-scored exactly in float32')
+    .choices(ITEM_ENCODINGS)
+    .default('float32');
 
 const program = new Command('recserve').description('Serve Spark ALS recommendations from memory-mapped bundles').showHelpAfterError();
 
@@ -42,16 +49,18 @@ program
   .argument('<alsModelDir>', 'the folder ALSModel.write().save(path) wrote')
   .requiredOption('--feed <root>', 'feed root')
   .requiredOption('--name <model>', 'model name in the feed')
-  .action(async (saveDir: string, options: { feed: string; name: string }) => {
+  .addOption(itemEncodingOption())
+  .action(async (saveDir: string, options: { feed: string; name: string; itemEncoding: ItemEncoding }) => {
     let bar: Progress | undefined;
-    const update = await importSparkSave(saveDir, options.feed, options.name, (folder) => {
+    const showProgress = (folder: 'userFactors' | 'itemFactors') => {
       bar?.stop();
       bar = progressBar(folder);
       return bar;
-    });
+    };
+    const update = await importSparkSave(saveDir, options.feed, options.name, showProgress, options.itemEncoding);
     bar?.stop();
     const m = update.manifest;
-    console.log(`imported ${saveDir}: ${m.numUsers} users x ${m.numItems} items, rank ${m.rank} -> ${update.dir}`);
+    console.log(`imported ${saveDir}: ${m.numUsers} users x ${m.numItems} items, rank ${m.rank}, items ${m.itemEncoding} -> ${update.dir}`);
   });
 
 program
@@ -63,13 +72,15 @@ program
   .option('--seed <S>', 'random seed', positiveInt, 1)
   .requiredOption('--feed <root>', 'feed root')
   .requiredOption('--name <model>', 'model name in the feed')
-  .action(async (options: { users: number; items: number; rank: number; seed: number; feed: string; name: string }) => {
+  .addOption(itemEncodingOption())
+  .action(async (options: { users: number; items: number; rank: number; seed: number; feed: string; name: string; itemEncoding: ItemEncoding }) => {
     const bar = progressBar('synth');
     bar.start(options.users + options.items);
     const model = synthModel({ ...options, onProgress: bar.rows });
     bar.stop();
-    const update = await publishBundle(model, { feedRoot: options.feed, name: options.name, spark: null, source: `synth --users ${options.users} --items ${options.items} --rank ${options.rank} --seed ${options.seed}` });
-    console.log(`wrote ${options.users} users x ${options.items} items, rank ${options.rank} -> ${update.dir}`);
+    const source = `synth --users ${options.users} --items ${options.items} --rank ${options.rank} --seed ${options.seed}`;
+    const update = await publishBundle(model, { feedRoot: options.feed, name: options.name, spark: null, source, itemEncoding: options.itemEncoding });
+    console.log(`wrote ${options.users} users x ${options.items} items, rank ${options.rank}, items ${options.itemEncoding} -> ${update.dir}`);
   });
 
 program

@@ -103,6 +103,12 @@ export const ConfigSchema = Type.Object(
         threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'threads per scoring call; default: every core' })),
         verifyChecksums: Type.Boolean({ default: true, description: 'check every data file against its sha256 at load' }),
         batching: Type.Boolean({ default: true, description: 'onnx: score requests that wait together in one pass over the item matrix' }),
+        rescoreCandidates: Type.Integer({
+          minimum: 0,
+          maximum: 100000,
+          default: 100,
+          description: 'int8 bundles: candidates beyond the n asked for that the int8 pass hands to the exact float32 re-score',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -58,6 +58,9 @@ export const ModelStatus = Type.Object({
   rank: Type.Union([Type.Integer(), Type.Null()]),
   numUsers: Type.Union([Type.Integer(), Type.Null()]),
   numItems: Type.Union([Type.Integer(), Type.Null()]),
+  itemEncoding: Type.Union([Type.Literal('float32'), Type.Literal('int8'), Type.Null()], {
+    description: 'als: how item factors are scanned; int8 candidates are re-scored exactly in float32',
+  }),
   loadedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   lastError: Type.Union([Type.String(), Type.Null()]),
 });

@@ -5,6 +5,7 @@ import mmapModule from '@riaskov/mmap-io';
 import { RecserveError } from '../errors.js';
 import { firstNonFinite, firstUnsorted } from './factors.js';
 import { parseManifest, type Manifest, type BundleFileRole } from './manifest.js';
+import { USER_CODE_OFFSET, type QuantizedItems } from './quantize.js';
 import type { ModelSnapshot } from './snapshot.js';
 
 // The package is CommonJS whose typings declare `export default`; at run time the default import is the binding itself.
@@ -38,15 +39,17 @@ export async function loadBundle(name: string, version: string, dir: string, opt
   const manifestFile = path.join(dir, 'manifest.json');
   const manifest = parseManifest(await fs.readFile(manifestFile, 'utf8').catch((err: Error) => invalid(dir, `cannot read manifest.json (${err.message})`)), manifestFile);
   const { rank, numUsers, numItems } = manifest;
-  const expectedBytes: Record<BundleFileRole, number> = {
+  const itemEncoding = manifest.itemEncoding ?? 'float32';
+  const expectedBytes: Partial<Record<BundleFileRole, number>> = {
     userIds: numUsers * 4,
     itemIds: numItems * 4,
     userFactors: numUsers * rank * 4,
     itemFactors: numItems * rank * 4,
+    ...(itemEncoding === 'int8' ? { itemCodes: numItems * rank, itemScales: numItems * 4, itemCodeOffsets: numItems * 4 } : {}),
   };
-  const mapped = {} as Record<BundleFileRole, Buffer>;
+  const mapped: Partial<Record<BundleFileRole, Buffer>> = {};
   for (const role of Object.keys(expectedBytes) as BundleFileRole[]) {
-    const entry = manifest.files[role];
+    const entry = manifest.files[role] ?? invalid(dir, `manifest.json: /files/${role} is required with itemEncoding ${itemEncoding}`);
     const file = path.join(dir, path.basename(entry.path));
     const size = await fs.stat(file).then((s) => s.size, () => invalid(dir, `${entry.path} is missing`));
     if (size !== entry.bytes || size !== expectedBytes[role]) {
@@ -59,7 +62,7 @@ export async function loadBundle(name: string, version: string, dir: string, opt
     }
   }
   const view = <T>(role: BundleFileRole, Ctor: new (b: ArrayBuffer, o: number, l: number) => T, length: number): T =>
-    new Ctor(mapped[role].buffer as ArrayBuffer, mapped[role].byteOffset, length);
+    new Ctor(mapped[role]!.buffer as ArrayBuffer, mapped[role]!.byteOffset, length);
   const snapshot: ModelSnapshot = Object.freeze({
     kind: 'als',
     name,
@@ -72,6 +75,15 @@ export async function loadBundle(name: string, version: string, dir: string, opt
     itemIds: view('itemIds', Int32Array, numItems),
     userFactors: view('userFactors', Float32Array, numUsers * rank),
     itemFactors: view('itemFactors', Float32Array, numItems * rank),
+    itemEncoding,
+    itemCodes:
+      itemEncoding === 'int8'
+        ? Object.freeze({
+            codes: view('itemCodes', Int8Array, numItems * rank),
+            scales: view('itemScales', Float32Array, numItems),
+            offsets: view('itemCodeOffsets', Int32Array, numItems),
+          })
+        : null,
     manifest: Object.freeze(manifest) as Manifest,
     loadedAt: new Date(),
   });
@@ -87,5 +99,20 @@ function validateContents(s: ModelSnapshot): void {
   for (const [label, factors] of [['user', s.userFactors], ['item', s.itemFactors]] as const) {
     const at = firstNonFinite(factors);
     if (at !== -1) invalid(s.dir, `${label} factors hold a non-finite value at row ${Math.floor(at / s.rank)}`);
+  }
+  if (s.itemCodes) validateItemCodes(s, s.itemCodes);
+}
+
+/** The codes must describe themselves consistently: finite non-negative scales, offsets equal to 128 · Σ codes. */
+function validateItemCodes(s: ModelSnapshot, { codes, scales, offsets }: QuantizedItems): void {
+  const badScale = scales.findIndex((v) => !Number.isFinite(v) || v < 0);
+  if (badScale !== -1) invalid(s.dir, `item scale of row ${badScale} is ${scales[badScale]}; scales must be finite and non-negative`);
+  const sums = new Int32Array(s.numItems);
+  for (let j = 0; j < s.rank; j++) {
+    const column = codes.subarray(j * s.numItems, (j + 1) * s.numItems);
+    for (let i = 0; i < column.length; i++) sums[i]! += column[i]!;
+  }
+  for (let i = 0; i < s.numItems; i++) {
+    if (offsets[i] !== USER_CODE_OFFSET * sums[i]!) invalid(s.dir, `item code offset of row ${i} is ${offsets[i]}; its codes need ${USER_CODE_OFFSET * sums[i]!}`);
   }
 }

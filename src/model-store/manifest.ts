@@ -11,6 +11,9 @@ export const BUNDLE_FILES = {
   itemIds: 'item-ids.i32',
   userFactors: 'user-factors.f32',
   itemFactors: 'item-factors.f32',
+  itemCodes: 'item-codes.i8',
+  itemScales: 'item-scales.f32',
+  itemCodeOffsets: 'item-code-offsets.i32',
 } as const;
 export type BundleFileRole = keyof typeof BUNDLE_FILES;
 
@@ -31,6 +34,11 @@ export const ManifestSchema = Type.Object(
     numUsers: Type.Integer({ minimum: 1 }),
     numItems: Type.Integer({ minimum: 1 }),
     dtype: Type.Literal('float32'),
+    itemEncoding: Type.Optional(
+      Type.Union([Type.Literal('float32'), Type.Literal('int8')], {
+        description: 'int8: the bundle also holds int8 item codes (column-major) with a scale per item, for a fast first pass',
+      }),
+    ),
     idType: Type.Literal('int32'),
     byteOrder: Type.Literal('little'),
     layout: Type.Literal('row-major, rows sorted by id ascending'),
@@ -50,6 +58,9 @@ export const ManifestSchema = Type.Object(
       itemIds: FileEntry,
       userFactors: FileEntry,
       itemFactors: FileEntry,
+      itemCodes: Type.Optional(FileEntry),
+      itemScales: Type.Optional(FileEntry),
+      itemCodeOffsets: Type.Optional(FileEntry),
     }),
   },
   { additionalProperties: true },

@@ -1,6 +1,7 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import type { Manifest } from './manifest.js';
 import type { OnnxManifest } from './onnx-bundle.js';
+import type { ItemEncoding, QuantizedItems } from './quantize.js';
 
 /**
  * One loaded model update. Immutable: a reload builds a new snapshot, so a request that
@@ -20,6 +21,9 @@ export interface ModelSnapshot {
   readonly itemIds: Int32Array;
   readonly userFactors: Float32Array;
   readonly itemFactors: Float32Array;
+  /** int8 when the bundle carries quantised item codes for a fast first pass (re-scored in float32). */
+  readonly itemEncoding: ItemEncoding;
+  readonly itemCodes: Readonly<QuantizedItems> | null;
   readonly manifest: Manifest;
   readonly loadedAt: Date;
 }

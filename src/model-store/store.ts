@@ -20,6 +20,7 @@ export interface ModelStatus {
   rank: number | null;
   numUsers: number | null;
   numItems: number | null;
+  itemEncoding: 'float32' | 'int8' | null;
   loadedAt: string | null;
   lastError: string | null;
 }
@@ -194,6 +195,7 @@ export class ModelStore {
         rank: s?.rank ?? null,
         numUsers: als?.numUsers ?? null,
         numItems: als?.numItems ?? null,
+        itemEncoding: als?.itemEncoding ?? null,
         loadedAt: s?.loadedAt.toISOString() ?? null,
         lastError: slot.lastError,
       };

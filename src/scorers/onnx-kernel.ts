@@ -1,7 +1,9 @@
 import ort from 'onnxruntime-node';
 import type { ModelSnapshot } from '../model-store/snapshot.js';
-import { buildTopKGraph } from './onnx-graph.js';
+import { quantizeUser } from '../model-store/quantize.js';
+import { buildInt8CandidateGraph, buildTopKGraph } from './onnx-graph.js';
 import { userVector, type ScoringKernel, type TopK } from './kernel.js';
+import { rescore } from './rescore.js';
 
 interface Pending {
   userRow: number;
@@ -10,52 +12,83 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+export interface OnnxKernelOptions {
+  /** onnxruntime intra-op threads per run. */
+  threads?: number;
+  /** Score requests that wait together in one run. */
+  batching?: boolean;
+  /** int8 bundles: candidates beyond the k asked for that the int8 pass hands to the exact float32 re-score. */
+  rescoreCandidates?: number;
+}
+
+type Encoding = ModelSnapshot['itemEncoding'];
+
+/** int8 runs of one user take MatMulInteger's single-row fast path; from this many users one shared run is cheaper. */
+const INT8_SHARED_RUN_MIN = 4;
+
 /**
- * onnxruntime's Gemm(transB) + TopK over the memory-mapped item matrix, which is passed as an
- * input tensor (no copy). Its TopK breaks exact ties by lower index first, i.e. lower item id.
+ * onnxruntime over the memory-mapped item matrix, passed as an input tensor (no copy).
+ *
+ * float32 bundles: Gemm(transB) + TopK, exact; TopK breaks exact ties by lower index, i.e. lower item id.
+ * int8 bundles: an int8 pass over a quarter of the bytes picks candidates, which are re-scored exactly
+ * in float32, so returned scores are the model's own and only the choice of candidates is approximate.
  *
  * With batching, requests for the same model that arrive while a run is busy are scored together in
  * the next run: one GEMM of B users over the item matrix reads the matrix once instead of B times.
  */
 export class OnnxKernel implements ScoringKernel {
   readonly name = 'onnx';
-  private readonly sessions = new Map<number, Promise<ort.InferenceSession>>();
-  private readonly itemTensors = new WeakMap<ModelSnapshot, ort.Tensor>();
+  private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
+  private readonly itemInputs = new WeakMap<ModelSnapshot, Record<string, ort.Tensor>>();
   private readonly queues = new Map<ModelSnapshot, Pending[]>();
+  private readonly threads: number;
+  private readonly batching: boolean;
+  private readonly rescoreCandidates: number;
   /** Scoring runs and the requests they answered: requests / runs is the mean batch size. */
   readonly stats = { runs: 0, requests: 0 };
 
-  constructor(
-    private readonly threads = 1,
-    private readonly batching = false,
-  ) {}
+  constructor({ threads = 1, batching = false, rescoreCandidates = 100 }: OnnxKernelOptions = {}) {
+    this.threads = threads;
+    this.batching = batching;
+    this.rescoreCandidates = rescoreCandidates;
+  }
 
-  private session(rank: number): Promise<ort.InferenceSession> {
-    let session = this.sessions.get(rank);
+  private session(encoding: Encoding, rank: number): Promise<ort.InferenceSession> {
+    const key = `${encoding}:${rank}`;
+    let session = this.sessions.get(key);
     if (!session) {
-      session = ort.InferenceSession.create(buildTopKGraph(rank), {
+      const graph = encoding === 'int8' ? buildInt8CandidateGraph(rank) : buildTopKGraph(rank);
+      session = ort.InferenceSession.create(graph, {
         intraOpNumThreads: this.threads,
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
       });
-      this.sessions.set(rank, session);
+      this.sessions.set(key, session);
     }
     return session;
   }
 
-  private items(model: ModelSnapshot): ort.Tensor {
-    let tensor = this.itemTensors.get(model);
-    if (!tensor) {
-      tensor = new ort.Tensor('float32', model.itemFactors, [model.numItems, model.rank]);
-      this.itemTensors.set(model, tensor);
+  /** The model's item tensors, views of its mapped files, made once per snapshot. */
+  private items(model: ModelSnapshot): Record<string, ort.Tensor> {
+    let inputs = this.itemInputs.get(model);
+    if (!inputs) {
+      const { numItems, rank, itemCodes } = model;
+      inputs = itemCodes
+        ? {
+            codes: new ort.Tensor('int8', itemCodes.codes, [rank, numItems]),
+            offsets: new ort.Tensor('int32', itemCodes.offsets, [numItems]),
+            scales: new ort.Tensor('float32', itemCodes.scales, [numItems]),
+          }
+        : { items: new ort.Tensor('float32', model.itemFactors, [numItems, rank]) };
+      this.itemInputs.set(model, inputs);
     }
-    return tensor;
+    return inputs;
   }
 
-  /** Creates the session for a model's rank ahead of its first request. */
+  /** Creates the session for a model's encoding and rank ahead of its first request. */
   async prepare(model: ModelSnapshot): Promise<void> {
-    await this.session(model.rank);
+    await this.session(model.itemEncoding, model.rank);
     this.items(model);
   }
 
@@ -76,29 +109,46 @@ export class OnnxKernel implements ScoringKernel {
   }
 
   private async run(model: ModelSnapshot, batch: Pending[]): Promise<void> {
-    this.stats.runs++;
-    this.stats.requests += batch.length;
     try {
-      const { rank } = model;
-      const k = Math.max(...batch.map((p) => p.k));
-      const users = batch.length === 1 ? userVector(model, batch[0]!.userRow) : new Float32Array(batch.length * rank);
-      if (batch.length > 1) batch.forEach((p, i) => users.set(userVector(model, p.userRow), i * rank));
-      const session = await this.session(rank);
-      const out = await session.run({
-        users: new ort.Tensor('float32', users, [batch.length, rank]),
-        items: this.items(model),
-        k: new ort.Tensor('int64', BigInt64Array.of(BigInt(k)), [1]),
-      });
-      const indices = out.indices!.data as BigInt64Array;
-      const values = out.values!.data as Float32Array;
-      batch.forEach((p, i) => {
-        const rows = new Int32Array(p.k);
-        for (let j = 0; j < p.k; j++) rows[j] = Number(indices[i * k + j]);
-        p.resolve({ rows, scores: values.subarray(i * k, i * k + p.k) });
-      });
+      if (!model.itemCodes) return await this.runFloat32(model, batch);
+      if (batch.length >= INT8_SHARED_RUN_MIN) return await this.runInt8(model, batch);
+      for (const pending of batch) await this.runInt8(model, [pending]);
     } catch (err) {
       for (const p of batch) p.reject(err);
     }
+  }
+
+  private async runSession(model: ModelSnapshot, users: ort.Tensor, batchSize: number, k: number) {
+    this.stats.runs++;
+    this.stats.requests += batchSize;
+    const session = await this.session(model.itemEncoding, model.rank);
+    const out = await session.run({ users, ...this.items(model), k: new ort.Tensor('int64', BigInt64Array.of(BigInt(k)), [1]) });
+    return { indices: out.indices!.data as BigInt64Array, values: out.values!.data as Float32Array };
+  }
+
+  private async runFloat32(model: ModelSnapshot, batch: Pending[]): Promise<void> {
+    const { rank } = model;
+    const k = Math.max(...batch.map((p) => p.k));
+    const users = batch.length === 1 ? userVector(model, batch[0]!.userRow) : new Float32Array(batch.length * rank);
+    if (batch.length > 1) batch.forEach((p, i) => users.set(userVector(model, p.userRow), i * rank));
+    const { indices, values } = await this.runSession(model, new ort.Tensor('float32', users, [batch.length, rank]), batch.length, k);
+    batch.forEach((p, i) => {
+      const rows = new Int32Array(p.k);
+      for (let j = 0; j < p.k; j++) rows[j] = Number(indices[i * k + j]);
+      p.resolve({ rows, scores: values.subarray(i * k, i * k + p.k) });
+    });
+  }
+
+  private async runInt8(model: ModelSnapshot, batch: Pending[]): Promise<void> {
+    const { rank, numItems } = model;
+    const candidates = Math.min(numItems, Math.max(...batch.map((p) => p.k)) + this.rescoreCandidates);
+    const users = new Uint8Array(batch.length * rank);
+    batch.forEach((p, i) => quantizeUser(userVector(model, p.userRow), users.subarray(i * rank, (i + 1) * rank)));
+    const { indices } = await this.runSession(model, new ort.Tensor('uint8', users, [batch.length, rank]), batch.length, candidates);
+    batch.forEach((p, i) => {
+      const rows = Array.from(indices.subarray(i * candidates, (i + 1) * candidates), Number);
+      p.resolve(rescore(model.itemFactors, rank, userVector(model, p.userRow), rows, p.k));
+    });
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { publishBundle } from '../model-store/bundle-writer.js';
 import type { Manifest } from '../model-store/manifest.js';
 import type { PublishedUpdate } from '../model-store/publish.js';
+import type { ItemEncoding } from '../model-store/quantize.js';
 import type { FactorModel } from '../model-store/factors.js';
 import { listPartFiles, readAlsMetadata, type AlsMetadata } from './als-save.js';
 import { readFactorTable, type ReadProgress } from './factor-reader.js';
@@ -20,8 +21,14 @@ export async function readAlsModel(saveDir: string, progress?: ImportProgress): 
 }
 
 /** `recserve import-spark`: a Spark save in, a new feed update out. */
-export async function importSparkSave(saveDir: string, feedRoot: string, name: string, progress?: ImportProgress): Promise<PublishedUpdate<Manifest>> {
+export async function importSparkSave(
+  saveDir: string,
+  feedRoot: string,
+  name: string,
+  progress?: ImportProgress,
+  itemEncoding: ItemEncoding = 'float32',
+): Promise<PublishedUpdate<Manifest>> {
   const { metadata, model } = await readAlsModel(saveDir, progress);
   const { sparkVersion, uid, userCol, itemCol } = metadata;
-  return publishBundle(model, { feedRoot, name, spark: { sparkVersion, uid, userCol, itemCol }, source: path.resolve(saveDir) });
+  return publishBundle(model, { feedRoot, name, spark: { sparkVersion, uid, userCol, itemCol }, source: path.resolve(saveDir), itemEncoding });
 }

@@ -15,13 +15,30 @@ describe('recserve CLI', () => {
     const args = ['synth', '--users', '20', '--items', '30', '--rank', '4', '--seed', '7', '--feed', feed, '--name', 'syn'];
     const first = await runCli(args);
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /wrote 20 users x 30 items, rank 4 -> /);
+    assert.match(first.stdout, /wrote 20 users x 30 items, rank 4, items float32 -> /);
     assert.equal((await runCli(args)).code, 0);
     const updates = await listUpdates(feed, 'syn');
     assert.equal(updates.length, 2);
     assert.ok(updates.every((u) => u.complete));
     const manifest = JSON.parse(readFileSync(path.join(updates[0]!.dir, 'manifest.json'), 'utf8'));
     assert.deepEqual([manifest.numUsers, manifest.numItems, manifest.rank], [20, 30, 4]);
+  });
+
+  it('synth and import-spark write int8 item codes on request and refuse an unknown encoding', async (t) => {
+    const feed = tempDir(t);
+    const synth = await runCli(['synth', '--users', '5', '--items', '9', '--rank', '3', '--feed', feed, '--name', 'q', '--item-encoding', 'int8']);
+    assert.equal(synth.code, 0, synth.stderr);
+    assert.match(synth.stdout, /rank 3, items int8 -> /);
+    const imported = await runCli(['import-spark', fixturePath('music-spark2.3.1-rank3'), '--feed', feed, '--name', 'q', '--item-encoding', 'int8']);
+    assert.equal(imported.code, 0, imported.stderr);
+    for (const update of await listUpdates(feed, 'q')) {
+      const manifest = JSON.parse(readFileSync(path.join(update.dir, 'manifest.json'), 'utf8'));
+      assert.equal(manifest.itemEncoding, 'int8');
+      assert.equal(manifest.files.itemCodes.bytes, manifest.numItems * manifest.rank);
+    }
+    const refused = await runCli(['synth', '--users', '5', '--items', '9', '--rank', '3', '--feed', feed, '--name', 'q', '--item-encoding', 'fp8']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /argument 'fp8' is invalid\. Allowed choices are float32, int8/);
   });
 
   it('synth rejects a non-numeric size', async () => {
@@ -34,7 +51,7 @@ describe('recserve CLI', () => {
     const feed = tempDir(t);
     const result = await runCli(['import-spark', fixturePath('ml100k-spark3.0.2-rank10'), '--feed', feed, '--name', 'ml']);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /943 users x 1682 items, rank 10 -> /);
+    assert.match(result.stdout, /943 users x 1682 items, rank 10, items float32 -> /);
     assert.equal((await listUpdates(feed, 'ml')).length, 1);
   });
 

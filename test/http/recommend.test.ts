@@ -59,7 +59,7 @@ describe('GET /readyz and /models before and after loading', () => {
     assert.equal(ready.body.ready, true);
     const models = (await get('/models')).body.models as Record<string, unknown>[];
     assert.equal(models.length, 1);
-    assert.deepEqual({ ...models[0], loadedAt: undefined }, { name: 'als', kind: 'als', loaded: true, version, rank: 6, numUsers: 40, numItems: 300, loadedAt: undefined, lastError: null });
+    assert.deepEqual({ ...models[0], loadedAt: undefined }, { name: 'als', kind: 'als', loaded: true, version, rank: 6, numUsers: 40, numItems: 300, itemEncoding: 'float32', loadedAt: undefined, lastError: null });
     assert.ok(!Number.isNaN(Date.parse(models[0]!.loadedAt as string)));
   });
 });

@@ -105,3 +105,67 @@ describe('bundles', () => {
     await assertBundleRejected(dir, /item ids are not sorted and unique at row 1 \(id 1\)/, false);
   });
 });
+
+describe('int8 item codes', () => {
+  it('are written on request, mapped, and reproduce each factor within half its row scale', async (t) => {
+    const model = synthModel({ users: 10, items: 120, rank: 7, seed: 4 });
+    const update = await publishSynth(tempDir(t), 'm', { users: 10, items: 120, rank: 7, seed: 4, itemEncoding: 'int8' });
+    const s = await loadBundle('m', update.updateId, update.dir, { verifyChecksums: true });
+    assert.equal(s.itemEncoding, 'int8');
+    const { codes, scales, offsets } = s.itemCodes!;
+    assert.equal(codes.length, 120 * 7);
+    for (let i = 0; i < 120; i++) {
+      let sum = 0;
+      let largest = 0;
+      for (let j = 0; j < 7; j++) {
+        const code = codes[j * 120 + i]!;
+        const factor = model.items.factors[i * 7 + j]!;
+        assert.ok(Math.abs(code * scales[i]! - factor) <= scales[i]! / 2 + 1e-7, `item ${i} dim ${j}`);
+        sum += code;
+        largest = Math.max(largest, Math.abs(code));
+      }
+      // The largest magnitude of each row maps to ±127: the row's full int8 range is used.
+      assert.equal(largest, 127);
+      assert.equal(offsets[i], 128 * sum);
+    }
+    // float32 bundles carry no codes.
+    const plain = await publishSynth(tempDir(t), 'm');
+    const p = await loadBundle('m', plain.updateId, plain.dir);
+    assert.deepEqual([p.itemEncoding, p.itemCodes], ['float32', null]);
+  });
+
+  /** Rewrites one int8 file of a fresh bundle (and its checksum, so only the content check can catch it). */
+  async function tamper(t: { after(fn: () => void): void }, file: string, change: (data: Buffer) => void): Promise<string> {
+    const { dir } = await publishSynth(tempDir(t), 'm', { itemEncoding: 'int8' });
+    const data = readFileSync(path.join(dir, file));
+    change(data);
+    writeFileSync(path.join(dir, file), data);
+    const manifestFile = path.join(dir, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+    const role = Object.entries(BUNDLE_FILES).find(([, name]) => name === file)![0];
+    manifest.files[role].sha256 = (await import('node:crypto')).createHash('sha256').update(data).digest('hex');
+    writeFileSync(manifestFile, JSON.stringify(manifest));
+    return dir;
+  }
+
+  it('rejects a negative or NaN scale and offsets that do not match the codes', async (t) => {
+    await assertBundleRejected(await tamper(t, BUNDLE_FILES.itemScales, (d) => d.writeFloatLE(-1, 4 * 9)), /item scale of row 9 is -1/);
+    await assertBundleRejected(await tamper(t, BUNDLE_FILES.itemScales, (d) => d.writeFloatLE(Number.NaN, 0)), /item scale of row 0 is NaN/);
+    await assertBundleRejected(await tamper(t, BUNDLE_FILES.itemCodes, (d) => d.writeInt8(d.readInt8(200 * 2 + 5) === 0 ? 1 : 0, 200 * 2 + 5)), /item code offset of row 5 is -?\d+; its codes need -?\d+/);
+  });
+
+  it('rejects missing or short code files and a manifest that promises codes it does not list', async (t) => {
+    const short = await publishSynth(tempDir(t), 'm', { itemEncoding: 'int8' });
+    truncateSync(path.join(short.dir, BUNDLE_FILES.itemCodes), 100);
+    await assertBundleRejected(short.dir, /item-codes\.i8 has 100 bytes; the manifest \(rank 8, 50 users, 200 items\) needs 1600/);
+    const missing = await publishSynth(tempDir(t), 'm', { itemEncoding: 'int8' });
+    rmSync(path.join(missing.dir, BUNDLE_FILES.itemScales));
+    await assertBundleRejected(missing.dir, /item-scales\.f32 is missing/);
+    const unlisted = await publishSynth(tempDir(t), 'm', { itemEncoding: 'int8' });
+    const manifestFile = path.join(unlisted.dir, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+    delete manifest.files.itemCodeOffsets;
+    writeFileSync(manifestFile, JSON.stringify(manifest));
+    await assertBundleRejected(unlisted.dir, /\/files\/itemCodeOffsets is required with itemEncoding int8/);
+  });
+});

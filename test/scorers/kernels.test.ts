@@ -26,6 +26,8 @@ function snapshot(itemFactors: number[][], userFactors: number[][]): ModelSnapsh
     itemIds: Int32Array.from(itemFactors.keys(), (i) => 100 + i),
     userFactors: Float32Array.from(userFactors.flat()),
     itemFactors: Float32Array.from(itemFactors.flat()),
+    itemEncoding: 'float32',
+    itemCodes: null,
     manifest: {} as ModelSnapshot['manifest'],
     loadedAt: new Date(),
   });
@@ -47,7 +49,7 @@ describe('kernels agree on exact top-n, ties by item id, and exclusions', () => 
   const model = snapshot([[0, 0], [2, 1], [1, 0.5], [2, 1], [2, 1], [1.5, 0]], [[1, 0], [0, 0]]);
   for (const name of ['onnx', 'js'] as const) {
     it(name, async () => {
-      const kernel = createKernel(name, 1);
+      const kernel = createKernel(name);
       try {
         const rows = async (userRow: number, n: number, exclude: number[] = []) => (await topN(kernel, model, userRow, n, new Set(exclude))).map((s) => s.row);
         assert.deepEqual(await rows(0, 6), [1, 3, 4, 5, 2, 0]);
@@ -74,8 +76,8 @@ describe('onnx kernel with batching', () => {
     items[17] = [...items[5]!];
     const users = Array.from({ length: 40 }, () => Array.from({ length: 8 }, rand));
     const model = snapshot(items, users);
-    const single = new OnnxKernel(1, false);
-    const batched = new OnnxKernel(1, true);
+    const single = new OnnxKernel({ batching: false });
+    const batched = new OnnxKernel({ batching: true });
     try {
       const requests = users.map((_, u) => ({ u, n: 1 + (u % 12), exclude: new Set(u % 3 === 0 ? [5, 17, u] : []) }));
       const expected: Awaited<ReturnType<typeof topN>>[] = [];

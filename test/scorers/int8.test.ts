@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadBundle } from '../../src/model-store/bundle-loader.js';
+import type { ModelSnapshot } from '../../src/model-store/snapshot.js';
+import { OnnxKernel } from '../../src/scorers/onnx-kernel.js';
+import { recallAtK } from '../../src/scorers/recall.js';
+import { topN, type ScoredItem } from '../../src/scorers/index.js';
+import { importSparkSave } from '../../src/spark/import.js';
+import { fixturePath, tempDir } from '../helpers/fixtures.js';
+import { publishSynth } from '../helpers/synth-feed.js';
+import { servingStack } from '../helpers/serving.js';
+
+const none = new Set<number>();
+
+/** The same mapped bundle without its codes: the exact float32 path. */
+const asFloat32 = (s: ModelSnapshot): ModelSnapshot => Object.freeze({ ...s, itemEncoding: 'float32' as const, itemCodes: null });
+
+/** float64 dot products of the mapped factors, rounded to float32: what an exact re-score must return. */
+function exactScore(s: ModelSnapshot, userRow: number, itemRow: number): number {
+  let sum = 0;
+  for (let j = 0; j < s.rank; j++) sum += s.userFactors[userRow * s.rank + j]! * s.itemFactors[itemRow * s.rank + j]!;
+  return Math.fround(sum);
+}
+
+/** Mean and worst recall@n of the int8 kernel against the exact float32 kernel over evenly spread users. */
+async function measureRecall(s: ModelSnapshot, users: number, n: number) {
+  const exact = new OnnxKernel({ threads: 2 });
+  const int8 = new OnnxKernel({ threads: 2 });
+  try {
+    let total = 0;
+    let worst = 1;
+    for (let i = 0; i < users; i++) {
+      const row = Math.floor((i * s.numUsers) / users);
+      const got = await topN(int8, s, row, n, none);
+      for (const item of got) assert.equal(item.score, exactScore(s, row, item.row), `user row ${row}: returned scores are exact`);
+      const recall = recallAtK(await topN(exact, asFloat32(s), row, n, none), got);
+      total += recall;
+      worst = Math.min(worst, recall);
+    }
+    return { mean: total / users, worst };
+  } finally {
+    await exact.close();
+    await int8.close();
+  }
+}
+
+describe('int8 first pass with exact float32 re-scoring', () => {
+  it('keeps recall@10 >= 0.99 on the real mllatest fixture (2,000 users, 43,331 items, rank 15)', async (t) => {
+    const update = await importSparkSave(fixturePath('mllatest-spark2.3.0-rank15'), tempDir(t), 'ml', undefined, 'int8');
+    const s = await loadBundle('ml', update.updateId, update.dir);
+    const { mean, worst } = await measureRecall(s, 2000, 10);
+    assert.ok(mean >= 0.99, `mean recall@10 ${mean}`);
+    t.diagnostic(`mllatest recall@10 mean ${mean.toFixed(4)}, worst ${worst}`);
+  });
+
+  it('keeps recall@10 >= 0.99 on a synthetic 200,000 x 32 model (300 users)', async (t) => {
+    const update = await publishSynth(tempDir(t), 'syn', { users: 1000, items: 200_000, rank: 32, seed: 11, itemEncoding: 'int8' });
+    const s = await loadBundle('syn', update.updateId, update.dir);
+    const { mean, worst } = await measureRecall(s, 300, 10);
+    assert.ok(mean >= 0.99, `mean recall@10 ${mean}`);
+    t.diagnostic(`synthetic recall@10 mean ${mean.toFixed(4)}, worst ${worst}`);
+  });
+
+  it('recall@10 falls without re-score candidates, so the second pass is what keeps it', async (t) => {
+    const update = await publishSynth(tempDir(t), 'syn', { users: 300, items: 100_000, rank: 32, seed: 12, itemEncoding: 'int8' });
+    const s = await loadBundle('syn', update.updateId, update.dir);
+    const exact = new OnnxKernel();
+    const bare = new OnnxKernel({ rescoreCandidates: 0 });
+    try {
+      let total = 0;
+      for (let row = 0; row < 300; row++) total += recallAtK(await topN(exact, asFloat32(s), row, 10, none), await topN(bare, s, row, 10, none));
+      assert.ok(total / 300 < 0.995, `recall@10 without extra candidates ${total / 300}`);
+    } finally {
+      await exact.close();
+      await bare.close();
+    }
+  });
+
+  it('honours exclusions and answers the same for concurrent (shared-run) and single requests', async (t) => {
+    const update = await publishSynth(tempDir(t), 'syn', { users: 40, items: 5000, rank: 8, seed: 13, itemEncoding: 'int8' });
+    const s = await loadBundle('syn', update.updateId, update.dir);
+    const single = new OnnxKernel({ batching: false });
+    const batched = new OnnxKernel({ batching: true });
+    try {
+      const first = await topN(single, s, 0, 5, none);
+      const excluded = await topN(single, s, 0, 5, new Set([first[0]!.row, first[2]!.row]));
+      assert.deepEqual(excluded.map((x) => x.row), (await topN(single, s, 0, 7, none)).map((x) => x.row).filter((r) => r !== first[0]!.row && r !== first[2]!.row).slice(0, 5));
+      const expected: ScoredItem[][] = [];
+      for (let u = 0; u < 40; u++) expected.push(await topN(single, s, u, 1 + (u % 10), none));
+      const together = await Promise.all(Array.from({ length: 40 }, (_, u) => topN(batched, s, u, 1 + (u % 10), none)));
+      // Integer dot products do not depend on the batch: identical lists and scores.
+      assert.deepEqual(together, expected);
+      assert.ok(batched.stats.runs < 40 / 4, `${batched.stats.runs} runs for 40 concurrent requests`);
+    } finally {
+      await single.close();
+      await batched.close();
+    }
+  });
+
+  it('serves an int8 bundle over HTTP with exact scores and shows the encoding in /models', async (t) => {
+    const feed = tempDir(t);
+    await publishSynth(feed, 'syn', { users: 20, items: 3000, rank: 8, seed: 14, itemEncoding: 'int8' });
+    const stack = await servingStack(feed, ['syn']);
+    try {
+      await stack.store.loadAll();
+      const models = (await stack.app.inject('/models')).json().models;
+      assert.equal(models[0].itemEncoding, 'int8');
+      const s = stack.store.get('syn')! as ModelSnapshot;
+      const body = (await stack.app.inject('/recommend/3?n=5')).json();
+      assert.equal(body.items.length, 5);
+      for (const item of body.items) assert.equal(item.score, exactScore(s, 3, Number(item.itemId)));
+    } finally {
+      await stack.close();
+    }
+  });
+});
