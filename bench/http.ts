@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 
 export interface HttpResult {
@@ -12,7 +13,7 @@ export interface HttpResult {
 }
 
 /** Starts the built server on a feed and resolves with its base URL once every model is ready. */
-export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ url: string; stop: () => void }> {
+export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ url: string; stop: () => Promise<void> }> {
   // One process unless asked: the figures are per process unless a table says otherwise.
   const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--host', '127.0.0.1', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RECSERVE_WORKERS: '1', ...env } });
   const url = await new Promise<string>((resolve, reject) => {
@@ -25,7 +26,8 @@ export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}): 
     child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
   for (let i = 0; i < 600 && (await fetch(`${url}/readyz`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
-  return { url, stop: () => child.kill('SIGTERM') };
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return { url, stop: () => (child.kill('SIGTERM'), exited) };
 }
 
 /** autocannon at a fixed connection count, each request for a random user of firstUser..firstUser+users-1. */
@@ -45,4 +47,13 @@ export async function loadTest(label: string, url: string, users: number, connec
     non2xx: result.non2xx,
     errors: result.errors,
   };
+}
+
+/** A port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
 }

@@ -9,7 +9,9 @@ import { benchFallback } from './fallback.js';
 import { benchReload, benchSwapLatency } from './reload.js';
 import { benchWorkersMemory } from './workers-memory.js';
 import { benchKernels } from './kernels.js';
-import { benchModel, BENCH_FEED, type Shape } from './feed.js';
+import { benchFixtureModel, benchModel, BENCH_FEED, type Shape } from './feed.js';
+import { benchPeer, peerAvailable } from './peer.js';
+import { timeToReady } from './startup.js';
 import { loadTest, startServer } from './http.js';
 import { fmt } from './stats.js';
 
@@ -17,27 +19,37 @@ const SHAPES: Shape[] = [
   { name: 'items100k', users: 10_000, items: 100_000, rank: 64 },
   { name: 'items1m', users: 10_000, items: 1_000_000, rank: 64 },
 ];
+/** The same models with int8 item codes beside the float32 factors. */
+const INT8_SHAPES: Shape[] = SHAPES.map((s) => ({ ...s, name: `${s.name}-int8`, itemEncoding: 'int8' }));
 const quick = process.argv.includes('--quick');
+const shapeLabel = (s: { items: number; rank: number }) => `${s.items.toLocaleString('en-US')} x ${s.rank}`;
 
+const mllatest = await benchFixtureModel('int8');
+const subjects = [
+  ...(await Promise.all(INT8_SHAPES.map(async (s) => ({ label: shapeLabel(s), items: s.items, rank: s.rank, ...(await benchModel(s)) })))),
+  { label: '43,331 x 15 (real fixture)', items: 43_331, rank: 15, ...mllatest },
+];
+const kernels = await benchKernels(subjects, quick ? 1000 : 4000, quick ? 100 : 500);
 console.log('## Scoring kernels (one top-10 request at a time)\n');
-console.log('| model (items x rank) | kernel | median ms | p99 ms | speed-up vs js (median) |');
-console.log('| --- | --- | --- | --- | --- |');
-const kernels = await benchKernels(SHAPES, quick ? 1000 : 4000);
+console.log('| model (items x rank) | kernel | item encoding | threads | median ms | p99 ms | speed-up vs js | vs float32 onnx, same threads | recall@10 |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of kernels) {
-  const js = kernels.find((k) => k.shape === r.shape && k.kernel === 'js')!;
-  const shape = SHAPES.find((s) => s.name === r.shape)!;
-  console.log(`| ${shape.items.toLocaleString('en-US')} x ${shape.rank} | ${r.kernel} | ${fmt(r.timing.median, 3)} | ${fmt(r.timing.p99, 3)} | ${fmt(js.timing.median / r.timing.median, 1)}x |`);
+  const js = kernels.find((k) => k.model === r.model && k.kernel === 'js')!;
+  const fp32 = kernels.find((k) => k.model === r.model && k.kernel === 'onnx' && k.encoding === 'float32' && k.threads === r.threads);
+  const vsFp32 = r.kernel === 'onnx' && r.encoding === 'int8' && fp32 ? `${fmt(fp32.timing.median / r.timing.median, 2)}x` : '';
+  console.log(`| ${r.model} | ${r.kernel} | ${r.encoding} | ${r.threads} | ${fmt(r.timing.median, 3)} | ${fmt(r.timing.p99, 3)} | ${fmt(js.timing.median / r.timing.median, 1)}x | ${vsFp32} | ${fmt(r.recall, 4)} |`);
 }
 
-const bandwidth = readBandwidthGBs();
-console.log(`\nRead bandwidth of one core (memcmp over 2 x 512 MiB): ${fmt(bandwidth, 1)} GB/s. Time per request as a ratio to itemMatrixBytes / bandwidth:\n`);
-console.log('| model (items x rank) | item matrix | at bandwidth | onnx, 1 thread | onnx, 2 threads |');
-console.log('| --- | --- | --- | --- | --- |');
-for (const shape of SHAPES) {
-  const bytes = shape.items * shape.rank * 4;
-  const floor = (bytes / (bandwidth * 1e9)) * 1000;
-  const ratio = (label: string) => fmt(kernels.find((k) => k.shape === shape.name && k.kernel === label)!.timing.median / floor, 2);
-  console.log(`| ${shape.items.toLocaleString('en-US')} x ${shape.rank} | ${fmt(bytes / 1e6, 1)} MB | ${fmt(floor, 3)} ms | ${ratio('onnx, 1 thread')}x | ${ratio('onnx, 2 threads')}x |`);
+const bandwidth = { 1: await readBandwidthGBs(1), 2: await readBandwidthGBs(2) };
+console.log(`\nRead bandwidth (memcmp streaming 2 x 512 MiB in total): ${fmt(bandwidth[1], 1)} GB/s with 1 thread, ${fmt(bandwidth[2], 1)} GB/s with 2.`);
+console.log('Time per request as a ratio to float32 itemMatrixBytes / bandwidth of as many threads (below 1: faster than streaming the float32 matrix):\n');
+console.log('| model (items x rank) | float32 item matrix | at 1-thread bandwidth | at 2-thread bandwidth | onnx float32, 1 thread | onnx float32, 2 threads | onnx int8, 1 thread | onnx int8, 2 threads |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const subject of subjects) {
+  const bytes = subject.items * subject.rank * 4;
+  const floor = (threads: 1 | 2) => (bytes / (bandwidth[threads] * 1e9)) * 1000;
+  const ratio = (encoding: string, threads: 1 | 2) => fmt(kernels.find((k) => k.model === subject.label && k.kernel === 'onnx' && k.encoding === encoding && k.threads === threads)!.timing.median / floor(threads), 2);
+  console.log(`| ${subject.label} | ${fmt(bytes / 1e6, 1)} MB | ${fmt(floor(1), 3)} ms | ${fmt(floor(2), 3)} ms | ${ratio('float32', 1)}x | ${ratio('float32', 2)}x | ${ratio('int8', 1)}x | ${ratio('int8', 2)}x |`);
 }
 
 console.log('\n## Memory after loading the 1,000,000 x 64 bundle (fresh process)\n');
@@ -53,6 +65,18 @@ console.log('\n## Memory of the whole server with 1 and 2 workers, 1,000,000 x 6
 console.log('| workers | processes | total RSS | total PSS (shared pages split) |');
 console.log('| --- | --- | --- | --- |');
 for (const m of await benchWorkersMemory('items1m', SHAPES[1]!.users)) console.log(`| ${m.workers} | ${m.processes} | ${fmt(m.rssMb, 0)} MB | ${fmt(m.pssMb, 0)} MB |`);
+
+console.log('\n## Start-up: spawn to /readyz 200 (sha256 of every file verified, as by default)\n');
+await benchModel(INT8_SHAPES[1]!);
+console.log('| model | workers | ready after ms (median of 3) |');
+console.log('| --- | --- | --- |');
+for (const [label, model] of [['1,000,000 x 64, float32', 'items1m'], ['1,000,000 x 64, int8 codes too', 'items1m-int8']]) {
+  for (const workers of [1, 2]) {
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) times.push(await timeToReady(model!, workers));
+    console.log(`| ${label} | ${workers} | ${fmt(times.sort((a, b) => a - b)[1]!, 0)} |`);
+  }
+}
 
 console.log('\n## HTTP (autocannon, random users, n=10, 100,000 x 64)\n');
 console.log('| server | connections | req/s | p50 ms | p99 ms | non-2xx | errors |');
@@ -115,4 +139,25 @@ console.log('\n| 100,000 x 64, 8 connections | req/s | p50 ms | p99 ms | non-2xx
 console.log('| --- | --- | --- | --- | --- | --- |');
 for (const r of [swap.steady, swap.swapping]) console.log(`| ${r.label} | ${fmt(r.requestsPerSec, 0)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`);
 console.log(`\n(${swap.swaps} swaps during the second run.)`);
+
+console.log('\n## Side by side with the FastAPI + numpy peer (wrk, 1 thread, 8 connections, same machine)\n');
+const peer = peerAvailable();
+if (!peer.ok) console.log(`Skipped: the peer ${peer.why}.`);
+else {
+  const mllatestFloat32 = await benchFixtureModel('float32');
+  const rows = await benchPeer(
+    [
+      { label: '100,000 x 64', items: 100_000, rank: 64, models: [['float32', 'items100k'], ['int8', 'items100k-int8']] },
+      { label: '43,331 x 15', items: 43_331, rank: 15, models: [['float32', mllatestFloat32.name], ['int8', mllatest.name]] },
+    ],
+    quick ? 5 : 15,
+    ['1', '2'],
+  );
+  console.log('| model (items x rank) | server | req/s | p50 ms | p99 ms | non-2xx | errors | req/s vs peer |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) {
+    const base = rows.find((p) => p.shape === r.shape && p.label.startsWith('FastAPI'))!;
+    console.log(`| ${r.shape} | ${r.label} | ${fmt(r.requestsPerSec, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${r.non2xx} | ${r.errors} | ${fmt(r.requestsPerSec / base.requestsPerSec, 1)}x |`);
+  }
+}
 process.exit(0);

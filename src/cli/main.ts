@@ -2,19 +2,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { openOnnxSession, publishOnnxBundle } from '../model-store/onnx-bundle.js';
 import { isRecserveError, RecserveError } from '../errors.js';
-import { ModelStore } from '../model-store/store.js';
-import { createLogger } from '../logger.js';
-import { publishBundle } from '../model-store/bundle-writer.js';
-import { synthModel } from '../model-store/synth.js';
-import { pruneFeed } from '../model-store/prune.js';
 import { ITEM_ENCODINGS, type ItemEncoding } from '../model-store/quantize.js';
-import { importSparkSave } from '../spark/import.js';
 import { progressBar, type Progress } from './progress.js';
 import { serve } from './serve.js';
-import { bucketCommand } from './bucket.js';
-import { loadRecsCommand } from './load-recs.js';
+// Each command imports what it needs when it runs: `serve` starts faster without parquet, drivers and friends.
 
 function positiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive integer');
@@ -51,6 +43,7 @@ program
   .requiredOption('--name <model>', 'model name in the feed')
   .addOption(itemEncodingOption())
   .action(async (saveDir: string, options: { feed: string; name: string; itemEncoding: ItemEncoding }) => {
+    const { importSparkSave } = await import('../spark/import.js');
     let bar: Progress | undefined;
     const showProgress = (folder: 'userFactors' | 'itemFactors') => {
       bar?.stop();
@@ -74,6 +67,8 @@ program
   .requiredOption('--name <model>', 'model name in the feed')
   .addOption(itemEncodingOption())
   .action(async (options: { users: number; items: number; rank: number; seed: number; feed: string; name: string; itemEncoding: ItemEncoding }) => {
+    const { synthModel } = await import('../model-store/synth.js');
+    const { publishBundle } = await import('../model-store/bundle-writer.js');
     const bar = progressBar('synth');
     bar.start(options.users + options.items);
     const model = synthModel({ ...options, onProgress: bar.rows });
@@ -90,6 +85,7 @@ program
   .requiredOption('--feed <root>', 'feed root')
   .requiredOption('--name <model>', 'model name in the feed')
   .action(async (file: string, options: { feed: string; name: string }) => {
+    const { openOnnxSession, publishOnnxBundle } = await import('../model-store/onnx-bundle.js');
     const bytes = await readFile(file);
     // Refuse a graph the server would refuse, before it reaches the feed.
     const { session, rank } = await openOnnxSession(bytes, file);
@@ -110,7 +106,7 @@ program
   .option('--input <file>', 'CSV with a header, .parquet, or - for CSV on stdin', '-')
   .option('--column <name>', 'the column holding user ids', 'user_id')
   .option('--output <file>', 'CSV file, or - for stdout', '-')
-  .action(bucketCommand);
+  .action(async (options) => (await import('./bucket.js')).bucketCommand(options));
 
 program
   .command('load-recs')
@@ -127,7 +123,7 @@ program
   .option('--keyspace <ks>', 'cassandra: keyspace (default recserve)')
   .option('--table <table>', 'cassandra: table (default recommendations)')
   .option('--consistency <level>', 'cassandra: consistency level (default localOne)')
-  .action(loadRecsCommand);
+  .action(async (options) => (await import('./load-recs.js')).loadRecsCommand(options));
 
 program
   .command('users')
@@ -136,6 +132,8 @@ program
   .requiredOption('--name <model>', 'model name in the feed')
   .option('--sample <N>', 'how many ids (evenly spread over the model)', positiveInt, 1000)
   .action(async (options: { feed: string; name: string; sample: number }) => {
+    const { ModelStore } = await import('../model-store/store.js');
+    const { createLogger } = await import('../logger.js');
     const store = new ModelStore([{ name: options.name, feedRoot: options.feed }], { logger: createLogger('silent'), verifyChecksums: false });
     const model = await store.refresh(options.name);
     if (model?.kind !== 'als') throw new RecserveError('feed_invalid', `${options.name} has no ALS update under ${options.feed}`);
@@ -154,6 +152,7 @@ program
   .requiredOption('--keep <N>', 'complete updates to keep', positiveInt)
   .option('--grace <seconds>', 'leave incomplete folders younger than this alone', positiveInt, 3600)
   .action(async (options: { feed: string; name: string; keep: number; grace: number }) => {
+    const { pruneFeed } = await import('../model-store/prune.js');
     const result = await pruneFeed(options.feed, options.name, options.keep, options.grace * 1000);
     console.log(`kept ${result.kept.length} (${result.kept.join(', ') || 'none'}); deleted ${result.deleted.length} (${result.deleted.join(', ') || 'none'}); left ${result.leftAlone.length} incomplete younger than ${options.grace} s`);
   });

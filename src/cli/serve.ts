@@ -5,7 +5,6 @@ import { availableParallelism } from 'node:os';
 import { runPrimary } from '../cluster.js';
 import { RecserveError } from '../errors.js';
 import { createLogger } from '../logger.js';
-import { startServer } from '../server.js';
 
 export interface ServeOptions {
   config?: string;
@@ -50,6 +49,8 @@ export async function serve(options: ServeOptions): Promise<void> {
     logger.info({ workers }, 'starting workers');
     process.exit(await runPrimary(workers, logger));
   }
+  // Imported here: the cluster primary never serves, so it never loads the serving stack.
+  const { startServer } = await import('../server.js');
   const server = await startServer(config);
   const stop = async (signal: string) => {
     const { drainDelayMs, graceMs } = config.shutdown;

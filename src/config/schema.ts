@@ -1,8 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { HASH_MODES } from '../hashing/bucketing.js';
-import { KERNEL_NAMES } from '../scorers/index.js';
-import { DEFAULT_KEY_TEMPLATE } from '../fallback/redis-source.js';
-import { CONSISTENCY_LEVELS } from '../fallback/cassandra-source.js';
+import { KERNEL_NAMES } from '../scorers/kernel.js';
+import { CONSISTENCY_LEVELS, DEFAULT_KEY_TEMPLATE } from '../fallback/store-settings.js';
 
 export const MODEL_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -3,9 +3,8 @@ import type { Logger } from 'pino';
 import type { ScoredItemId } from '../recommender/kinds/types.js';
 import { encodeItems, itemsOrMiss } from './payload.js';
 import type { CachedList, WritableSource } from './source.js';
+import type { ConsistencyName } from './store-settings.js';
 
-export const CONSISTENCY_LEVELS = ['one', 'two', 'three', 'quorum', 'all', 'localQuorum', 'eachQuorum', 'localOne'] as const;
-export type ConsistencyName = (typeof CONSISTENCY_LEVELS)[number];
 
 export interface CassandraSourceOptions {
   name: string;

@@ -4,6 +4,8 @@ import type { ScoredItemId } from '../recommender/kinds/types.js';
 import { encodeItems, itemsOrMiss } from './payload.js';
 import type { CachedList, WritableSource } from './source.js';
 
+export { DEFAULT_KEY_TEMPLATE } from './store-settings.js';
+
 export interface RedisSourceOptions {
   name: string;
   url: string;
@@ -13,8 +15,6 @@ export interface RedisSourceOptions {
   logger: Logger;
   onCorrupt?: (source: string) => void;
 }
-
-export const DEFAULT_KEY_TEMPLATE = 'recserve:recs:{variant}:{userId}';
 
 export function redisKey(template: string, variant: string, userId: string): string {
   return template.replaceAll('{variant}', variant).replaceAll('{userId}', userId);

@@ -1,5 +1,8 @@
 import type { ModelSnapshot } from '../model-store/snapshot.js';
 
+export const KERNEL_NAMES = ['onnx', 'js'] as const;
+export type KernelName = (typeof KERNEL_NAMES)[number];
+
 /** The best `k` item rows for one user, best first; exact ties by row ascending (rows are sorted by item id). */
 export interface TopK {
   rows: ArrayLike<number>;
