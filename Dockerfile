@@ -2,12 +2,15 @@
 # Build: docker build -t recserve .
 # Run:   docker run -p 8080:8080 -v /srv/feed:/feed:ro -e RECSERVE_CONFIG=/config/recserve.yaml -v $PWD/config:/config:ro recserve
 
-# Production dependencies; @riaskov/mmap-io compiles its addon here, so this stage has the build tools.
+# Production dependencies; @riaskov/mmap-io and the native scan (native/, via npm's install script) compile here,
+# so this stage has the build tools.
 FROM node:20-bookworm-slim AS deps
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+COPY package.json package-lock.json binding.gyp ./
+COPY native ./native
+COPY scripts/build-native.mjs ./scripts/
+RUN npm ci --omit=dev --no-audit --no-fund && test -f build/Release/recserve_kernel.node
 
 # Compile TypeScript with the full dependency set.
 FROM deps AS build
@@ -22,6 +25,7 @@ ENV NODE_ENV=production \
     RECSERVE_PORT=8080
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
+COPY --from=deps /app/build/Release/recserve_kernel.node ./build/Release/
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 # The embedded demo model, so the image answers with no feed mounted: `docker run recserve serve --feed models --model demo`.

@@ -2,6 +2,7 @@ import { loadBundle } from '../src/model-store/bundle-loader.js';
 import type { ModelSnapshot } from '../src/model-store/snapshot.js';
 import { createKernel, topN, type ScoredItem, type ScoringKernel } from '../src/scorers/index.js';
 import { recallAtK } from '../src/scorers/recall.js';
+import { loadNativeTopK, NATIVE_MIN_RANK } from '../src/scorers/native.js';
 import { summarize, type Timing } from './stats.js';
 import { WasmSimdKernel } from './wasm-simd-kernel.js';
 
@@ -23,6 +24,7 @@ export interface BenchSubject {
 }
 
 const none = new Set<number>();
+const native = loadNativeTopK();
 
 /** Users for timing: a fixed pseudo-random sequence, the same for every kernel. */
 function userSequence(numUsers: number): () => number {
@@ -66,10 +68,14 @@ export async function benchKernels(subjects: BenchSubject[], budgetMs: number, r
       ['js', createKernel('js'), float32, 1],
       ['onnx', createKernel('onnx', { threads: 1 }), float32, 1],
       ['onnx', createKernel('onnx', { threads: 2 }), float32, 2],
+      // The native scan serves lone requests from rank 32 up; below that the kernel would not use it.
+      ...(native && int8.rank >= NATIVE_MIN_RANK
+        ? ([1, 2].map((threads) => ['native', createKernel('onnx', { threads, native }), float32, threads]) as [string, ScoringKernel, ModelSnapshot, number][])
+        : []),
       // The WebAssembly kernel takes f32x4 lanes: ranks that are multiples of 4 only.
       ...(int8.rank % 4 === 0 ? [['wasm-simd', await WasmSimdKernel.create(), float32, 1] as [string, ScoringKernel, ModelSnapshot, number]] : []),
-      ['onnx', createKernel('onnx', { threads: 1 }), int8, 1],
-      ['onnx', createKernel('onnx', { threads: 2 }), int8, 2],
+      ['onnx', createKernel('onnx', { threads: 1, int8MinMatrixBytes: 0 }), int8, 1],
+      ['onnx', createKernel('onnx', { threads: 2, int8MinMatrixBytes: 0 }), int8, 2],
     ];
     for (const [kernelName, kernel, snapshot, threads] of candidates) {
       const timing = await timeKernel(kernel, snapshot, budgetMs);

@@ -19,3 +19,7 @@ if (mtime(path.join(root, 'node_modules', '.package-lock.json')) < mtime(path.jo
 if (mtime(path.join(root, 'dist', 'cli', 'main.js')) < Math.max(newest(path.join(root, 'src')), mtime(path.join(root, 'tsconfig.json')))) {
   run('npm run build --silent');
 }
+const nativeSources = [path.join(root, 'binding.gyp'), ...readdirSync(path.join(root, 'native')).map((f) => path.join(root, 'native', f))];
+if (mtime(path.join(root, 'build', 'Release', 'recserve_kernel.node')) < Math.max(...nativeSources.map(mtime))) {
+  run('node scripts/build-native.mjs');
+}

@@ -102,6 +102,10 @@ export const ConfigSchema = Type.Object(
         threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'threads per scoring call; default: every core' })),
         verifyChecksums: Type.Boolean({ default: true, description: 'check every data file against its sha256 at load' }),
         batching: Type.Boolean({ default: true, description: 'onnx: score requests that wait together in one pass over the item matrix' }),
+        native: Type.Boolean({
+          default: true,
+          description: 'onnx: score lone requests on float32 bundles of rank >= 32 with the native scan when it is built',
+        }),
         rescoreCandidates: Type.Integer({
           minimum: 0,
           maximum: 100000,

@@ -4,6 +4,7 @@ import { quantizeUser } from '../model-store/quantize.js';
 import { buildInt8CandidateGraph, buildTopKGraph } from './onnx-graph.js';
 import { userVector, type ScoringKernel, type TopK } from './kernel.js';
 import { rescore } from './rescore.js';
+import { NATIVE_MIN_RANK, type NativeTopK } from './native.js';
 
 interface Pending {
   userRow: number;
@@ -19,9 +20,18 @@ export interface OnnxKernelOptions {
   batching?: boolean;
   /** int8 bundles: candidates beyond the k asked for that the int8 pass hands to the exact float32 re-score. */
   rescoreCandidates?: number;
+  /**
+   * int8 bundles whose float32 item matrix is smaller than this are scanned in float32 instead: a matrix
+   * that sits in cache is scored faster than the int8 pass adds its fixed costs (measured at 43,331 x 15).
+   */
+  int8MinMatrixBytes?: number;
+  /** The native float32 scan, for lone requests on float32 bundles of rank >= NATIVE_MIN_RANK; null: onnxruntime only. */
+  native?: NativeTopK | null;
 }
 
 type Encoding = ModelSnapshot['itemEncoding'];
+
+export const INT8_MIN_MATRIX_BYTES = 4 * 2 ** 20;
 
 /** int8 runs of one user take MatMulInteger's single-row fast path; from this many users one shared run is cheaper. */
 const INT8_SHARED_RUN_MIN = 4;
@@ -30,6 +40,8 @@ const INT8_SHARED_RUN_MIN = 4;
  * onnxruntime over the memory-mapped item matrix, passed as an input tensor (no copy).
  *
  * float32 bundles: Gemm(transB) + TopK, exact; TopK breaks exact ties by lower index, i.e. lower item id.
+ * A lone request on a bundle of rank >= 32 goes to the native scan instead when it is built (it streams
+ * the matrix faster than onnxruntime's single-row Gemm); batches stay on the GEMM, which shares one pass.
  * int8 bundles: an int8 pass over a quarter of the bytes picks candidates, which are re-scored exactly
  * in float32, so returned scores are the model's own and only the choice of candidates is approximate.
  *
@@ -44,13 +56,22 @@ export class OnnxKernel implements ScoringKernel {
   private readonly threads: number;
   private readonly batching: boolean;
   private readonly rescoreCandidates: number;
-  /** Scoring runs and the requests they answered: requests / runs is the mean batch size. */
-  readonly stats = { runs: 0, requests: 0 };
+  private readonly native: NativeTopK | null;
+  private readonly int8MinMatrixBytes: number;
+  /** Scoring runs and the requests they answered (requests / runs is the mean batch size), and runs by path. */
+  readonly stats = { runs: 0, requests: 0, paths: { float32: 0, int8: 0, native: 0 } };
 
-  constructor({ threads = 1, batching = false, rescoreCandidates = 100 }: OnnxKernelOptions = {}) {
+  constructor({ threads = 1, batching = false, rescoreCandidates = 100, native = null, int8MinMatrixBytes = INT8_MIN_MATRIX_BYTES }: OnnxKernelOptions = {}) {
+    this.native = native;
+    this.int8MinMatrixBytes = int8MinMatrixBytes;
     this.threads = threads;
     this.batching = batching;
     this.rescoreCandidates = rescoreCandidates;
+  }
+
+  /** How this kernel scans a model: its int8 codes when it has them and they pay off. */
+  private encodingFor(model: ModelSnapshot): Encoding {
+    return model.itemCodes && model.numItems * model.rank * 4 >= this.int8MinMatrixBytes ? 'int8' : 'float32';
   }
 
   private session(encoding: Encoding, rank: number): Promise<ort.InferenceSession> {
@@ -74,7 +95,8 @@ export class OnnxKernel implements ScoringKernel {
     let inputs = this.itemInputs.get(model);
     if (!inputs) {
       const { numItems, rank, itemCodes } = model;
-      inputs = itemCodes
+      const useCodes = itemCodes && this.encodingFor(model) === 'int8';
+      inputs = useCodes
         ? {
             codes: new ort.Tensor('int8', itemCodes.codes, [rank, numItems]),
             offsets: new ort.Tensor('int32', itemCodes.offsets, [numItems]),
@@ -88,7 +110,7 @@ export class OnnxKernel implements ScoringKernel {
 
   /** Creates the session for a model's encoding and rank ahead of its first request. */
   async prepare(model: ModelSnapshot): Promise<void> {
-    await this.session(model.itemEncoding, model.rank);
+    await this.session(this.encodingFor(model), model.rank);
     this.items(model);
   }
 
@@ -110,7 +132,9 @@ export class OnnxKernel implements ScoringKernel {
 
   private async run(model: ModelSnapshot, batch: Pending[]): Promise<void> {
     try {
-      if (!model.itemCodes) return await this.runFloat32(model, batch);
+      const float32 = this.encodingFor(model) === 'float32';
+      if (float32 && batch.length === 1 && this.native && model.rank >= NATIVE_MIN_RANK) return this.runNative(model, batch[0]!, this.native);
+      if (float32) return await this.runFloat32(model, batch);
       if (batch.length >= INT8_SHARED_RUN_MIN) return await this.runInt8(model, batch);
       for (const pending of batch) await this.runInt8(model, [pending]);
     } catch (err) {
@@ -119,9 +143,11 @@ export class OnnxKernel implements ScoringKernel {
   }
 
   private async runSession(model: ModelSnapshot, users: ort.Tensor, batchSize: number, k: number) {
+    const encoding = this.encodingFor(model);
     this.stats.runs++;
     this.stats.requests += batchSize;
-    const session = await this.session(model.itemEncoding, model.rank);
+    this.stats.paths[encoding]++;
+    const session = await this.session(encoding, model.rank);
     const out = await session.run({ users, ...this.items(model), k: new ort.Tensor('int64', BigInt64Array.of(BigInt(k)), [1]) });
     return { indices: out.indices!.data as BigInt64Array, values: out.values!.data as Float32Array };
   }
@@ -137,6 +163,13 @@ export class OnnxKernel implements ScoringKernel {
       for (let j = 0; j < p.k; j++) rows[j] = Number(indices[i * k + j]);
       p.resolve({ rows, scores: values.subarray(i * k, i * k + p.k) });
     });
+  }
+
+  private runNative(model: ModelSnapshot, pending: Pending, native: NativeTopK): void {
+    this.stats.runs++;
+    this.stats.requests++;
+    this.stats.paths.native++;
+    pending.resolve(native.topK(model.itemFactors, model.rank, userVector(model, pending.userRow), pending.k, this.threads));
   }
 
   private async runInt8(model: ModelSnapshot, batch: Pending[]): Promise<void> {

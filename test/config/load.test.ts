@@ -30,7 +30,7 @@ describe('configuration', () => {
     assert.equal(config.host, '0.0.0.0');
     assert.equal(config.logLevel, 'info');
     assert.equal(config.feed, path.join(path.dirname(file), 'feed'));
-    assert.deepEqual(config.scoring, { kernel: 'onnx', verifyChecksums: true, batching: true, rescoreCandidates: 100 });
+    assert.deepEqual(config.scoring, { kernel: 'onnx', verifyChecksums: true, batching: true, native: true, rescoreCandidates: 100 });
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.models[0]));
   });
 

@@ -25,7 +25,7 @@ function exactScore(s: ModelSnapshot, userRow: number, itemRow: number): number 
 /** Mean and worst recall@n of the int8 kernel against the exact float32 kernel over evenly spread users. */
 async function measureRecall(s: ModelSnapshot, users: number, n: number) {
   const exact = new OnnxKernel({ threads: 2 });
-  const int8 = new OnnxKernel({ threads: 2 });
+  const int8 = new OnnxKernel({ threads: 2, int8MinMatrixBytes: 0 });
   try {
     let total = 0;
     let worst = 1;
@@ -37,6 +37,7 @@ async function measureRecall(s: ModelSnapshot, users: number, n: number) {
       total += recall;
       worst = Math.min(worst, recall);
     }
+    assert.equal(int8.stats.paths.int8, users, 'every request took the int8 pass');
     return { mean: total / users, worst };
   } finally {
     await exact.close();
@@ -65,7 +66,7 @@ describe('int8 first pass with exact float32 re-scoring', () => {
     const update = await publishSynth(tempDir(t), 'syn', { users: 300, items: 100_000, rank: 32, seed: 12, itemEncoding: 'int8' });
     const s = await loadBundle('syn', update.updateId, update.dir);
     const exact = new OnnxKernel();
-    const bare = new OnnxKernel({ rescoreCandidates: 0 });
+    const bare = new OnnxKernel({ rescoreCandidates: 0, int8MinMatrixBytes: 0 });
     try {
       let total = 0;
       for (let row = 0; row < 300; row++) total += recallAtK(await topN(exact, asFloat32(s), row, 10, none), await topN(bare, s, row, 10, none));
@@ -79,8 +80,8 @@ describe('int8 first pass with exact float32 re-scoring', () => {
   it('honours exclusions and answers the same for concurrent (shared-run) and single requests', async (t) => {
     const update = await publishSynth(tempDir(t), 'syn', { users: 40, items: 5000, rank: 8, seed: 13, itemEncoding: 'int8' });
     const s = await loadBundle('syn', update.updateId, update.dir);
-    const single = new OnnxKernel({ batching: false });
-    const batched = new OnnxKernel({ batching: true });
+    const single = new OnnxKernel({ batching: false, int8MinMatrixBytes: 0 });
+    const batched = new OnnxKernel({ batching: true, int8MinMatrixBytes: 0 });
     try {
       const first = await topN(single, s, 0, 5, none);
       const excluded = await topN(single, s, 0, 5, new Set([first[0]!.row, first[2]!.row]));
@@ -91,15 +92,31 @@ describe('int8 first pass with exact float32 re-scoring', () => {
       // Integer dot products do not depend on the batch: identical lists and scores.
       assert.deepEqual(together, expected);
       assert.ok(batched.stats.runs < 40 / 4, `${batched.stats.runs} runs for 40 concurrent requests`);
+      assert.equal(batched.stats.paths.int8, batched.stats.runs);
     } finally {
       await single.close();
       await batched.close();
     }
   });
 
+  it('scans int8 bundles whose float32 matrix would sit in cache in float32, and larger ones in int8', async (t) => {
+    const small = await publishSynth(tempDir(t), 'syn', { users: 5, items: 3000, rank: 8, itemEncoding: 'int8' });
+    const large = await publishSynth(tempDir(t), 'syn', { users: 5, items: 40_000, rank: 32, itemEncoding: 'int8' });
+    const kernel = new OnnxKernel();
+    try {
+      await topN(kernel, await loadBundle('syn', small.updateId, small.dir), 0, 10, none);
+      assert.deepEqual(kernel.stats.paths, { float32: 1, int8: 0, native: 0 });
+      // 40,000 x 32 float32 is 5.1 MB, past the default 4 MiB.
+      await topN(kernel, await loadBundle('syn', large.updateId, large.dir), 0, 10, none);
+      assert.deepEqual(kernel.stats.paths, { float32: 1, int8: 1, native: 0 });
+    } finally {
+      await kernel.close();
+    }
+  });
+
   it('serves an int8 bundle over HTTP with exact scores and shows the encoding in /models', async (t) => {
     const feed = tempDir(t);
-    await publishSynth(feed, 'syn', { users: 20, items: 3000, rank: 8, seed: 14, itemEncoding: 'int8' });
+    await publishSynth(feed, 'syn', { users: 20, items: 40_000, rank: 32, seed: 14, itemEncoding: 'int8' });
     const stack = await servingStack(feed, ['syn']);
     try {
       await stack.store.loadAll();

@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "recserve_kernel",
+      "sources": ["native/addon.c", "native/topk.c"],
+      "cflags": ["-O3", "-fopenmp-simd", "-std=c11"],
+      "libraries": ["-lpthread"]
+    }
+  ]
+}
