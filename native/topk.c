@@ -112,9 +112,7 @@ static inline void keep(float *hs, int32_t *hr, int *fill, int b, int k, float s
   if (fill[b] < k || worse(s[0], r[0], score, row)) heap_push(s, r, &fill[b], k, score, row);
 }
 
-static void score_rows(const float *items, int rank, const float *users, int batch, int64_t start, int64_t end, int k, float *hs, int32_t *hr, int *fill) {
-  static dots4_fn dots4 = NULL;
-  if (!dots4) dots4 = pick_dots4();
+static void score_rows(dots4_fn dots4, const float *items, int rank, const float *users, int batch, int64_t start, int64_t end, int k, float *hs, int32_t *hr, int *fill) {
   float d[4];
   int64_t row = start;
   const int64_t ahead = 4096 / sizeof(float);  // prefetch distance: 4 KiB ahead of the rows being scored
@@ -138,6 +136,7 @@ static void score_rows(const float *items, int rank, const float *users, int bat
 }
 
 typedef struct {
+  dots4_fn dots4;
   const float *items, *users;
   int rank, batch, k;
   int64_t start, end;
@@ -148,7 +147,7 @@ typedef struct {
 
 static void *run_slice(void *arg) {
   slice_t *t = (slice_t *)arg;
-  score_rows(t->items, t->rank, t->users, t->batch, t->start, t->end, t->k, t->hs, t->hr, t->fill);
+  score_rows(t->dots4, t->items, t->rank, t->users, t->batch, t->start, t->end, t->k, t->hs, t->hr, t->fill);
   return NULL;
 }
 
@@ -165,6 +164,9 @@ int topk_f32(const float *items, int64_t num_items, int rank, const float *users
   // Starting a thread costs tens of microseconds: small matrices are scanned on the calling thread alone.
   if (num_items * rank * batch < (1 << 18)) threads = 1;
   if (threads > num_items) threads = (int)(num_items > 0 ? num_items : 1);
+  // Chosen once, before any thread starts.
+  static dots4_fn dots4 = NULL;
+  if (!dots4) dots4 = pick_dots4();
   int64_t per_heap = (int64_t)batch * k;
   float *hs = malloc(sizeof(float) * per_heap * threads);
   int32_t *hr = malloc(sizeof(int32_t) * per_heap * threads);
@@ -174,7 +176,7 @@ int topk_f32(const float *items, int64_t num_items, int rank, const float *users
   entry_t *merged = malloc(sizeof(entry_t) * (size_t)k * threads);
   if (!hs || !hr || !fill || !slices || !ids || !merged) { free(hs); free(hr); free(fill); free(slices); free(ids); free(merged); return -1; }
   for (int t = 0; t < threads; t++) {
-    slices[t] = (slice_t){items, users, rank, batch, k, num_items * t / threads, num_items * (t + 1) / threads, hs + per_heap * t, hr + per_heap * t, fill + batch * t};
+    slices[t] = (slice_t){dots4, items, users, rank, batch, k, num_items * t / threads, num_items * (t + 1) / threads, hs + per_heap * t, hr + per_heap * t, fill + batch * t};
   }
   // The calling thread takes the first slice; the others get their own threads.
   for (int t = 1; t < threads; t++) if (pthread_create(&ids[t], NULL, run_slice, &slices[t]) != 0) { run_slice(&slices[t]); ids[t] = 0; }

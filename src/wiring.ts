@@ -84,7 +84,7 @@ export async function createServing(config: Readonly<ResolvedConfig>, logger: Lo
     onCorrupt: (store) => metrics.corruptPayloads.inc({ store }),
     onOutcome: (source, result) => metrics.cacheLookups.inc({ store: source.name, result }),
   };
-  const sources = new Map(Object.entries(config.fallbacks).map(([name, f]) => [name, createSource(name, f, logger, hooks)]));
+  const sources = new Map(await Promise.all(Object.entries(config.fallbacks).map(async ([name, f]) => [name, await createSource(name, f, logger, hooks)] as const)));
   const guarded = new Map([...sources].map(([name, source]) => [name, guard(source, config.fallbacks[name]!, logger, hooks)]));
   const plans = new Map(
     config.experiments.map((e) => [

@@ -28,7 +28,7 @@ function invalid(message: string): never {
 }
 
 /** The store to load into: a fallback of the config (by name, or by kind when only one has it), or one built from flags. */
-function targetOf(options: LoadRecsOptions): WritableSource {
+async function targetOf(options: LoadRecsOptions): Promise<WritableSource> {
   const logger = createLogger('warn');
   let name = options.to;
   let config: FallbackConfig;
@@ -56,7 +56,7 @@ function targetOf(options: LoadRecsOptions): WritableSource {
     config = raw as FallbackConfig;
     if (config.kind === 'cassandra' && !config.contactPoints) invalid('--to cassandra needs --contact-points');
   }
-  const source = createSource(name, { ...config, timeoutMs: Math.max(config.timeoutMs, 10_000) }, logger);
+  const source = await createSource(name, { ...config, timeoutMs: Math.max(config.timeoutMs, 10_000) }, logger);
   if (!isWritable(source)) invalid(`${name} is a ${source.kind} source and cannot be loaded`);
   return source;
 }
@@ -64,7 +64,7 @@ function targetOf(options: LoadRecsOptions): WritableSource {
 /** `recserve load-recs`: Spark's recommendForAllUsers output into Redis or Cassandra. */
 export async function loadRecsCommand(options: LoadRecsOptions): Promise<void> {
   const ttl = options.ttl === undefined ? undefined : /^\d+$/.test(options.ttl) && Number(options.ttl) > 0 ? Number(options.ttl) : invalid('--ttl must be a positive number of seconds');
-  const target = targetOf(options);
+  const target = await targetOf(options);
   let bar: Progress | undefined;
   try {
     const report = await loadRecs(options.input, target, options.variant, ttl, {

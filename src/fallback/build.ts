@@ -1,9 +1,7 @@
 import type { Logger } from 'pino';
 import type { FallbackConfig } from '../config/schema.js';
 import { RecserveError } from '../errors.js';
-import { CassandraSource } from './cassandra-source.js';
 import { GuardedSource, type LookupOutcome } from './guarded.js';
-import { RedisSource } from './redis-source.js';
 import type { FallbackSource } from './source.js';
 import { StaticSource } from './static-source.js';
 
@@ -12,12 +10,18 @@ export interface FallbackHooks {
   onOutcome?: (source: FallbackSource, outcome: LookupOutcome) => void;
 }
 
-/** One source from its config; connections open in the background, so a dead store does not stop start-up. */
-export function createSource(name: string, config: FallbackConfig, logger: Logger, hooks: FallbackHooks = {}): FallbackSource {
+/**
+ * One source from its config; connections open in the background, so a dead store does not stop start-up.
+ * Each driver is imported only when a source of its kind is configured: workers start faster without them.
+ */
+export async function createSource(name: string, config: FallbackConfig, logger: Logger, hooks: FallbackHooks = {}): Promise<FallbackSource> {
   switch (config.kind) {
-    case 'redis':
+    case 'redis': {
+      const { RedisSource } = await import('./redis-source.js');
       return new RedisSource({ name, url: config.url!, keyTemplate: config.keyTemplate, connectTimeoutMs: config.connectTimeoutMs, commandTimeoutMs: Math.max(1, Math.ceil(config.timeoutMs)), logger, onCorrupt: hooks.onCorrupt });
+    }
     case 'cassandra': {
+      const { CassandraSource } = await import('./cassandra-source.js');
       const password = config.passwordEnv ? process.env[config.passwordEnv] : undefined;
       if (config.passwordEnv && password === undefined) throw new RecserveError('config_invalid', `fallbacks.${name}.passwordEnv: environment variable ${config.passwordEnv} is not set`);
       return new CassandraSource({
