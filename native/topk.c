@@ -106,6 +106,10 @@ static dots4_fn pick_dots4(void) {
   return dots4_plain;
 }
 
+static dots4_fn dots4;
+static pthread_once_t dots4_once = PTHREAD_ONCE_INIT;
+static void pick_dots4_once(void) { dots4 = pick_dots4(); }
+
 static inline void keep(float *hs, int32_t *hr, int *fill, int b, int k, float score, int32_t row) {
   float *s = hs + (int64_t)b * k;
   int32_t *r = hr + (int64_t)b * k;
@@ -164,9 +168,8 @@ int topk_f32(const float *items, int64_t num_items, int rank, const float *users
   // Starting a thread costs tens of microseconds: small matrices are scanned on the calling thread alone.
   if (num_items * rank * batch < (1 << 18)) threads = 1;
   if (threads > num_items) threads = (int)(num_items > 0 ? num_items : 1);
-  // Chosen once, before any thread starts.
-  static dots4_fn dots4 = NULL;
-  if (!dots4) dots4 = pick_dots4();
+  // Chosen once per process (worker_threads may call at the same time), before any scan thread starts.
+  pthread_once(&dots4_once, pick_dots4_once);
   int64_t per_heap = (int64_t)batch * k;
   float *hs = malloc(sizeof(float) * per_heap * threads);
   int32_t *hr = malloc(sizeof(int32_t) * per_heap * threads);
