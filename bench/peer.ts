@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { loadBundle } from '../src/model-store/bundle-loader.js';
 import { listUpdates } from '../src/model-store/feed.js';
@@ -71,7 +72,8 @@ export async function benchPeer(cases: PeerCase[], seconds: number, workers: str
       for (const w of workers) {
         const server = await startServer(['--feed', BENCH_FEED, '--model', model], { RECSERVE_WORKERS: w });
         try {
-          rows.push({ shape, ...(await run(`recserve ${label}, ${w} worker${w === '1' ? '' : 's'}`, server.url, path.resolve('bench/wrk-ids.lua'), { IDS_FILE: idsFile })) });
+          const isDefault = Number(w) === Math.max(1, Math.floor(availableParallelism() / 2));
+          rows.push({ shape, ...(await run(`recserve ${label}, ${w} worker${w === '1' ? '' : 's'}${isDefault ? ' (default)' : ''}`, server.url, path.resolve('bench/wrk-ids.lua'), { IDS_FILE: idsFile })) });
         } finally {
           await server.stop();
         }

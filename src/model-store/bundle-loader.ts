@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { promises as fs, openSync, closeSync, fstatSync } from 'node:fs';
 import path from 'node:path';
 import mmapModule from '@riaskov/mmap-io';
@@ -7,6 +6,7 @@ import { firstNonFinite, firstUnsorted } from './factors.js';
 import { parseManifest, type Manifest, type BundleFileRole } from './manifest.js';
 import { USER_CODE_OFFSET, type QuantizedItems } from './quantize.js';
 import type { ModelSnapshot } from './snapshot.js';
+import { sha256Files } from './sha256-files.js';
 
 // The package is CommonJS whose typings declare `export default`; at run time the default import is the binding itself.
 const mmap = mmapModule as unknown as typeof mmapModule.default;
@@ -48,6 +48,7 @@ export async function loadBundle(name: string, version: string, dir: string, opt
     ...(itemEncoding === 'int8' ? { itemCodes: numItems * rank, itemScales: numItems * 4, itemCodeOffsets: numItems * 4 } : {}),
   };
   const mapped: Partial<Record<BundleFileRole, Buffer>> = {};
+  const files: { role: BundleFileRole; file: string; path: string; sha256: string }[] = [];
   for (const role of Object.keys(expectedBytes) as BundleFileRole[]) {
     const entry = manifest.files[role] ?? invalid(dir, `manifest.json: /files/${role} is required with itemEncoding ${itemEncoding}`);
     const file = path.join(dir, path.basename(entry.path));
@@ -56,11 +57,17 @@ export async function loadBundle(name: string, version: string, dir: string, opt
       invalid(dir, `${entry.path} has ${size} bytes; the manifest (rank ${rank}, ${numUsers} users, ${numItems} items) needs ${expectedBytes[role]}`);
     }
     mapped[role] = mapFile(file);
-    if (options.verifyChecksums) {
-      const digest = createHash('sha256').update(mapped[role]).digest('hex');
-      if (digest !== entry.sha256) invalid(dir, `${entry.path} sha256 ${digest} does not match the manifest`);
-    }
+    files.push({ role, file, path: entry.path, sha256: entry.sha256 });
   }
+  // Checksums are computed on another thread while this one checks the contents.
+  const digests = options.verifyChecksums ? sha256Files(files.map((f) => f.file)) : undefined;
+  digests?.catch(() => undefined);
+  const checkDigests = async () => {
+    const actual = await digests!.catch((err: Error) => invalid(dir, `cannot hash the data files (${err.message})`));
+    files.forEach((f, i) => {
+      if (actual[i] !== f.sha256) invalid(dir, `${f.path} sha256 ${actual[i]} does not match the manifest`);
+    });
+  };
   const view = <T>(role: BundleFileRole, Ctor: new (b: ArrayBuffer, o: number, l: number) => T, length: number): T =>
     new Ctor(mapped[role]!.buffer as ArrayBuffer, mapped[role]!.byteOffset, length);
   const snapshot: ModelSnapshot = Object.freeze({
@@ -87,7 +94,14 @@ export async function loadBundle(name: string, version: string, dir: string, opt
     manifest: Object.freeze(manifest) as Manifest,
     loadedAt: new Date(),
   });
-  validateContents(snapshot);
+  try {
+    validateContents(snapshot);
+  } catch (err) {
+    // A file that does not match its checksum is the first thing to report: its contents are not the writer's.
+    if (digests) await checkDigests();
+    throw err;
+  }
+  if (digests) await checkDigests();
   return snapshot;
 }
 
