@@ -119,7 +119,7 @@ static inline void keep(float *hs, int32_t *hr, int *fill, int b, int k, float s
 static void score_rows(dots4_fn dots4, const float *items, int rank, const float *users, int batch, int64_t start, int64_t end, int k, float *hs, int32_t *hr, int *fill) {
   float d[4];
   int64_t row = start;
-  const int64_t ahead = 4096 / sizeof(float);  // prefetch distance: 4 KiB ahead of the rows being scored
+  const int64_t ahead = 16384 / sizeof(float);  // prefetch distance: 16 KiB ahead (measured best of 1-64 KiB at 1M x 64)
   for (; row + 4 <= end; row += 4) {
     const char *next = (const char *)(items + row * rank + ahead);
     const char *stop = (const char *)(items + end * rank);
