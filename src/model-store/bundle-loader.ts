@@ -60,7 +60,7 @@ export async function loadBundle(name: string, version: string, dir: string, opt
     files.push({ role, file, path: entry.path, sha256: entry.sha256 });
   }
   // Checksums are computed on another thread while this one checks the contents.
-  const digests = options.verifyChecksums ? sha256Files(files.map((f) => f.file)) : undefined;
+  const digests = options.verifyChecksums ? sha256Files(files.map((f) => ({ file: f.file, data: mapped[f.role]! }))) : undefined;
   digests?.catch(() => undefined);
   const checkDigests = async () => {
     const actual = await digests!.catch((err: Error) => invalid(dir, `cannot hash the data files (${err.message})`));

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { appendFileSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync, closeSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -8,6 +9,7 @@ import { synthModel } from '../../src/model-store/synth.js';
 import { RecserveError } from '../../src/errors.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { publishSynth } from '../helpers/synth-feed.js';
+import { sha256Files } from '../../src/model-store/sha256-files.js';
 
 async function assertBundleRejected(dir: string, message: RegExp, verifyChecksums = true): Promise<void> {
   await assert.rejects(loadBundle('m', path.basename(dir), dir, { verifyChecksums }), (err: unknown) => {
@@ -103,6 +105,22 @@ describe('bundles', () => {
     ids.writeInt32LE(5, 0);
     writeFileSync(file, ids);
     await assertBundleRejected(dir, /item ids are not sorted and unique at row 1 \(id 1\)/, false);
+  });
+});
+
+describe('sha256 of data files', () => {
+  it('gives the same digests on a worker thread as in line, for empty and multi-chunk files, and fails on a missing one', async (t) => {
+    const dir = tempDir(t);
+    const contents = [Buffer.alloc(0), Buffer.from('recserve'), Buffer.alloc(9 * 2 ** 20 + 3, 7)];
+    const files = contents.map((data, i) => {
+      const file = path.join(dir, `f${i}`);
+      writeFileSync(file, data);
+      return { file, data };
+    });
+    const expected = contents.map((c) => createHash('sha256').update(c).digest('hex'));
+    assert.deepEqual(await sha256Files(files), expected);
+    assert.deepEqual(await sha256Files(files, 0), expected);
+    await assert.rejects(sha256Files([{ file: path.join(dir, 'missing'), data: Buffer.alloc(1) }], 0));
   });
 });
 
