@@ -2,6 +2,9 @@ import { Type, type Static } from 'typebox';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
 import { MODEL_NAME_PATTERN } from '../config/schema.js';
 import { FALLBACK_REASONS, SOURCES } from '../recommender/service.js';
+import { ModelAdminStatus, ModelStatus } from '../model-store/status.js';
+
+export { ModelStatus };
 
 export const MAX_EXCLUDE = 1000;
 export const MAX_ID_LENGTH = 128;
@@ -50,32 +53,9 @@ export const Recommendation = Type.Object({
   bucket: Type.Integer({ description: "the user's bucket by hash (also when an override or forced variant applied)" }),
 });
 
-export const ModelStatus = Type.Object({
-  name: Type.String(),
-  kind: Type.Union([Type.Literal('als'), Type.Literal('onnx'), Type.Null()]),
-  loaded: Type.Boolean(),
-  version: Type.Union([Type.String(), Type.Null()]),
-  rank: Type.Union([Type.Integer(), Type.Null()]),
-  numUsers: Type.Union([Type.Integer(), Type.Null()]),
-  numItems: Type.Union([Type.Integer(), Type.Null()]),
-  itemEncoding: Type.Union([Type.Literal('float32'), Type.Literal('int8'), Type.Null()], {
-    description: 'als: how item factors are scanned; int8 candidates are re-scored exactly in float32',
-  }),
-  loadedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  lastError: Type.Union([Type.String(), Type.Null()]),
-});
-
 export const ModelsBody = Type.Object({ models: Type.Array(ModelStatus) });
 
-export const AdminModelStatus = Type.Intersect([
-  ModelStatus,
-  Type.Object({
-    pinned: Type.Union([Type.String(), Type.Null()]),
-    candidates: Type.Array(Type.String(), { description: 'complete updates in the feed, oldest first' }),
-    rejected: Type.Array(Type.Object({ version: Type.String(), reason: Type.String() }), { description: 'updates refused since start-up; not tried again' }),
-  }),
-]);
-export const AdminModelsBody = Type.Object({ models: Type.Array(AdminModelStatus) });
+export const AdminModelsBody = Type.Object({ models: Type.Array(ModelAdminStatus) });
 export const HealthBody = Type.Object({
   status: Type.String(),
   stores: Type.Array(

@@ -4,33 +4,13 @@ import type { LoadOptions } from './bundle-loader.js';
 import { listUpdates, type FeedUpdate } from './feed.js';
 import { loadUpdate } from './load-update.js';
 import type { LoadedModel } from './snapshot.js';
+import type { ModelAdminStatus, ModelStatus } from './status.js';
 
 export interface ModelSource {
   name: string;
   feedRoot: string;
   /** Serve this update and do not follow the feed. */
   pin?: string;
-}
-
-export interface ModelStatus {
-  name: string;
-  kind: 'als' | 'onnx' | null;
-  loaded: boolean;
-  version: string | null;
-  rank: number | null;
-  numUsers: number | null;
-  numItems: number | null;
-  itemEncoding: 'float32' | 'int8' | null;
-  loadedAt: string | null;
-  lastError: string | null;
-}
-
-export interface ModelAdminStatus extends ModelStatus {
-  pinned: string | null;
-  /** Complete updates in the feed, oldest first. */
-  candidates: string[];
-  /** Updates refused since start-up; each is not tried again. */
-  rejected: { version: string; reason: string }[];
 }
 
 export type LoadResult = 'loaded' | 'rejected';
