@@ -2,7 +2,8 @@ import { loadBundle } from '../src/model-store/bundle-loader.js';
 import type { ModelSnapshot } from '../src/model-store/snapshot.js';
 import { createKernel, topN, type ScoredItem, type ScoringKernel } from '../src/scorers/index.js';
 import { recallAtK } from '../src/scorers/recall.js';
-import { loadNativeTopK, NATIVE_MIN_RANK } from '../src/scorers/native.js';
+import { loadNativeTopK } from '../src/scorers/native.js';
+import type { OnnxKernelOptions } from '../src/scorers/onnx-kernel.js';
 import { summarize, type Timing } from './stats.js';
 import { WasmSimdKernel } from './wasm-simd-kernel.js';
 
@@ -58,6 +59,12 @@ async function exactLists(snapshot: ModelSnapshot, users: number): Promise<{ row
   return lists;
 }
 
+/** The native scans through the onnx kernel, as the server runs them, with 1 and 2 threads. */
+function nativeRuns(snapshot: ModelSnapshot, options: OnnxKernelOptions = {}): [string, ScoringKernel, ModelSnapshot, number][] {
+  if (!native) return [];
+  return [1, 2].map((threads) => ['native', createKernel('onnx', { threads, native, ...options }), snapshot, threads]);
+}
+
 export async function benchKernels(subjects: BenchSubject[], budgetMs: number, recallUsers = 500): Promise<KernelResult[]> {
   const results: KernelResult[] = [];
   for (const subject of subjects) {
@@ -68,14 +75,14 @@ export async function benchKernels(subjects: BenchSubject[], budgetMs: number, r
       ['js', createKernel('js'), float32, 1],
       ['onnx', createKernel('onnx', { threads: 1 }), float32, 1],
       ['onnx', createKernel('onnx', { threads: 2 }), float32, 2],
-      // The native scan serves lone requests from rank 32 up; below that the kernel would not use it.
-      ...(native && int8.rank >= NATIVE_MIN_RANK
-        ? ([1, 2].map((threads) => ['native', createKernel('onnx', { threads, native }), float32, threads]) as [string, ScoringKernel, ModelSnapshot, number][])
-        : []),
+      // The native float32 scan serves lone requests from rank 32 up; below, the kernel would use onnxruntime,
+      // so it is forced here to show why.
+      ...nativeRuns(float32, { nativeMinRank: 1 }),
       // The WebAssembly kernel takes f32x4 lanes: ranks that are multiples of 4 only.
       ...(int8.rank % 4 === 0 ? [['wasm-simd', await WasmSimdKernel.create(), float32, 1] as [string, ScoringKernel, ModelSnapshot, number]] : []),
       ['onnx', createKernel('onnx', { threads: 1, int8MinMatrixBytes: 0 }), int8, 1],
       ['onnx', createKernel('onnx', { threads: 2, int8MinMatrixBytes: 0 }), int8, 2],
+      ...nativeRuns(int8),
     ];
     for (const [kernelName, kernel, snapshot, threads] of candidates) {
       const timing = await timeKernel(kernel, snapshot, budgetMs);

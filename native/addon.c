@@ -1,16 +1,19 @@
-// Node binding of topk.c: topK(items: Float32Array, rank, users: Float32Array, k, threads)
-// -> { rows: Int32Array, scores: Float32Array }, users.length / rank lists of k, best first.
+// Node binding of topk.c and int8.c:
+//   topK(items: Float32Array, rank, users: Float32Array, k, threads) -> { rows: Int32Array, scores: Float32Array },
+//     users.length / rank lists of k, best first;
+//   topKInt8(codes: Int8Array, offsets: Int32Array, scales: Float32Array, items: Float32Array, rank,
+//     userCodes: Uint8Array, user: Float32Array, k, candidates, threads) -> the same, for one user.
 #include <node_api.h>
 #include "topk.h"
 
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "recserve native: " #call " failed"); return NULL; } } while (0)
 
-static int float_array(napi_env env, napi_value value, const float **data, size_t *length) {
+static int typed_array(napi_env env, napi_value value, napi_typedarray_type want, const void **data, size_t *length) {
   bool is_typed;
   if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
   napi_typedarray_type type;
   void *raw;
-  if (napi_get_typedarray_info(env, value, &type, length, &raw, NULL, NULL) != napi_ok || type != napi_float32_array) return 0;
+  if (napi_get_typedarray_info(env, value, &type, length, &raw, NULL, NULL) != napi_ok || type != want) return 0;
   *data = raw;
   return 1;
 }
@@ -22,15 +25,33 @@ static int int_arg(napi_env env, napi_value value, int64_t *out) {
   return 1;
 }
 
+typedef struct {
+  napi_value value;
+  void *rows, *scores;
+} result_t;
+
+// { rows: Int32Array(n), scores: Float32Array(n) }, for the kernel to fill.
+static napi_value make_result(napi_env env, size_t n, result_t *out) {
+  napi_value rows_buf, scores_buf, rows, scores;
+  CHECK(napi_create_arraybuffer(env, sizeof(int32_t) * n, &out->rows, &rows_buf));
+  CHECK(napi_create_arraybuffer(env, sizeof(float) * n, &out->scores, &scores_buf));
+  CHECK(napi_create_typedarray(env, napi_int32_array, n, rows_buf, 0, &rows));
+  CHECK(napi_create_typedarray(env, napi_float32_array, n, scores_buf, 0, &scores));
+  CHECK(napi_create_object(env, &out->value));
+  CHECK(napi_set_named_property(env, out->value, "rows", rows));
+  CHECK(napi_set_named_property(env, out->value, "scores", scores));
+  return out->value;
+}
+
 static napi_value top_k(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  const float *items, *users;
+  const void *items, *users;
   size_t items_len, users_len;
   int64_t rank, k, threads;
-  if (argc < 5 || !float_array(env, argv[0], &items, &items_len) || !int_arg(env, argv[1], &rank) || !float_array(env, argv[2], &users, &users_len) ||
-      !int_arg(env, argv[3], &k) || !int_arg(env, argv[4], &threads)) {
+  if (argc < 5 || !typed_array(env, argv[0], napi_float32_array, &items, &items_len) || !int_arg(env, argv[1], &rank) ||
+      !typed_array(env, argv[2], napi_float32_array, &users, &users_len) || !int_arg(env, argv[3], &k) || !int_arg(env, argv[4], &threads)) {
     napi_throw_type_error(env, NULL, "topK(items: Float32Array, rank: integer, users: Float32Array, k: integer, threads: integer)");
     return NULL;
   }
@@ -42,25 +63,55 @@ static napi_value top_k(napi_env env, napi_callback_info info) {
   int64_t num_items = (int64_t)(items_len / rank);
   int batch = (int)(users_len / rank);
   int kk = (int)(k < num_items ? k : num_items);
-  void *rows_data, *scores_data;
-  napi_value rows_buf, scores_buf, rows, scores, result;
-  CHECK(napi_create_arraybuffer(env, sizeof(int32_t) * (size_t)batch * kk, &rows_data, &rows_buf));
-  CHECK(napi_create_arraybuffer(env, sizeof(float) * (size_t)batch * kk, &scores_data, &scores_buf));
-  if (topk_f32(items, num_items, (int)rank, users, batch, kk, (int)threads, rows_data, scores_data) < 0) {
+  result_t out;
+  if (!make_result(env, (size_t)batch * kk, &out)) return NULL;
+  if (topk_f32(items, num_items, (int)rank, users, batch, kk, (int)threads, out.rows, out.scores) < 0) {
     napi_throw_error(env, NULL, "topK: out of memory");
     return NULL;
   }
-  CHECK(napi_create_typedarray(env, napi_int32_array, (size_t)batch * kk, rows_buf, 0, &rows));
-  CHECK(napi_create_typedarray(env, napi_float32_array, (size_t)batch * kk, scores_buf, 0, &scores));
-  CHECK(napi_create_object(env, &result));
-  CHECK(napi_set_named_property(env, result, "rows", rows));
-  CHECK(napi_set_named_property(env, result, "scores", scores));
-  return result;
+  return out.value;
+}
+
+static napi_value top_k_int8(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  const void *codes, *offsets, *scales, *items, *user_codes, *user;
+  size_t codes_len, offsets_len, scales_len, items_len, user_codes_len, user_len;
+  int64_t rank, k, candidates, threads;
+  if (argc < 10 || !typed_array(env, argv[0], napi_int8_array, &codes, &codes_len) || !typed_array(env, argv[1], napi_int32_array, &offsets, &offsets_len) ||
+      !typed_array(env, argv[2], napi_float32_array, &scales, &scales_len) || !typed_array(env, argv[3], napi_float32_array, &items, &items_len) ||
+      !int_arg(env, argv[4], &rank) || !typed_array(env, argv[5], napi_uint8_array, &user_codes, &user_codes_len) ||
+      !typed_array(env, argv[6], napi_float32_array, &user, &user_len) || !int_arg(env, argv[7], &k) || !int_arg(env, argv[8], &candidates) ||
+      !int_arg(env, argv[9], &threads)) {
+    napi_throw_type_error(env, NULL,
+                          "topKInt8(codes: Int8Array, offsets: Int32Array, scales: Float32Array, items: Float32Array, rank: integer, userCodes: Uint8Array, "
+                          "user: Float32Array, k: integer, candidates: integer, threads: integer)");
+    return NULL;
+  }
+  int64_t num_items = rank > 0 ? (int64_t)(items_len / rank) : 0;
+  if (rank < 1 || items_len == 0 || items_len % rank != 0 || codes_len != items_len || offsets_len != (size_t)num_items || scales_len != (size_t)num_items ||
+      user_codes_len != (size_t)rank || user_len != (size_t)rank || k < 1 || candidates < 0 || threads < 1 || threads > 256 || num_items > INT32_MAX ||
+      candidates > INT32_MAX) {
+    napi_throw_range_error(env, NULL, "topKInt8: codes and items must hold rank values per item, offsets and scales one per item, both users rank values, "
+                                      "and k, threads and the sizes must be positive");
+    return NULL;
+  }
+  int kk = (int)(k < num_items ? k : num_items);
+  result_t out;
+  if (!make_result(env, (size_t)kk, &out)) return NULL;
+  if (topk_i8(codes, offsets, scales, items, num_items, (int)rank, user_codes, user, kk, (int)candidates, (int)threads, out.rows, out.scores) < 0) {
+    napi_throw_error(env, NULL, "topKInt8: out of memory");
+    return NULL;
+  }
+  return out.value;
 }
 
 NAPI_MODULE_INIT() {
   napi_value fn;
   if (napi_create_function(env, "topK", NAPI_AUTO_LENGTH, top_k, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "topK", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "topKInt8", NAPI_AUTO_LENGTH, top_k_int8, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "topKInt8", fn) != napi_ok) return NULL;
   return exports;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <immintrin.h>
+#include "select.h"
 #include "topk.h"
 
 // (sa, ra) ranks below (sb, rb): lower score, or the same score and a higher row (rows ascend with item id).
@@ -156,13 +157,6 @@ static void *run_slice(void *arg) {
   return NULL;
 }
 
-typedef struct { float s; int32_t r; } entry_t;
-static int by_rank(const void *a, const void *b) {
-  const entry_t *x = a, *y = b;
-  if (x->s != y->s) return x->s > y->s ? -1 : 1;
-  return x->r < y->r ? -1 : (x->r > y->r);
-}
-
 int topk_f32(const float *items, int64_t num_items, int rank, const float *users, int batch, int k, int threads, int32_t *out_rows, float *out_scores) {
   if (k > num_items) k = (int)num_items;
   if (threads < 1) threads = 1;
@@ -176,28 +170,24 @@ int topk_f32(const float *items, int64_t num_items, int rank, const float *users
   int32_t *hr = malloc(sizeof(int32_t) * per_heap * threads);
   int *fill = calloc((size_t)batch * threads, sizeof(int));
   slice_t *slices = malloc(sizeof(slice_t) * threads);
-  pthread_t *ids = malloc(sizeof(pthread_t) * threads);
   entry_t *merged = malloc(sizeof(entry_t) * (size_t)k * threads);
-  if (!hs || !hr || !fill || !slices || !ids || !merged) { free(hs); free(hr); free(fill); free(slices); free(ids); free(merged); return -1; }
+  if (!hs || !hr || !fill || !slices || !merged) { free(hs); free(hr); free(fill); free(slices); free(merged); return -1; }
   for (int t = 0; t < threads; t++) {
     slices[t] = (slice_t){dots4, items, users, rank, batch, k, num_items * t / threads, num_items * (t + 1) / threads, hs + per_heap * t, hr + per_heap * t, fill + batch * t};
   }
-  // The calling thread takes the first slice; the others get their own threads.
-  for (int t = 1; t < threads; t++) if (pthread_create(&ids[t], NULL, run_slice, &slices[t]) != 0) { run_slice(&slices[t]); ids[t] = 0; }
-  run_slice(&slices[0]);
-  for (int t = 1; t < threads; t++) if (ids[t]) pthread_join(ids[t], NULL);
+  run_parallel(run_slice, slices, sizeof(slice_t), threads);
   for (int b = 0; b < batch; b++) {
     int n = 0;
     for (int t = 0; t < threads; t++) {
       int f = fill[batch * t + b];
       for (int i = 0; i < f; i++) merged[n++] = (entry_t){hs[per_heap * t + (int64_t)b * k + i], hr[per_heap * t + (int64_t)b * k + i]};
     }
-    qsort(merged, n, sizeof(entry_t), by_rank);
+    sort_best(merged, n);
     for (int i = 0; i < k; i++) {
       out_rows[(int64_t)b * k + i] = i < n ? merged[i].r : -1;
       out_scores[(int64_t)b * k + i] = i < n ? merged[i].s : 0.f;
     }
   }
-  free(hs); free(hr); free(fill); free(slices); free(ids); free(merged);
+  free(hs); free(hr); free(fill); free(slices); free(merged);
   return k;
 }

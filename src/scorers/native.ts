@@ -1,12 +1,33 @@
 import { createRequire } from 'node:module';
 
-/** The native float32 scan (native/topk.c): one pass over the matrix, dot products and top-k fused. */
+/** The native scans (native/*.c): one pass over the matrix, dot products and top-k fused. */
 export interface NativeTopK {
   /**
    * Top-k rows of `items` (row-major, `rank` wide) for each user in `users` (row-major too), best first,
    * exact ties by row ascending; `users.length / rank` lists of min(k, rows) in `rows` and `scores`.
    */
-  topK(items: Float32Array, rank: number, users: Float32Array, k: number, threads: number): { rows: Int32Array; scores: Float32Array };
+  topK(items: Float32Array, rank: number, users: Float32Array, k: number, threads: number): NativeResult;
+  /**
+   * Top-k rows for one user from int8 item codes (see model-store/quantize.ts): the best `candidates` by
+   * the integer dot product of `userCodes` with every item's codes, re-scored exactly against `items`.
+   */
+  topKInt8(
+    codes: Int8Array,
+    offsets: Int32Array,
+    scales: Float32Array,
+    items: Float32Array,
+    rank: number,
+    userCodes: Uint8Array,
+    user: Float32Array,
+    k: number,
+    candidates: number,
+    threads: number,
+  ): NativeResult;
+}
+
+export interface NativeResult {
+  rows: Int32Array;
+  scores: Float32Array;
 }
 
 /** Where node-gyp puts the addon: the same two levels up from src/scorers and dist/scorers. */

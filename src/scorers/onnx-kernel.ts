@@ -21,12 +21,18 @@ export interface OnnxKernelOptions {
   /** int8 bundles: candidates beyond the k asked for that the int8 pass hands to the exact float32 re-score. */
   rescoreCandidates?: number;
   /**
-   * int8 bundles whose float32 item matrix is smaller than this are scanned in float32 instead: a matrix
-   * that sits in cache is scored faster than the int8 pass adds its fixed costs (measured at 43,331 x 15).
+   * Without the native scans, int8 bundles whose float32 item matrix is smaller than this are scanned in
+   * float32 instead: onnxruntime's int8 pass adds more fixed costs than a matrix in cache takes to scan
+   * (measured at 43,331 x 15).
    */
   int8MinMatrixBytes?: number;
-  /** The native float32 scan, for lone requests on float32 bundles of rank >= NATIVE_MIN_RANK; null: onnxruntime only. */
+  /**
+   * The native scans: float32 for lone requests on bundles of rank >= NATIVE_MIN_RANK, and the int8
+   * candidate pass for every request on int8 bundles; null: onnxruntime only.
+   */
   native?: NativeTopK | null;
+  /** Float32 bundles of at least this rank go to the native scan (NATIVE_MIN_RANK: measured break-even). */
+  nativeMinRank?: number;
 }
 
 type Encoding = ModelSnapshot['itemEncoding'];
@@ -58,11 +64,20 @@ export class OnnxKernel implements ScoringKernel {
   private readonly rescoreCandidates: number;
   private readonly native: NativeTopK | null;
   private readonly int8MinMatrixBytes: number;
+  private readonly nativeMinRank: number;
   /** Scoring runs and the requests they answered (requests / runs is the mean batch size), and runs by path. */
-  readonly stats = { runs: 0, requests: 0, paths: { float32: 0, int8: 0, native: 0 } };
+  readonly stats = { runs: 0, requests: 0, paths: { float32: 0, int8: 0, native: 0, nativeInt8: 0 } };
 
-  constructor({ threads = 1, batching = false, rescoreCandidates = 100, native = null, int8MinMatrixBytes = INT8_MIN_MATRIX_BYTES }: OnnxKernelOptions = {}) {
+  constructor({
+    threads = 1,
+    batching = false,
+    rescoreCandidates = 100,
+    native = null,
+    int8MinMatrixBytes = INT8_MIN_MATRIX_BYTES,
+    nativeMinRank = NATIVE_MIN_RANK,
+  }: OnnxKernelOptions = {}) {
     this.native = native;
+    this.nativeMinRank = nativeMinRank;
     this.int8MinMatrixBytes = int8MinMatrixBytes;
     this.threads = threads;
     this.batching = batching;
@@ -71,7 +86,8 @@ export class OnnxKernel implements ScoringKernel {
 
   /** How this kernel scans a model: its int8 codes when it has them and they pay off. */
   private encodingFor(model: ModelSnapshot): Encoding {
-    return model.itemCodes && model.numItems * model.rank * 4 >= this.int8MinMatrixBytes ? 'int8' : 'float32';
+    if (!model.itemCodes) return 'float32';
+    return this.native || model.numItems * model.rank * 4 >= this.int8MinMatrixBytes ? 'int8' : 'float32';
   }
 
   private session(encoding: Encoding, rank: number): Promise<ort.InferenceSession> {
@@ -133,8 +149,9 @@ export class OnnxKernel implements ScoringKernel {
   private async run(model: ModelSnapshot, batch: Pending[]): Promise<void> {
     try {
       const float32 = this.encodingFor(model) === 'float32';
-      if (float32 && batch.length === 1 && this.native && model.rank >= NATIVE_MIN_RANK) return this.runNative(model, batch[0]!, this.native);
+      if (float32 && batch.length === 1 && this.native && model.rank >= this.nativeMinRank) return this.runNative(model, batch[0]!, this.native);
       if (float32) return await this.runFloat32(model, batch);
+      if (this.native) return batch.forEach((pending) => this.runNativeInt8(model, pending, this.native!));
       if (batch.length >= INT8_SHARED_RUN_MIN) return await this.runInt8(model, batch);
       for (const pending of batch) await this.runInt8(model, [pending]);
     } catch (err) {
@@ -144,9 +161,7 @@ export class OnnxKernel implements ScoringKernel {
 
   private async runSession(model: ModelSnapshot, users: ort.Tensor, batchSize: number, k: number) {
     const encoding = this.encodingFor(model);
-    this.stats.runs++;
-    this.stats.requests += batchSize;
-    this.stats.paths[encoding]++;
+    this.count(encoding, batchSize);
     const session = await this.session(encoding, model.rank);
     const out = await session.run({ users, ...this.items(model), k: new ort.Tensor('int64', BigInt64Array.of(BigInt(k)), [1]) });
     return { indices: out.indices!.data as BigInt64Array, values: out.values!.data as Float32Array };
@@ -166,10 +181,22 @@ export class OnnxKernel implements ScoringKernel {
   }
 
   private runNative(model: ModelSnapshot, pending: Pending, native: NativeTopK): void {
-    this.stats.runs++;
-    this.stats.requests++;
-    this.stats.paths.native++;
+    this.count('native');
     pending.resolve(native.topK(model.itemFactors, model.rank, userVector(model, pending.userRow), pending.k, this.threads));
+  }
+
+  private runNativeInt8(model: ModelSnapshot, pending: Pending, native: NativeTopK): void {
+    this.count('nativeInt8');
+    const { codes, offsets, scales } = model.itemCodes!;
+    const user = userVector(model, pending.userRow);
+    const candidates = pending.k + this.rescoreCandidates;
+    pending.resolve(native.topKInt8(codes, offsets, scales, model.itemFactors, model.rank, quantizeUser(user), user, pending.k, candidates, this.threads));
+  }
+
+  private count(path: keyof typeof this.stats.paths, requests = 1): void {
+    this.stats.runs++;
+    this.stats.requests += requests;
+    this.stats.paths[path]++;
   }
 
   private async runInt8(model: ModelSnapshot, batch: Pending[]): Promise<void> {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadBundle } from '../../src/model-store/bundle-loader.js';
 import type { ModelSnapshot } from '../../src/model-store/snapshot.js';
-import { OnnxKernel } from '../../src/scorers/onnx-kernel.js';
+import { loadNativeTopK } from '../../src/scorers/native.js';
+import { OnnxKernel, type OnnxKernelOptions } from '../../src/scorers/onnx-kernel.js';
 import { recallAtK } from '../../src/scorers/recall.js';
 import { topN, type ScoredItem } from '../../src/scorers/index.js';
 import { importSparkSave } from '../../src/spark/import.js';
@@ -11,6 +12,13 @@ import { publishSynth } from '../helpers/synth-feed.js';
 import { servingStack } from '../helpers/serving.js';
 
 const none = new Set<number>();
+const native = loadNativeTopK();
+
+/** Both int8 first passes: onnxruntime's MatMulInteger graph and the native scan, with the stats path each takes. */
+const int8Passes: [string, OnnxKernelOptions, 'int8' | 'nativeInt8'][] = [
+  ['onnxruntime', { int8MinMatrixBytes: 0 }, 'int8'],
+  ['native', { native }, 'nativeInt8'],
+];
 
 /** The same mapped bundle without its codes: the exact float32 path. */
 const asFloat32 = (s: ModelSnapshot): ModelSnapshot => Object.freeze({ ...s, itemEncoding: 'float32' as const, itemCodes: null });
@@ -22,10 +30,10 @@ function exactScore(s: ModelSnapshot, userRow: number, itemRow: number): number 
   return Math.fround(sum);
 }
 
-/** Mean and worst recall@n of the int8 kernel against the exact float32 kernel over evenly spread users. */
-async function measureRecall(s: ModelSnapshot, users: number, n: number) {
+/** Mean and worst recall@n of an int8 pass against the exact float32 kernel over evenly spread users. */
+async function measureRecall(s: ModelSnapshot, users: number, n: number, options: OnnxKernelOptions, path: 'int8' | 'nativeInt8') {
   const exact = new OnnxKernel({ threads: 2 });
-  const int8 = new OnnxKernel({ threads: 2, int8MinMatrixBytes: 0 });
+  const int8 = new OnnxKernel({ threads: 2, ...options });
   try {
     let total = 0;
     let worst = 1;
@@ -37,7 +45,7 @@ async function measureRecall(s: ModelSnapshot, users: number, n: number) {
       total += recall;
       worst = Math.min(worst, recall);
     }
-    assert.equal(int8.stats.paths.int8, users, 'every request took the int8 pass');
+    assert.equal(int8.stats.paths[path], users, `every request took the ${path} pass`);
     return { mean: total / users, worst };
   } finally {
     await exact.close();
@@ -51,11 +59,15 @@ describe('int8 first pass with exact float32 re-scoring', () => {
     ['a synthetic 200,000 x 32 model', 300, (dir) => publishSynth(dir, 'm', { users: 1000, items: 200_000, rank: 32, seed: 11, itemEncoding: 'int8' })],
   ];
   for (const [label, users, publish] of recallCases) {
-    it(`keeps recall@10 >= 0.99 on ${label}, ${users} users`, async (t) => {
+    it(`keeps recall@10 >= 0.99 on ${label}, ${users} users, with either first pass`, async (t) => {
+      assert.ok(native, 'the native addon is built');
       const update = await publish(tempDir(t));
-      const { mean, worst } = await measureRecall(await loadBundle('m', update.updateId, update.dir), users, 10);
-      assert.ok(mean >= 0.99, `mean recall@10 ${mean}`);
-      t.diagnostic(`recall@10 mean ${mean.toFixed(4)}, worst ${worst}`);
+      const snapshot = await loadBundle('m', update.updateId, update.dir);
+      for (const [pass, options, path] of int8Passes) {
+        const { mean, worst } = await measureRecall(snapshot, users, 10, options, path);
+        assert.ok(mean >= 0.99, `${pass}: mean recall@10 ${mean}`);
+        t.diagnostic(`${pass}: recall@10 mean ${mean.toFixed(4)}, worst ${worst}`);
+      }
     });
   }
 
@@ -63,22 +75,25 @@ describe('int8 first pass with exact float32 re-scoring', () => {
     const update = await publishSynth(tempDir(t), 'syn', { users: 300, items: 100_000, rank: 32, seed: 12, itemEncoding: 'int8' });
     const s = await loadBundle('syn', update.updateId, update.dir);
     const exact = new OnnxKernel();
-    const bare = new OnnxKernel({ rescoreCandidates: 0, int8MinMatrixBytes: 0 });
     try {
-      let total = 0;
-      for (let row = 0; row < 300; row++) total += recallAtK(await topN(exact, asFloat32(s), row, 10, none), await topN(bare, s, row, 10, none));
-      assert.ok(total / 300 < 0.995, `recall@10 without extra candidates ${total / 300}`);
+      for (const [pass, options] of int8Passes) {
+        const bare = new OnnxKernel({ rescoreCandidates: 0, ...options });
+        let total = 0;
+        for (let row = 0; row < 300; row++) total += recallAtK(await topN(exact, asFloat32(s), row, 10, none), await topN(bare, s, row, 10, none));
+        await bare.close();
+        assert.ok(total / 300 < 0.995, `${pass}: recall@10 without extra candidates ${total / 300}`);
+      }
     } finally {
       await exact.close();
-      await bare.close();
     }
   });
 
-  it('honours exclusions and answers the same for concurrent (shared-run) and single requests', async (t) => {
+  it('honours exclusions and answers the same for concurrent (shared-run) and single requests, and natively', async (t) => {
     const update = await publishSynth(tempDir(t), 'syn', { users: 40, items: 5000, rank: 8, seed: 13, itemEncoding: 'int8' });
     const s = await loadBundle('syn', update.updateId, update.dir);
     const single = new OnnxKernel({ batching: false, int8MinMatrixBytes: 0 });
     const batched = new OnnxKernel({ batching: true, int8MinMatrixBytes: 0 });
+    const nativeBatched = new OnnxKernel({ batching: true, native });
     try {
       const first = await topN(single, s, 0, 5, none);
       const excluded = await topN(single, s, 0, 5, new Set([first[0]!.row, first[2]!.row]));
@@ -90,24 +105,34 @@ describe('int8 first pass with exact float32 re-scoring', () => {
       assert.deepEqual(together, expected);
       assert.ok(batched.stats.runs < 40 / 4, `${batched.stats.runs} runs for 40 concurrent requests`);
       assert.equal(batched.stats.paths.int8, batched.stats.runs);
+      // The native scan computes the same integers and re-scores the same way: the very same answers.
+      assert.deepEqual(await Promise.all(Array.from({ length: 40 }, (_, u) => topN(nativeBatched, s, u, 1 + (u % 10), none))), expected);
+      assert.equal(nativeBatched.stats.paths.nativeInt8, 40);
     } finally {
       await single.close();
       await batched.close();
+      await nativeBatched.close();
     }
   });
 
-  it('scans int8 bundles whose float32 matrix would sit in cache in float32, and larger ones in int8', async (t) => {
+  it('without the native scan, scans int8 bundles whose float32 matrix would sit in cache in float32, and larger ones in int8', async (t) => {
     const small = await publishSynth(tempDir(t), 'syn', { users: 5, items: 3000, rank: 8, itemEncoding: 'int8' });
     const large = await publishSynth(tempDir(t), 'syn', { users: 5, items: 40_000, rank: 32, itemEncoding: 'int8' });
     const kernel = new OnnxKernel();
+    const withNative = new OnnxKernel({ native });
     try {
       await topN(kernel, await loadBundle('syn', small.updateId, small.dir), 0, 10, none);
-      assert.deepEqual(kernel.stats.paths, { float32: 1, int8: 0, native: 0 });
+      assert.deepEqual(kernel.stats.paths, { float32: 1, int8: 0, native: 0, nativeInt8: 0 });
       // 40,000 x 32 float32 is 5.1 MB, past the default 4 MiB.
       await topN(kernel, await loadBundle('syn', large.updateId, large.dir), 0, 10, none);
-      assert.deepEqual(kernel.stats.paths, { float32: 1, int8: 1, native: 0 });
+      assert.deepEqual(kernel.stats.paths, { float32: 1, int8: 1, native: 0, nativeInt8: 0 });
+      // The native int8 scan is faster than float32 at every size.
+      await topN(withNative, await loadBundle('syn', small.updateId, small.dir), 0, 10, none);
+      await topN(withNative, await loadBundle('syn', large.updateId, large.dir), 0, 10, none);
+      assert.deepEqual(withNative.stats.paths, { float32: 0, int8: 0, native: 0, nativeInt8: 2 });
     } finally {
       await kernel.close();
+      await withNative.close();
     }
   });
 

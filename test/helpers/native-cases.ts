@@ -1,0 +1,113 @@
+// Cases for the native scans against plain-TypeScript references, shared by the in-process tests and by
+// `native-cases-cli.ts`, which runs them in a child process under another instruction set
+// (RECSERVE_NATIVE_ISA is read once per process).
+import { quantizeItems, quantizeUser } from '../../src/model-store/quantize.js';
+import type { NativeTopK } from '../../src/scorers/native.js';
+import { rescore } from '../../src/scorers/rescore.js';
+import { selectTopK } from '../../src/scorers/select-top-k.js';
+
+/** A fixed pseudo-random sequence in [0, 1), so every process checks the same cases. */
+export function randomSource(seed: number): () => number {
+  return () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+}
+
+/** Small integers: every dot product is exact in float32 whatever the order of additions, so ties are exact too. */
+export const smallInts = (rand: () => number, n: number, spread = 7) => Float32Array.from({ length: n }, () => Math.floor(rand() * spread) - (spread >> 1));
+
+/** float64 dot products (exact for small integers), selected with the kernels' tie rule. */
+export function referenceFloat32(items: Float32Array, rank: number, user: Float32Array, k: number) {
+  const scores = new Float32Array(items.length / rank);
+  for (let i = 0; i < scores.length; i++) {
+    let s = 0;
+    for (let j = 0; j < rank; j++) s += user[j]! * items[i * rank + j]!;
+    scores[i] = s;
+  }
+  return selectTopK(scores, k);
+}
+
+/**
+ * The int8 candidate pass as the native scan defines it: integer dot products of the user's codes, minus
+ * the offsets, times the scales in float32; the best `candidates` (ties by row), re-scored exactly.
+ */
+export function referenceInt8(items: Float32Array, rank: number, user: Float32Array, k: number, candidates: number) {
+  const numItems = items.length / rank;
+  const { codes, offsets, scales } = quantizeItems(items, numItems, rank);
+  const userCodes = quantizeUser(user);
+  const approx = new Float32Array(numItems);
+  for (let i = 0; i < numItems; i++) {
+    let dot = 0;
+    for (let j = 0; j < rank; j++) dot += userCodes[j]! * codes[j * numItems + i]!;
+    approx[i] = Math.fround(Math.fround(dot - offsets[i]!) * scales[i]!);
+  }
+  const picked = selectTopK(approx, Math.max(k, Math.min(candidates, numItems))).rows;
+  return rescore(items, rank, user, picked, k);
+}
+
+function int8Call(addon: NativeTopK, items: Float32Array, rank: number, user: Float32Array, k: number, candidates: number, threads: number) {
+  const { codes, offsets, scales } = quantizeItems(items, items.length / rank, rank);
+  return addon.topKInt8(codes, offsets, scales, items, rank, quantizeUser(user), user, k, candidates, threads);
+}
+
+function differs(got: { rows: ArrayLike<number>; scores: ArrayLike<number> }, expected: { rows: ArrayLike<number>; scores: ArrayLike<number> }): boolean {
+  return JSON.stringify([Array.from(got.rows), Array.from(got.scores)]) !== JSON.stringify([Array.from(expected.rows), Array.from(expected.scores)]);
+}
+
+/** Ranks around every vector width and group of four, item counts around the 64-item block, k past the end. */
+export function int8Failures(addon: NativeTopK): string[] {
+  const rand = randomSource(21);
+  const failures: string[] = [];
+  for (const rank of [1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 33, 64]) {
+    for (const rows of [1, 63, 64, 65, 130, 1000]) {
+      // Few distinct values: many items tie exactly, in their codes and in float32.
+      const items = smallInts(rand, rows * rank, rank < 4 ? 3 : 7);
+      const user = smallInts(rand, rank);
+      for (const k of [1, 10, rows + 3]) {
+        for (const extra of [0, 5, 200]) {
+          for (const threads of [1, 2]) {
+            const expected = referenceInt8(items, rank, user, k, k + extra);
+            if (differs(int8Call(addon, items, rank, user, k, k + extra, threads), expected)) failures.push(`int8 rank ${rank}, ${rows} rows, k ${k}, ${k + extra} candidates, ${threads} threads`);
+          }
+        }
+      }
+    }
+  }
+  return failures;
+}
+
+/** 70,000 x 64 is past the size from which the int8 scan starts threads. */
+export function int8ThreadFailures(addon: NativeTopK): string[] {
+  const rand = randomSource(22);
+  const rank = 64;
+  const items = Float32Array.from({ length: 70_000 * rank }, () => rand() - 0.5);
+  const failures: string[] = [];
+  for (let u = 0; u < 2; u++) {
+    const user = Float32Array.from({ length: rank }, () => rand() - 0.5);
+    const expected = referenceInt8(items, rank, user, 25, 125);
+    for (const threads of [1, 2, 3, 8]) if (differs(int8Call(addon, items, rank, user, 25, 125, threads), expected)) failures.push(`int8 70,000 x 64, ${threads} threads, user ${u}`);
+  }
+  return failures;
+}
+
+/** The float32 scan: exact equality with float64 references on small integers, batches of 3 users. */
+export function float32Failures(addon: NativeTopK): string[] {
+  const rand = randomSource(5);
+  const failures: string[] = [];
+  for (const rank of [1, 3, 7, 8, 9, 15, 16, 17, 31, 37, 64, 100]) {
+    for (const rows of [1, 3, 5, 1001]) {
+      const items = smallInts(rand, rows * rank);
+      const users = smallInts(rand, 3 * rank);
+      for (const k of [1, 10, rows + 5]) {
+        for (const threads of [1, 2, 3]) {
+          const got = addon.topK(items, rank, users, k, threads);
+          const kk = Math.min(k, rows);
+          for (let b = 0; b < 3; b++) {
+            const expected = referenceFloat32(items, rank, users.subarray(b * rank, (b + 1) * rank), k);
+            const mine = { rows: got.rows.subarray(b * kk, (b + 1) * kk), scores: got.scores.subarray(b * kk, (b + 1) * kk) };
+            if (differs(mine, expected)) failures.push(`float32 rank ${rank}, ${rows} rows, k ${k}, ${threads} threads, user ${b}`);
+          }
+        }
+      }
+    }
+  }
+  return failures;
+}
