@@ -2,7 +2,7 @@
 //   topK(items: Float32Array, rank, users: Float32Array, k, threads) -> { rows: Int32Array, scores: Float32Array },
 //     users.length / rank lists of k, best first;
 //   topKInt8(codes: Int8Array, offsets: Int32Array, scales: Float32Array, items: Float32Array, rank,
-//     userCodes: Uint8Array, user: Float32Array, k, candidates, threads) -> the same, for one user.
+//     userCodes: Uint8Array, users: Float32Array, k, candidates, threads) -> the same.
 #include <node_api.h>
 #include "topk.h"
 
@@ -76,31 +76,32 @@ static napi_value top_k_int8(napi_env env, napi_callback_info info) {
   size_t argc = 10;
   napi_value argv[10];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  const void *codes, *offsets, *scales, *items, *user_codes, *user;
-  size_t codes_len, offsets_len, scales_len, items_len, user_codes_len, user_len;
+  const void *codes, *offsets, *scales, *items, *user_codes, *users;
+  size_t codes_len, offsets_len, scales_len, items_len, user_codes_len, users_len;
   int64_t rank, k, candidates, threads;
   if (argc < 10 || !typed_array(env, argv[0], napi_int8_array, &codes, &codes_len) || !typed_array(env, argv[1], napi_int32_array, &offsets, &offsets_len) ||
       !typed_array(env, argv[2], napi_float32_array, &scales, &scales_len) || !typed_array(env, argv[3], napi_float32_array, &items, &items_len) ||
       !int_arg(env, argv[4], &rank) || !typed_array(env, argv[5], napi_uint8_array, &user_codes, &user_codes_len) ||
-      !typed_array(env, argv[6], napi_float32_array, &user, &user_len) || !int_arg(env, argv[7], &k) || !int_arg(env, argv[8], &candidates) ||
+      !typed_array(env, argv[6], napi_float32_array, &users, &users_len) || !int_arg(env, argv[7], &k) || !int_arg(env, argv[8], &candidates) ||
       !int_arg(env, argv[9], &threads)) {
     napi_throw_type_error(env, NULL,
                           "topKInt8(codes: Int8Array, offsets: Int32Array, scales: Float32Array, items: Float32Array, rank: integer, userCodes: Uint8Array, "
-                          "user: Float32Array, k: integer, candidates: integer, threads: integer)");
+                          "users: Float32Array, k: integer, candidates: integer, threads: integer)");
     return NULL;
   }
   int64_t num_items = rank > 0 ? (int64_t)(items_len / rank) : 0;
   if (rank < 1 || items_len == 0 || items_len % rank != 0 || codes_len != items_len || offsets_len != (size_t)num_items || scales_len != (size_t)num_items ||
-      user_codes_len != (size_t)rank || user_len != (size_t)rank || k < 1 || candidates < 0 || threads < 1 || threads > 256 || num_items > INT32_MAX ||
+      users_len == 0 || users_len % rank != 0 || user_codes_len != users_len || k < 1 || candidates < 0 || threads < 1 || threads > 256 || num_items > INT32_MAX ||
       candidates > INT32_MAX) {
-    napi_throw_range_error(env, NULL, "topKInt8: codes and items must hold rank values per item, offsets and scales one per item, both users rank values, "
-                                      "and k, threads and the sizes must be positive");
+    napi_throw_range_error(env, NULL, "topKInt8: codes and items must hold rank values per item, offsets and scales one per item, userCodes and users rank "
+                                      "values per user, and k, threads and the sizes must be positive");
     return NULL;
   }
   int kk = (int)(k < num_items ? k : num_items);
+  int batch = (int)(users_len / rank);
   result_t out;
-  if (!make_result(env, (size_t)kk, &out)) return NULL;
-  if (topk_i8(codes, offsets, scales, items, num_items, (int)rank, user_codes, user, kk, (int)candidates, (int)threads, out.rows, out.scores) < 0) {
+  if (!make_result(env, (size_t)batch * kk, &out)) return NULL;
+  if (topk_i8(codes, offsets, scales, items, num_items, (int)rank, user_codes, users, batch, kk, (int)candidates, (int)threads, out.rows, out.scores) < 0) {
     napi_throw_error(env, NULL, "topKInt8: out of memory");
     return NULL;
   }

@@ -1,10 +1,10 @@
-// Top-k for one user over int8 item codes, in two passes:
-// 1. candidates: integer dot products of the user's uint8 codes with every item's int8 codes (stored
+// Top-k for a batch of users over int8 item codes, in two passes:
+// 1. candidates: integer dot products of each user's uint8 codes with every item's int8 codes (stored
 //    column-major, [rank, numItems]), minus the item's offset, times its scale; the best `candidates`
-//    by that approximate score are kept. The scan keeps only each block's best score; the candidates-th
-//    best of those is a threshold that at least `candidates` items reach, and only blocks whose best
-//    reaches it are scored again and searched. Selection thus costs O(blocks), with no branch per item;
-//    (a running top-k instead spent more time mispredicting its sift-downs than the scan took);
+//    by that approximate score are kept. The scan keeps each block's best score; the candidates-th best
+//    of those is a threshold that at least `candidates` items reach, so only blocks whose best reaches it
+//    are searched. Selection thus costs O(blocks), with no branch per item (a running top-k spent more
+//    time mispredicting its sift-downs than the scan took). Up to CHUNK users share one pass over the codes.
 // 2. re-score: the candidates' exact float32 dot products (summed in double, as the JavaScript re-score
 //    does), best k first, exact ties by row.
 // Every instruction set computes the same integers, so every machine picks the same candidates.
@@ -18,42 +18,47 @@
 #include "topk.h"
 
 #define BLOCK 64
+// Users per pass: 4 users x 4 accumulators fill half the AVX-512 registers, leaving room for the codes.
+#define CHUNK 4
 
 typedef struct {
   const int8_t *codes;    // [rank, n]
   int64_t n;              // items: the distance between two dimensions' rows
-  int rank;
-  const uint8_t *user;    // rank uint8 codes
-  const uint32_t *words;  // the user codes four to a word, zero-padded: (rank + 3) / 4 words
+  int rank, users;        // users in this pass, <= CHUNK
+  const uint8_t *user;    // users x rank uint8 codes
+  const uint32_t *words;  // per user, its codes four to a word, zero-padded: (rank + 3) / 4 words
   const int32_t *offsets;
   const float *scales;
+  int64_t stride;         // between two users' scores: blocks x BLOCK
 } scan_args;
 
 static inline float approx(int32_t dot, int32_t offset, float scale) { return (float)(dot - offset) * scale; }
 
-// Each instruction set scores whole blocks of BLOCK items: `scan` writes blocks [first, end)'s scores to
-// scores[] (indexed by item) and each block's best to best[]; `reaching` is the mask of a block's items
-// whose score is >= threshold.
+// Each instruction set scores whole blocks of BLOCK items: `scan` writes blocks [first, end)'s scores
+// (scores[u * stride + item]) and each block's best (best[u * blocks + block]) for every user of the pass;
+// `reaching` is the mask of a block's items whose score is >= threshold.
 typedef struct {
-  void (*scan)(const scan_args *a, int64_t first, int64_t end, float *scores, float *best);
+  void (*scan)(const scan_args *a, int64_t first, int64_t end, int64_t blocks, float *scores, float *best);
   uint64_t (*reaching)(const float *scores, float threshold);
 } isa_t;
 
-// Also scores the partial last block of every instruction set (count < BLOCK).
-static float block_plain(const scan_args *a, int64_t b, int count, float *scores) {
-  const int64_t first = b * BLOCK;
+// User u's scores of block b's first `count` items; returns their best. Also the partial last block of
+// every instruction set.
+static float block_plain(const scan_args *a, int u, int64_t b, int count, float *scores) {
+  const uint8_t *user = a->user + (int64_t)u * a->rank;
   float best = -INFINITY;
-  for (int64_t i = first; i < first + count; i++) {
+  for (int64_t i = b * BLOCK; i < b * BLOCK + count; i++) {
     int32_t dot = 0;
-    for (int j = 0; j < a->rank; j++) dot += (int32_t)a->user[j] * a->codes[j * a->n + i];
+    for (int j = 0; j < a->rank; j++) dot += (int32_t)user[j] * a->codes[j * a->n + i];
     scores[i] = approx(dot, a->offsets[i], a->scales[i]);
     if (scores[i] > best) best = scores[i];
   }
   return best;
 }
 
-static void scan_plain(const scan_args *a, int64_t first, int64_t end, float *scores, float *best) {
-  for (int64_t b = first; b < end; b++) best[b] = block_plain(a, b, BLOCK, scores);
+static void scan_plain(const scan_args *a, int64_t first, int64_t end, int64_t blocks, float *scores, float *best) {
+  for (int u = 0; u < a->users; u++)
+    for (int64_t b = first; b < end; b++) best[u * blocks + b] = block_plain(a, u, b, BLOCK, scores + u * a->stride);
 }
 
 static uint64_t reaching_plain(const float *scores, float threshold) {
@@ -64,56 +69,75 @@ static uint64_t reaching_plain(const float *scores, float threshold) {
 
 #define VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
 
-// AVX-512 VNNI: vpdpbusd sums four uint8 x int8 products per 32-bit lane, so four dimensions' rows of 64
-// codes are interleaved byte-wise (two unpack rounds) into 4 vectors of 16 items x 4 dimensions. The
-// unpacks work within 128-bit lanes, which leaves items in the order 16L + 4q + (0..3) for vector q and
-// lane L; a 4 x 4 transpose of 128-bit blocks restores item order before the offsets and scales.
 // Prefetch distance along each dimension's row: a block reads one cache line from each of `rank` rows, more
 // streams than the hardware prefetcher follows (measured at 1M x 64: 12.7 ms without, 2.7 ms at 1 KiB,
 // best of 256 B - 2 KiB; no change on a matrix in cache).
 #define AHEAD 1024
 
-// Adds four dimensions' products (rows c, c + n, c + 2n, c + 3n; `left` of them real) to the accumulators.
-VNNI static inline __attribute__((always_inline)) void add_group_vnni(const int8_t *c, int64_t n, int left, uint32_t word, __m512i acc[4]) {
+// AVX-512 VNNI: vpdpbusd sums four uint8 x int8 products per 32-bit lane, so four dimensions' rows of 64
+// codes are interleaved byte-wise (two unpack rounds) into 4 vectors of 16 items x 4 dimensions, which
+// every user of the pass then multiplies with its own four codes. The unpacks work within 128-bit lanes,
+// which leaves items in the order 16L + 4q + (0..3) for vector q and lane L; a 4 x 4 transpose of
+// 128-bit blocks restores item order before the offsets and scales.
+VNNI static inline __attribute__((always_inline)) void interleave_vnni(const int8_t *c, int64_t n, int left, __m512i x[4]) {
   const __m512i zero = _mm512_setzero_si512();
   for (int r = 0; r < left; r++) _mm_prefetch((const char *)c + r * n + AHEAD, _MM_HINT_T0);
   __m512i r0 = _mm512_loadu_si512(c);
   __m512i r1 = left > 1 ? _mm512_loadu_si512(c + n) : zero;
   __m512i r2 = left > 2 ? _mm512_loadu_si512(c + 2 * n) : zero;
   __m512i r3 = left > 3 ? _mm512_loadu_si512(c + 3 * n) : zero;
-  __m512i u = _mm512_set1_epi32((int32_t)word);
   __m512i lo01 = _mm512_unpacklo_epi8(r0, r1), hi01 = _mm512_unpackhi_epi8(r0, r1);
   __m512i lo23 = _mm512_unpacklo_epi8(r2, r3), hi23 = _mm512_unpackhi_epi8(r2, r3);
-  acc[0] = _mm512_dpbusd_epi32(acc[0], u, _mm512_unpacklo_epi16(lo01, lo23));
-  acc[1] = _mm512_dpbusd_epi32(acc[1], u, _mm512_unpackhi_epi16(lo01, lo23));
-  acc[2] = _mm512_dpbusd_epi32(acc[2], u, _mm512_unpacklo_epi16(hi01, hi23));
-  acc[3] = _mm512_dpbusd_epi32(acc[3], u, _mm512_unpackhi_epi16(hi01, hi23));
+  x[0] = _mm512_unpacklo_epi16(lo01, lo23);
+  x[1] = _mm512_unpackhi_epi16(lo01, lo23);
+  x[2] = _mm512_unpacklo_epi16(hi01, hi23);
+  x[3] = _mm512_unpackhi_epi16(hi01, hi23);
 }
 
-VNNI static void scan_vnni(const scan_args *a, int64_t first_block, int64_t end_block, float *scores, float *best) {
-  const int full = a->rank / 4, left = a->rank % 4;
+// Scores of `users` (a constant after inlining, so the accumulators stay in registers) for blocks [first, end).
+VNNI static inline __attribute__((always_inline)) void scan_vnni_n(const scan_args *a, int64_t first_block, int64_t end_block, int64_t blocks, float *scores,
+                                                                     float *best, const int users) {
+  const int full = a->rank / 4, left = a->rank % 4, groups = (a->rank + 3) / 4;
   const int64_t n = a->n;
-  const int8_t *codes = a->codes;
-  const uint32_t *words = a->words;
   for (int64_t b = first_block; b < end_block; b++) {
     const int64_t first = b * BLOCK;
-    __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
-    // Whole groups without a branch per row; the rank's remainder after them.
-    for (int g = 0; g < full; g++) add_group_vnni(codes + (int64_t)(4 * g) * n + first, n, 4, words[g], acc);
-    if (left) add_group_vnni(codes + (int64_t)(4 * full) * n + first, n, left, words[full], acc);
-    __m512i acc0 = acc[0], acc1 = acc[1], acc2 = acc[2], acc3 = acc[3];
-    __m512i t0 = _mm512_shuffle_i32x4(acc0, acc1, 0x44), t1 = _mm512_shuffle_i32x4(acc0, acc1, 0xEE);
-    __m512i t2 = _mm512_shuffle_i32x4(acc2, acc3, 0x44), t3 = _mm512_shuffle_i32x4(acc2, acc3, 0xEE);
-    __m512i dots[4] = {_mm512_shuffle_i32x4(t0, t2, 0x88), _mm512_shuffle_i32x4(t0, t2, 0xDD), _mm512_shuffle_i32x4(t1, t3, 0x88),
-                       _mm512_shuffle_i32x4(t1, t3, 0xDD)};
-    __m512 top = _mm512_set1_ps(-INFINITY);
-    for (int q = 0; q < 4; q++) {
-      __m512i d = _mm512_sub_epi32(dots[q], _mm512_loadu_si512(a->offsets + first + 16 * q));
-      __m512 s = _mm512_mul_ps(_mm512_cvtepi32_ps(d), _mm512_loadu_ps(a->scales + first + 16 * q));
-      _mm512_storeu_ps(scores + first + 16 * q, s);
-      top = _mm512_max_ps(top, s);
+    __m512i acc[CHUNK][4], x[4];
+    for (int u = 0; u < users; u++)
+      for (int q = 0; q < 4; q++) acc[u][q] = _mm512_setzero_si512();
+    // Whole groups of four dimensions without a branch per row; the rank's remainder after them.
+    for (int g = 0; g < groups; g++) {
+      interleave_vnni(a->codes + (int64_t)(4 * g) * n + first, n, g < full ? 4 : left, x);
+      for (int u = 0; u < users; u++) {
+        const __m512i w = _mm512_set1_epi32((int32_t)a->words[u * groups + g]);
+        for (int q = 0; q < 4; q++) acc[u][q] = _mm512_dpbusd_epi32(acc[u][q], w, x[q]);
+      }
     }
-    best[b] = _mm512_reduce_max_ps(top);
+    const __m512i offsets[4] = {_mm512_loadu_si512(a->offsets + first), _mm512_loadu_si512(a->offsets + first + 16),
+                                _mm512_loadu_si512(a->offsets + first + 32), _mm512_loadu_si512(a->offsets + first + 48)};
+    const __m512 scales[4] = {_mm512_loadu_ps(a->scales + first), _mm512_loadu_ps(a->scales + first + 16), _mm512_loadu_ps(a->scales + first + 32),
+                              _mm512_loadu_ps(a->scales + first + 48)};
+    for (int u = 0; u < users; u++) {
+      __m512i t0 = _mm512_shuffle_i32x4(acc[u][0], acc[u][1], 0x44), t1 = _mm512_shuffle_i32x4(acc[u][0], acc[u][1], 0xEE);
+      __m512i t2 = _mm512_shuffle_i32x4(acc[u][2], acc[u][3], 0x44), t3 = _mm512_shuffle_i32x4(acc[u][2], acc[u][3], 0xEE);
+      __m512i dots[4] = {_mm512_shuffle_i32x4(t0, t2, 0x88), _mm512_shuffle_i32x4(t0, t2, 0xDD), _mm512_shuffle_i32x4(t1, t3, 0x88),
+                         _mm512_shuffle_i32x4(t1, t3, 0xDD)};
+      __m512 top = _mm512_set1_ps(-INFINITY);
+      for (int q = 0; q < 4; q++) {
+        __m512 s = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(dots[q], offsets[q])), scales[q]);
+        _mm512_storeu_ps(scores + u * a->stride + first + 16 * q, s);
+        top = _mm512_max_ps(top, s);
+      }
+      best[u * blocks + b] = _mm512_reduce_max_ps(top);
+    }
+  }
+}
+
+VNNI static void scan_vnni(const scan_args *a, int64_t first, int64_t end, int64_t blocks, float *scores, float *best) {
+  switch (a->users) {
+    case 1: scan_vnni_n(a, first, end, blocks, scores, best, 1); break;
+    case 2: scan_vnni_n(a, first, end, blocks, scores, best, 2); break;
+    case 3: scan_vnni_n(a, first, end, blocks, scores, best, 3); break;
+    default: scan_vnni_n(a, first, end, blocks, scores, best, 4); break;
   }
 }
 
@@ -124,25 +148,30 @@ VNNI static uint64_t reaching_vnni(const float *scores, float threshold) {
   return mask;
 }
 
-// AVX2: 8 items per vector, codes widened to int32 and multiplied by the user code of each dimension.
-__attribute__((target("avx2"))) static void scan_avx2(const scan_args *a, int64_t first_block, int64_t end_block, float *scores, float *best) {
-  for (int64_t b = first_block; b < end_block; b++) {
-    __m256 top = _mm256_set1_ps(-INFINITY);
-    for (int64_t first = b * BLOCK; first < (b + 1) * BLOCK; first += 8) {
-      __m256i acc = _mm256_setzero_si256();
-      for (int j = 0; j < a->rank; j++) {
-        __m256i c = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(a->codes + j * a->n + first)));
-        acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(c, _mm256_set1_epi32(a->user[j])));
+// AVX2: 8 items per vector, codes widened to int32 and multiplied by the user code of each dimension;
+// one pass per user (a fallback: machines with AVX-512 VNNI take the path above).
+__attribute__((target("avx2"))) static void scan_avx2(const scan_args *a, int64_t first_block, int64_t end_block, int64_t blocks, float *scores, float *best) {
+  for (int u = 0; u < a->users; u++) {
+    const uint8_t *user = a->user + (int64_t)u * a->rank;
+    float *mine = scores + u * a->stride;
+    for (int64_t b = first_block; b < end_block; b++) {
+      __m256 top = _mm256_set1_ps(-INFINITY);
+      for (int64_t first = b * BLOCK; first < (b + 1) * BLOCK; first += 8) {
+        __m256i acc = _mm256_setzero_si256();
+        for (int j = 0; j < a->rank; j++) {
+          __m256i c = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(a->codes + j * a->n + first)));
+          acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(c, _mm256_set1_epi32(user[j])));
+        }
+        __m256i d = _mm256_sub_epi32(acc, _mm256_loadu_si256((const __m256i *)(a->offsets + first)));
+        __m256 s = _mm256_mul_ps(_mm256_cvtepi32_ps(d), _mm256_loadu_ps(a->scales + first));
+        _mm256_storeu_ps(mine + first, s);
+        top = _mm256_max_ps(top, s);
       }
-      __m256i d = _mm256_sub_epi32(acc, _mm256_loadu_si256((const __m256i *)(a->offsets + first)));
-      __m256 s = _mm256_mul_ps(_mm256_cvtepi32_ps(d), _mm256_loadu_ps(a->scales + first));
-      _mm256_storeu_ps(scores + first, s);
-      top = _mm256_max_ps(top, s);
+      float lanes[8], m = -INFINITY;
+      _mm256_storeu_ps(lanes, top);
+      for (int i = 0; i < 8; i++) m = lanes[i] > m ? lanes[i] : m;
+      best[u * blocks + b] = m;
     }
-    float lanes[8], m = -INFINITY;
-    _mm256_storeu_ps(lanes, top);
-    for (int i = 0; i < 8; i++) m = lanes[i] > m ? lanes[i] : m;
-    best[b] = m;
   }
 }
 
@@ -170,29 +199,18 @@ static void pick_isa_once(void) { isa = pick_isa(); }
 
 typedef struct {
   const scan_args *a;
-  int64_t first, end;  // blocks
+  int64_t first, end, blocks;  // this slice's blocks, of all blocks
   float *scores, *best;
 } slice_t;
 
 static void *scan_slice(void *arg) {
   slice_t *t = (slice_t *)arg;
   const int64_t full = t->a->n / BLOCK, end = t->end < full ? t->end : full;
-  if (t->first < end) isa.scan(t->a, t->first, end, t->scores, t->best);
-  if (t->end > full) t->best[full] = block_plain(t->a, full, (int)(t->a->n - full * BLOCK), t->scores);
+  if (t->first < end) isa.scan(t->a, t->first, end, t->blocks, t->scores, t->best);
+  if (t->end > full)
+    for (int u = 0; u < t->a->users; u++)
+      t->best[u * t->blocks + full] = block_plain(t->a, u, full, (int)(t->a->n - full * BLOCK), t->scores + u * t->a->stride);
   return NULL;
-}
-
-// Per calling thread, kept between calls: allocating megabytes per request would fault its pages in anew.
-static __thread float *item_scores;
-static __thread int64_t item_scores_len;
-
-static float *scores_for(int64_t n) {
-  if (n > item_scores_len) {
-    free(item_scores);
-    item_scores = malloc(sizeof(float) * n);
-    item_scores_len = item_scores ? n : 0;
-  }
-  return item_scores;
 }
 
 // The k-th largest of s[0..n), 1 <= k <= n; reorders s. Branch-free Lomuto partitions around the middle
@@ -247,46 +265,25 @@ static void rescore(entry_t *e, int n, const float *items, int rank, const float
   }
 }
 
-int topk_i8(const int8_t *codes, const int32_t *offsets, const float *scales, const float *items, int64_t num_items, int rank,
-            const uint8_t *user_codes, const float *user, int k, int candidates, int threads, int32_t *out_rows, float *out_scores) {
-  if (k > num_items) k = (int)num_items;
-  if (candidates < k) candidates = k;
-  if (candidates > num_items) candidates = (int)num_items;
-  const int64_t blocks = (num_items + BLOCK - 1) / BLOCK;
-  if (threads < 1) threads = 1;
-  // A matrix this small is scanned in microseconds, less than starting a thread costs.
-  if (num_items * rank < (1 << 22)) threads = 1;
-  if (threads > blocks) threads = (int)blocks;
-  pthread_once(&isa_once, pick_isa_once);
-
-  uint32_t words[(rank + 3) / 4];
-  memset(words, 0, sizeof(words));
-  for (int j = 0; j < rank; j++) words[j / 4] |= (uint32_t)user_codes[j] << (8 * (j % 4));
-  const scan_args all = {codes, num_items, rank, user_codes, words, offsets, scales};
-
-  // Block-sized padding past the end: the last, partial block is read as a whole by `reaching`.
-  float *scores = scores_for(blocks * BLOCK);
-  float *best = malloc(sizeof(float) * blocks * 2);
-  slice_t *slices = malloc(sizeof(slice_t) * threads);
-  if (!scores || !best || !slices) { free(best); free(slices); return -1; }
-  for (int64_t i = num_items; i < blocks * BLOCK; i++) scores[i] = -INFINITY;
-  for (int t = 0; t < threads; t++) slices[t] = (slice_t){&all, blocks * t / threads, blocks * (t + 1) / threads, scores, best};
-  run_parallel(scan_slice, slices, sizeof(slice_t), threads);
-  free(slices);
-
+// One user's answer from its scores and block bests: candidates, re-score, best k. -1 when memory runs out.
+static int answer(const float *scores, float *best, int64_t blocks, const float *items, int rank, const float *user, int k, int candidates, int32_t *out_rows,
+                  float *out_scores) {
   // At least `candidates` blocks hold an item as good as the threshold, so the best `candidates` items
   // all reach it; with fewer blocks than candidates, every item is one.
   float threshold = -INFINITY;
   int64_t hits = blocks;
+  float *sorted = malloc(sizeof(float) * blocks);
+  if (!sorted) return -1;
   if (candidates <= blocks) {
-    memcpy(best + blocks, best, sizeof(float) * blocks);
-    threshold = kth_largest(best + blocks, blocks, candidates);
+    memcpy(sorted, best, sizeof(float) * blocks);
+    threshold = kth_largest(sorted, blocks, candidates);
     hits = 0;
     for (int64_t b = 0; b < blocks; b++) hits += best[b] >= threshold;
   }
+  free(sorted);
   entry_t *pool = malloc(sizeof(entry_t) * hits * BLOCK);
   float *scratch = malloc(sizeof(float) * hits * BLOCK);
-  if (!pool || !scratch) { free(best); free(pool); free(scratch); return -1; }
+  if (!pool || !scratch) { free(pool); free(scratch); return -1; }
   int n = 0;
   for (int64_t b = 0; b < blocks; b++) {
     if (best[b] < threshold) continue;
@@ -303,6 +300,59 @@ int topk_i8(const int8_t *codes, const int32_t *offsets, const float *scales, co
     out_rows[i] = i < n ? pool[i].r : -1;
     out_scores[i] = i < n ? pool[i].s : 0.f;
   }
-  free(best); free(pool); free(scratch);
-  return k;
+  free(pool); free(scratch);
+  return 0;
+}
+
+// Per calling thread, kept between calls: allocating megabytes per request would fault its pages in anew.
+static __thread float *item_scores;
+static __thread int64_t item_scores_len;
+
+static float *scores_for(int64_t n) {
+  if (n > item_scores_len) {
+    free(item_scores);
+    item_scores = malloc(sizeof(float) * n);
+    item_scores_len = item_scores ? n : 0;
+  }
+  return item_scores;
+}
+
+int topk_i8(const int8_t *codes, const int32_t *offsets, const float *scales, const float *items, int64_t num_items, int rank, const uint8_t *user_codes,
+            const float *users, int batch, int k, int candidates, int threads, int32_t *out_rows, float *out_scores) {
+  if (k > num_items) k = (int)num_items;
+  if (candidates < k) candidates = k;
+  if (candidates > num_items) candidates = (int)num_items;
+  const int64_t blocks = (num_items + BLOCK - 1) / BLOCK, stride = blocks * BLOCK;
+  const int groups = (rank + 3) / 4;
+  if (threads < 1) threads = 1;
+  // A matrix this small is scanned in microseconds, less than starting a thread costs.
+  if (num_items * rank < (1 << 22)) threads = 1;
+  if (threads > blocks) threads = (int)blocks;
+  pthread_once(&isa_once, pick_isa_once);
+
+  float *scores = scores_for(stride * CHUNK);
+  float *best = malloc(sizeof(float) * blocks * CHUNK);
+  uint32_t *words = calloc((size_t)groups * CHUNK, sizeof(uint32_t));
+  slice_t *slices = malloc(sizeof(slice_t) * threads);
+  if (!scores || !best || !words || !slices) { free(best); free(words); free(slices); return -1; }
+  // The last block's padding reads as no candidate.
+  for (int u = 0; u < CHUNK; u++)
+    for (int64_t i = num_items; i < stride; i++) scores[u * stride + i] = -INFINITY;
+  int status = k;
+  for (int first = 0; first < batch && status >= 0; first += CHUNK) {
+    const int count = batch - first < CHUNK ? batch - first : CHUNK;
+    memset(words, 0, sizeof(uint32_t) * groups * CHUNK);
+    for (int u = 0; u < count; u++)
+      for (int j = 0; j < rank; j++) words[u * groups + j / 4] |= (uint32_t)user_codes[(int64_t)(first + u) * rank + j] << (8 * (j % 4));
+    const scan_args all = {codes, num_items, rank, count, user_codes + (int64_t)first * rank, words, offsets, scales, stride};
+    for (int t = 0; t < threads; t++) slices[t] = (slice_t){&all, blocks * t / threads, blocks * (t + 1) / threads, blocks, scores, best};
+    run_parallel(scan_slice, slices, sizeof(slice_t), threads);
+    for (int u = 0; u < count && status >= 0; u++) {
+      const int64_t at = (int64_t)(first + u) * k;
+      if (answer(scores + u * stride, best + u * blocks, blocks, items, rank, users + (int64_t)(first + u) * rank, k, candidates, out_rows + at, out_scores + at) < 0)
+        status = -1;
+    }
+  }
+  free(best); free(words); free(slices);
+  return status;
 }

@@ -5,7 +5,7 @@
 // Exact top-k of float32 dot products for batch users against a row-major [num_items, rank] matrix.
 int topk_f32(const float *items, int64_t num_items, int rank, const float *users, int batch, int k, int threads, int32_t *out_rows, float *out_scores);
 
-// Top-k for one user from int8 codes (column-major [rank, num_items]): the best `candidates` by the integer
-// dot product with the user's uint8 codes, re-scored exactly against the float32 items.
-int topk_i8(const int8_t *codes, const int32_t *offsets, const float *scales, const float *items, int64_t num_items, int rank,
-            const uint8_t *user_codes, const float *user, int k, int candidates, int threads, int32_t *out_rows, float *out_scores);
+// Top-k for batch users from int8 codes (column-major [rank, num_items]): for each, the best `candidates` by
+// the integer dot product with its uint8 codes, re-scored exactly against the float32 items.
+int topk_i8(const int8_t *codes, const int32_t *offsets, const float *scales, const float *items, int64_t num_items, int rank, const uint8_t *user_codes,
+            const float *users, int batch, int k, int candidates, int threads, int32_t *out_rows, float *out_scores);

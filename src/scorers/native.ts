@@ -8,8 +8,9 @@ export interface NativeTopK {
    */
   topK(items: Float32Array, rank: number, users: Float32Array, k: number, threads: number): NativeResult;
   /**
-   * Top-k rows for one user from int8 item codes (see model-store/quantize.ts): the best `candidates` by
-   * the integer dot product of `userCodes` with every item's codes, re-scored exactly against `items`.
+   * Top-k rows for each user from int8 item codes (see model-store/quantize.ts): the best `candidates` by
+   * the integer dot product of its `userCodes` with every item's codes, re-scored exactly against `items`.
+   * Users are row-major in `userCodes` and `users` alike; up to 4 share one pass over the codes.
    */
   topKInt8(
     codes: Int8Array,
@@ -18,7 +19,7 @@ export interface NativeTopK {
     items: Float32Array,
     rank: number,
     userCodes: Uint8Array,
-    user: Float32Array,
+    users: Float32Array,
     k: number,
     candidates: number,
     threads: number,

@@ -37,6 +37,14 @@ export interface OnnxKernelOptions {
 
 type Encoding = ModelSnapshot['itemEncoding'];
 
+/** The batch's user vectors, row-major; a lone user's is its view of the mapped factors. */
+function stackUsers(model: ModelSnapshot, batch: Pending[]): Float32Array {
+  if (batch.length === 1) return userVector(model, batch[0]!.userRow);
+  const users = new Float32Array(batch.length * model.rank);
+  batch.forEach((p, i) => users.set(userVector(model, p.userRow), i * model.rank));
+  return users;
+}
+
 export const INT8_MIN_MATRIX_BYTES = 4 * 2 ** 20;
 
 /** int8 runs of one user take MatMulInteger's single-row fast path; from this many users one shared run is cheaper. */
@@ -151,7 +159,7 @@ export class OnnxKernel implements ScoringKernel {
       const float32 = this.encodingFor(model) === 'float32';
       if (float32 && batch.length === 1 && this.native && model.rank >= this.nativeMinRank) return this.runNative(model, batch[0]!, this.native);
       if (float32) return await this.runFloat32(model, batch);
-      if (this.native) return batch.forEach((pending) => this.runNativeInt8(model, pending, this.native!));
+      if (this.native) return this.runNativeInt8(model, batch, this.native);
       if (batch.length >= INT8_SHARED_RUN_MIN) return await this.runInt8(model, batch);
       for (const pending of batch) await this.runInt8(model, [pending]);
     } catch (err) {
@@ -168,11 +176,9 @@ export class OnnxKernel implements ScoringKernel {
   }
 
   private async runFloat32(model: ModelSnapshot, batch: Pending[]): Promise<void> {
-    const { rank } = model;
     const k = Math.max(...batch.map((p) => p.k));
-    const users = batch.length === 1 ? userVector(model, batch[0]!.userRow) : new Float32Array(batch.length * rank);
-    if (batch.length > 1) batch.forEach((p, i) => users.set(userVector(model, p.userRow), i * rank));
-    const { indices, values } = await this.runSession(model, new ort.Tensor('float32', users, [batch.length, rank]), batch.length, k);
+    const users = stackUsers(model, batch);
+    const { indices, values } = await this.runSession(model, new ort.Tensor('float32', users, [batch.length, model.rank]), batch.length, k);
     batch.forEach((p, i) => {
       const rows = new Int32Array(p.k);
       for (let j = 0; j < p.k; j++) rows[j] = Number(indices[i * k + j]);
@@ -185,12 +191,17 @@ export class OnnxKernel implements ScoringKernel {
     pending.resolve(native.topK(model.itemFactors, model.rank, userVector(model, pending.userRow), pending.k, this.threads));
   }
 
-  private runNativeInt8(model: ModelSnapshot, pending: Pending, native: NativeTopK): void {
-    this.count('nativeInt8');
+  /** The whole batch in one call: up to 4 users share each pass over the codes. */
+  private runNativeInt8(model: ModelSnapshot, batch: Pending[], native: NativeTopK): void {
+    this.count('nativeInt8', batch.length);
+    const { rank } = model;
     const { codes, offsets, scales } = model.itemCodes!;
-    const user = userVector(model, pending.userRow);
-    const candidates = pending.k + this.rescoreCandidates;
-    pending.resolve(native.topKInt8(codes, offsets, scales, model.itemFactors, model.rank, quantizeUser(user), user, pending.k, candidates, this.threads));
+    const k = Math.max(...batch.map((p) => p.k));
+    const users = stackUsers(model, batch);
+    const userCodes = new Uint8Array(users.length);
+    batch.forEach((_, i) => quantizeUser(users.subarray(i * rank, (i + 1) * rank), userCodes.subarray(i * rank, (i + 1) * rank)));
+    const { rows, scores } = native.topKInt8(codes, offsets, scales, model.itemFactors, rank, userCodes, users, k, k + this.rescoreCandidates, this.threads);
+    batch.forEach((p, i) => p.resolve({ rows: rows.subarray(i * k, i * k + p.k), scores: scores.subarray(i * k, i * k + p.k) }));
   }
 
   private count(path: keyof typeof this.stats.paths, requests = 1): void {

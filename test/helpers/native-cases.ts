@@ -43,16 +43,31 @@ export function referenceInt8(items: Float32Array, rank: number, user: Float32Ar
   return rescore(items, rank, user, picked, k);
 }
 
-function int8Call(addon: NativeTopK, items: Float32Array, rank: number, user: Float32Array, k: number, candidates: number, threads: number) {
+/** The native int8 scan for a batch of users (row-major), split into one answer per user. */
+function int8Call(addon: NativeTopK, items: Float32Array, rank: number, users: Float32Array, k: number, candidates: number, threads: number) {
   const { codes, offsets, scales } = quantizeItems(items, items.length / rank, rank);
-  return addon.topKInt8(codes, offsets, scales, items, rank, quantizeUser(user), user, k, candidates, threads);
+  const userCodes = new Uint8Array(users.length);
+  for (let at = 0; at < users.length; at += rank) quantizeUser(users.subarray(at, at + rank), userCodes.subarray(at, at + rank));
+  const { rows, scores } = addon.topKInt8(codes, offsets, scales, items, rank, userCodes, users, k, candidates, threads);
+  const kk = Math.min(k, items.length / rank);
+  return Array.from({ length: users.length / rank }, (_, b) => ({ rows: rows.subarray(b * kk, (b + 1) * kk), scores: scores.subarray(b * kk, (b + 1) * kk) }));
+}
+
+/** The failures of one int8 call for a batch of users, each against its own reference. */
+function int8Differences(addon: NativeTopK, items: Float32Array, rank: number, users: Float32Array, k: number, candidates: number, threads: number, label: string) {
+  return int8Call(addon, items, rank, users, k, candidates, threads)
+    .map((got, b) => (differs(got, referenceInt8(items, rank, users.subarray(b * rank, (b + 1) * rank), k, candidates)) ? `${label}, user ${b}` : ''))
+    .filter(Boolean);
 }
 
 function differs(got: { rows: ArrayLike<number>; scores: ArrayLike<number> }, expected: { rows: ArrayLike<number>; scores: ArrayLike<number> }): boolean {
   return JSON.stringify([Array.from(got.rows), Array.from(got.scores)]) !== JSON.stringify([Array.from(expected.rows), Array.from(expected.scores)]);
 }
 
-/** Ranks around every vector width and group of four, item counts around the 64-item block, k past the end. */
+/**
+ * Ranks around every vector width and group of four, item counts around the 64-item block, k past the
+ * end, and batches of 1, 4 (one pass) and 6 users (a pass of 4, then 2).
+ */
 export function int8Failures(addon: NativeTopK): string[] {
   const rand = randomSource(21);
   const failures: string[] = [];
@@ -60,12 +75,12 @@ export function int8Failures(addon: NativeTopK): string[] {
     for (const rows of [1, 63, 64, 65, 130, 1000]) {
       // Few distinct values: many items tie exactly, in their codes and in float32.
       const items = smallInts(rand, rows * rank, rank < 4 ? 3 : 7);
-      const user = smallInts(rand, rank);
-      for (const k of [1, 10, rows + 3]) {
-        for (const extra of [0, 5, 200]) {
-          for (const threads of [1, 2]) {
-            const expected = referenceInt8(items, rank, user, k, k + extra);
-            if (differs(int8Call(addon, items, rank, user, k, k + extra, threads), expected)) failures.push(`int8 rank ${rank}, ${rows} rows, k ${k}, ${k + extra} candidates, ${threads} threads`);
+      for (const batch of [1, 4, 6]) {
+        const users = smallInts(rand, batch * rank);
+        for (const k of [1, 10, rows + 3]) {
+          for (const extra of [0, 5, 200]) {
+            const label = `int8 rank ${rank}, ${rows} rows, ${batch} users, k ${k}, ${k + extra} candidates`;
+            failures.push(...int8Differences(addon, items, rank, users, k, k + extra, 1 + (k % 2), label));
           }
         }
       }
@@ -79,13 +94,8 @@ export function int8ThreadFailures(addon: NativeTopK): string[] {
   const rand = randomSource(22);
   const rank = 64;
   const items = Float32Array.from({ length: 70_000 * rank }, () => rand() - 0.5);
-  const failures: string[] = [];
-  for (let u = 0; u < 2; u++) {
-    const user = Float32Array.from({ length: rank }, () => rand() - 0.5);
-    const expected = referenceInt8(items, rank, user, 25, 125);
-    for (const threads of [1, 2, 3, 8]) if (differs(int8Call(addon, items, rank, user, 25, 125, threads), expected)) failures.push(`int8 70,000 x 64, ${threads} threads, user ${u}`);
-  }
-  return failures;
+  const users = Float32Array.from({ length: 5 * rank }, () => rand() - 0.5);
+  return [1, 2, 3, 8].flatMap((threads) => int8Differences(addon, items, rank, users, 25, 125, threads, `int8 70,000 x 64, ${threads} threads`));
 }
 
 /** The float32 scan: exact equality with float64 references on small integers, batches of 3 users. */
