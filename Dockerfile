@@ -16,6 +16,7 @@ RUN npm ci --omit=dev --no-audit --no-fund && test -f build/Release/recserve_ker
 FROM deps AS build
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/bundle.mjs ./scripts/
 COPY src ./src
 RUN npm run build
 
@@ -36,6 +37,6 @@ USER node
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.RECSERVE_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-ENTRYPOINT ["node", "dist/cli/main.js"]
+ENTRYPOINT ["node", "dist/recserve.mjs"]
 # With RECSERVE_CONFIG set, `serve` reads that file; otherwise name the feed and models here.
 CMD ["serve", "--feed", "/feed", "--model", "als"]

@@ -12,7 +12,7 @@ export function benchBucket(): { cliIdsPerSec: number; functionIdsPerSec: Record
   const input = path.join(dir, 'users-1m.csv');
   if (!existsSync(input)) writeFileSync(input, 'user_id\n' + Array.from({ length: IDS }, (_, i) => (i % 3 === 0 ? `user-${i}` : i % 3 === 1 ? String(i * 7919) : `ユーザー${i}`)).join('\n') + '\n');
   const t0 = performance.now();
-  execFileSync(process.execPath, ['dist/cli/main.js', 'bucket', '--salt', 'bench', '--variants', 'a:50,b:50', '--input', input, '--output', path.join(dir, 'buckets-1m.csv')]);
+  execFileSync(process.execPath, ['dist/recserve.mjs', 'bucket', '--salt', 'bench', '--variants', 'a:50,b:50', '--input', input, '--output', path.join(dir, 'buckets-1m.csv')]);
   const cliIdsPerSec = IDS / ((performance.now() - t0) / 1000);
   const functionIdsPerSec: Record<string, number> = {};
   for (const hash of ['murmur3', 'spark'] as const) {

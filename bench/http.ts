@@ -15,7 +15,7 @@ export interface HttpResult {
 /** Starts the built server on a feed and resolves with its base URL once every model is ready. */
 export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ url: string; stop: () => Promise<void> }> {
   // One process unless asked: the figures are per process unless a table says otherwise.
-  const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--host', '127.0.0.1', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RECSERVE_WORKERS: '1', ...env } });
+  const child = spawn(process.execPath, ['dist/recserve.mjs', 'serve', '--host', '127.0.0.1', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RECSERVE_WORKERS: '1', ...env } });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {

@@ -2,7 +2,7 @@ import { loadBundle } from '../src/model-store/bundle-loader.js';
 import type { ModelSnapshot } from '../src/model-store/snapshot.js';
 import { createKernel, topN, type ScoredItem, type ScoringKernel } from '../src/scorers/index.js';
 import { recallAtK } from '../src/scorers/recall.js';
-import { loadNativeTopK } from '../src/scorers/native.js';
+import { loadNative } from '../src/native-addon.js';
 import type { OnnxKernelOptions } from '../src/scorers/onnx-kernel.js';
 import { summarize, type Timing } from './stats.js';
 import { WasmSimdKernel } from './wasm-simd-kernel.js';
@@ -25,7 +25,7 @@ export interface BenchSubject {
 }
 
 const none = new Set<number>();
-const native = loadNativeTopK();
+const native = loadNative();
 
 /** Users for timing: a fixed pseudo-random sequence, the same for every kernel. */
 function userSequence(numUsers: number): () => number {

@@ -10,7 +10,7 @@ import { freePort } from './http.js';
 export async function timeToReady(model: string, workers: number): Promise<number> {
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--host', '127.0.0.1', '--port', String(port), '--feed', BENCH_FEED, '--model', model], {
+  const child = spawn(process.execPath, ['dist/recserve.mjs', 'serve', '--host', '127.0.0.1', '--port', String(port), '--feed', BENCH_FEED, '--model', model], {
     env: { ...process.env, RECSERVE_WORKERS: String(workers) },
     stdio: 'ignore',
   });

@@ -24,7 +24,7 @@ function childrenOf(pid: number): number[] {
 export async function benchWorkersMemory(model: string, users: number): Promise<{ workers: number; processes: number; rssMb: number; pssMb: number }[]> {
   const results = [];
   for (const workers of [1, 2]) {
-    const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--host', '127.0.0.1', '--port', '0', '--feed', BENCH_FEED, '--model', model], {
+    const child = spawn(process.execPath, ['dist/recserve.mjs', 'serve', '--host', '127.0.0.1', '--port', '0', '--feed', BENCH_FEED, '--model', model], {
       env: { ...process.env, RECSERVE_WORKERS: String(workers) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

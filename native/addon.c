@@ -2,7 +2,9 @@
 //   topK(items: Float32Array, rank, users: Float32Array, k, threads) -> { rows: Int32Array, scores: Float32Array },
 //     users.length / rank lists of k, best first;
 //   topKInt8(codes: Int8Array, offsets: Int32Array, scales: Float32Array, items: Float32Array, rank,
-//     userCodes: Uint8Array, users: Float32Array, k, candidates, threads) -> the same.
+//     userCodes: Uint8Array, users: Float32Array, k, candidates, threads) -> the same;
+//   firstNonFinite(values: Float32Array) -> index or -1;
+//   codeSums(codes: Int8Array, rank) -> Int32Array of codes.length / rank sums, one per item.
 #include <node_api.h>
 #include "topk.h"
 
@@ -108,11 +110,50 @@ static napi_value top_k_int8(napi_env env, napi_callback_info info) {
   return out.value;
 }
 
+static napi_value first_non_finite_js(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  const void *values;
+  size_t length;
+  if (argc < 1 || !typed_array(env, argv[0], napi_float32_array, &values, &length)) {
+    napi_throw_type_error(env, NULL, "firstNonFinite(values: Float32Array)");
+    return NULL;
+  }
+  CHECK(napi_create_double(env, (double)first_non_finite(values, (int64_t)length), &result));
+  return result;
+}
+
+static napi_value code_sums_js(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], buffer, result;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  const void *codes;
+  size_t length;
+  int64_t rank;
+  if (argc < 2 || !typed_array(env, argv[0], napi_int8_array, &codes, &length) || !int_arg(env, argv[1], &rank)) {
+    napi_throw_type_error(env, NULL, "codeSums(codes: Int8Array, rank: integer)");
+    return NULL;
+  }
+  if (rank < 1 || length % rank != 0) {
+    napi_throw_range_error(env, NULL, "codeSums: rank must be positive and divide the length");
+    return NULL;
+  }
+  size_t n = length / rank;
+  void *sums;
+  CHECK(napi_create_arraybuffer(env, sizeof(int32_t) * n, &sums, &buffer));
+  code_sums(codes, (int64_t)n, (int)rank, sums);
+  CHECK(napi_create_typedarray(env, napi_int32_array, n, buffer, 0, &result));
+  return result;
+}
+
 NAPI_MODULE_INIT() {
-  napi_value fn;
-  if (napi_create_function(env, "topK", NAPI_AUTO_LENGTH, top_k, NULL, &fn) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "topK", fn) != napi_ok) return NULL;
-  if (napi_create_function(env, "topKInt8", NAPI_AUTO_LENGTH, top_k_int8, NULL, &fn) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "topKInt8", fn) != napi_ok) return NULL;
+  const napi_property_descriptor functions[] = {
+      {"topK", NULL, top_k, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"topKInt8", NULL, top_k_int8, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"firstNonFinite", NULL, first_non_finite_js, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"codeSums", NULL, code_sums_js, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions) != napi_ok) return NULL;
   return exports;
 }

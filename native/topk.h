@@ -9,3 +9,9 @@ int topk_f32(const float *items, int64_t num_items, int rank, const float *users
 // the integer dot product with its uint8 codes, re-scored exactly against the float32 items.
 int topk_i8(const int8_t *codes, const int32_t *offsets, const float *scales, const float *items, int64_t num_items, int rank, const uint8_t *user_codes,
             const float *users, int batch, int k, int candidates, int threads, int32_t *out_rows, float *out_scores);
+
+// Index of the first infinity or NaN in values[0..n), or -1.
+int64_t first_non_finite(const float *values, int64_t n);
+
+// sums[i] = the sum of item i's codes, from column-major [rank, n] int8 codes.
+void code_sums(const int8_t *codes, int64_t n, int rank, int32_t *sums);

@@ -16,7 +16,7 @@ const run = (command) => execSync(command, { cwd: root, stdio: 'inherit' });
 if (mtime(path.join(root, 'node_modules', '.package-lock.json')) < mtime(path.join(root, 'package-lock.json'))) {
   run('npm ci --no-audit --no-fund');
 }
-if (mtime(path.join(root, 'dist', 'cli', 'main.js')) < Math.max(newest(path.join(root, 'src')), mtime(path.join(root, 'tsconfig.json')))) {
+if (mtime(path.join(root, 'dist', 'recserve.mjs')) < Math.max(newest(path.join(root, 'src')), mtime(path.join(root, 'tsconfig.json')), mtime(path.join(root, 'scripts', 'bundle.mjs')))) {
   run('npm run build --silent');
 }
 const nativeSources = [path.join(root, 'binding.gyp'), ...readdirSync(path.join(root, 'native')).map((f) => path.join(root, 'native', f))];

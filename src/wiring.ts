@@ -17,7 +17,8 @@ import { WorkerLink } from './cluster.js';
 import type { WritableSource } from './fallback/source.js';
 import { loadStaticList } from './recommender/static-list.js';
 import { createKernel, type ScoringKernel } from './scorers/index.js';
-import { loadNativeTopK } from './scorers/native.js';
+import { loadNative } from './native-addon.js';
+import { modelSources } from './model-store/first-digests.js';
 import { OnnxKernel } from './scorers/onnx-kernel.js';
 import { compileExperiment } from './variants/experiments.js';
 
@@ -54,12 +55,12 @@ function workerCount(): number {
 export async function createServing(config: Readonly<ResolvedConfig>, logger: Logger, adminToken = process.env.RECSERVE_ADMIN_TOKEN): Promise<Serving> {
   // Workers share the cores: each scores on its share of them.
   const threads = config.scoring.threads ?? Math.max(1, Math.floor(availableParallelism() / workerCount()));
-  const native = config.scoring.native ? loadNativeTopK() : null;
+  const native = config.scoring.native ? loadNative() : null;
   if (config.scoring.native && !native) logger.warn('the native scan (build/Release/recserve_kernel.node) is not built: onnxruntime scores every request');
   const kernel = createKernel(config.scoring.kernel, { threads, batching: config.scoring.batching, rescoreCandidates: config.scoring.rescoreCandidates, native });
   const metrics = createMetrics();
   const store = new ModelStore(
-    config.models.map((m) => ({ name: m.name, feedRoot: m.feed ?? config.feed, pin: m.pin })),
+    modelSources(config),
     {
       logger,
       verifyChecksums: config.scoring.verifyChecksums,

@@ -53,6 +53,11 @@ export async function serve(options: ServeOptions): Promise<void> {
     logger.info({ workers }, 'starting workers');
     process.exit(await runPrimary(workers, logger));
   }
+  // Checksums first: their hashing threads then run while the serving stack is imported.
+  if (config.scoring.verifyChecksums) {
+    const { modelSources, prefetchFirstDigests } = await import('../model-store/first-digests.js');
+    await prefetchFirstDigests(modelSources(config));
+  }
   // Imported here: the cluster primary never serves, so it never loads the serving stack.
   const { startServer } = await import('../server.js');
   const server = await startServer(config);

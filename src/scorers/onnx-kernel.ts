@@ -4,7 +4,7 @@ import { quantizeUser } from '../model-store/quantize.js';
 import { buildInt8CandidateGraph, buildTopKGraph } from './onnx-graph.js';
 import { userVector, type ScoringKernel, type TopK } from './kernel.js';
 import { rescore } from './rescore.js';
-import { NATIVE_MIN_RANK, type NativeTopK } from './native.js';
+import type { NativeAddon } from '../native-addon.js';
 
 interface Pending {
   userRow: number;
@@ -30,7 +30,7 @@ export interface OnnxKernelOptions {
    * The native scans: float32 for lone requests on bundles of rank >= NATIVE_MIN_RANK, and the int8
    * candidate pass for every request on int8 bundles; null: onnxruntime only.
    */
-  native?: NativeTopK | null;
+  native?: NativeAddon | null;
   /** Float32 bundles of at least this rank go to the native scan (NATIVE_MIN_RANK: measured break-even). */
   nativeMinRank?: number;
 }
@@ -46,6 +46,12 @@ function stackUsers(model: ModelSnapshot, batch: Pending[]): Float32Array {
 }
 
 export const INT8_MIN_MATRIX_BYTES = 4 * 2 ** 20;
+
+/**
+ * Below this rank the native float32 scan's per-row horizontal sums cost more than onnxruntime's GEMV
+ * (measured: rank 15 slower, rank 64 about 1.9x faster), so lone requests go native from here up.
+ */
+export const NATIVE_MIN_RANK = 32;
 
 /** int8 runs of one user take MatMulInteger's single-row fast path; from this many users one shared run is cheaper. */
 const INT8_SHARED_RUN_MIN = 4;
@@ -70,7 +76,7 @@ export class OnnxKernel implements ScoringKernel {
   private readonly threads: number;
   private readonly batching: boolean;
   private readonly rescoreCandidates: number;
-  private readonly native: NativeTopK | null;
+  private readonly native: NativeAddon | null;
   private readonly int8MinMatrixBytes: number;
   private readonly nativeMinRank: number;
   /** Scoring runs and the requests they answered (requests / runs is the mean batch size), and runs by path. */
@@ -186,13 +192,13 @@ export class OnnxKernel implements ScoringKernel {
     });
   }
 
-  private runNative(model: ModelSnapshot, pending: Pending, native: NativeTopK): void {
+  private runNative(model: ModelSnapshot, pending: Pending, native: NativeAddon): void {
     this.count('native');
     pending.resolve(native.topK(model.itemFactors, model.rank, userVector(model, pending.userRow), pending.k, this.threads));
   }
 
   /** The whole batch in one call: up to 4 users share each pass over the codes. */
-  private runNativeInt8(model: ModelSnapshot, batch: Pending[], native: NativeTopK): void {
+  private runNativeInt8(model: ModelSnapshot, batch: Pending[], native: NativeAddon): void {
     this.count('nativeInt8', batch.length);
     const { rank } = model;
     const { codes, offsets, scales } = model.itemCodes!;

@@ -2,12 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT } from './fixtures.js';
 
-const MAIN = path.join(REPO_ROOT, 'src', 'cli', 'main.ts');
+/** How to run the CLI: from source through tsx, or the bundle `npm run build` writes (what `npm start` and the image run). */
+export const FROM_SOURCE = ['--import', 'tsx', path.join(REPO_ROOT, 'src', 'cli', 'main.ts')];
+export const BUNDLED = [path.join(REPO_ROOT, 'dist', 'recserve.mjs')];
 
-/** Runs `recserve <args>` from source to completion. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs `recserve <args>` (from source unless told) to completion. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, entry = FROM_SOURCE): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...entry, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -18,9 +20,9 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ c
 }
 
 /** Starts `recserve serve <args>` (one worker unless RECSERVE_WORKERS says otherwise) and resolves with its base URL once it listens. */
-export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; baseUrl: string; output: () => string }> {
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, entry = FROM_SOURCE): Promise<{ child: ChildProcess; baseUrl: string; output: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', ...args], { env: { ...process.env, RECSERVE_WORKERS: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...entry, 'serve', ...args], { env: { ...process.env, RECSERVE_WORKERS: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const onData = (d: Buffer) => {
       output += d;

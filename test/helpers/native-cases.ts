@@ -2,7 +2,7 @@
 // `native-cases-cli.ts`, which runs them in a child process under another instruction set
 // (RECSERVE_NATIVE_ISA is read once per process).
 import { quantizeItems, quantizeUser } from '../../src/model-store/quantize.js';
-import type { NativeTopK } from '../../src/scorers/native.js';
+import type { NativeAddon } from '../../src/native-addon.js';
 import { rescore } from '../../src/scorers/rescore.js';
 import { selectTopK } from '../../src/scorers/select-top-k.js';
 
@@ -44,7 +44,7 @@ export function referenceInt8(items: Float32Array, rank: number, user: Float32Ar
 }
 
 /** The native int8 scan for a batch of users (row-major), split into one answer per user. */
-function int8Call(addon: NativeTopK, items: Float32Array, rank: number, users: Float32Array, k: number, candidates: number, threads: number) {
+function int8Call(addon: NativeAddon, items: Float32Array, rank: number, users: Float32Array, k: number, candidates: number, threads: number) {
   const { codes, offsets, scales } = quantizeItems(items, items.length / rank, rank);
   const userCodes = new Uint8Array(users.length);
   for (let at = 0; at < users.length; at += rank) quantizeUser(users.subarray(at, at + rank), userCodes.subarray(at, at + rank));
@@ -54,7 +54,7 @@ function int8Call(addon: NativeTopK, items: Float32Array, rank: number, users: F
 }
 
 /** The failures of one int8 call for a batch of users, each against its own reference. */
-function int8Differences(addon: NativeTopK, items: Float32Array, rank: number, users: Float32Array, k: number, candidates: number, threads: number, label: string) {
+function int8Differences(addon: NativeAddon, items: Float32Array, rank: number, users: Float32Array, k: number, candidates: number, threads: number, label: string) {
   return int8Call(addon, items, rank, users, k, candidates, threads)
     .map((got, b) => (differs(got, referenceInt8(items, rank, users.subarray(b * rank, (b + 1) * rank), k, candidates)) ? `${label}, user ${b}` : ''))
     .filter(Boolean);
@@ -68,7 +68,7 @@ function differs(got: { rows: ArrayLike<number>; scores: ArrayLike<number> }, ex
  * Ranks around every vector width and group of four, item counts around the 64-item block, k past the
  * end, and batches of 1, 4 (one pass) and 6 users (a pass of 4, then 2).
  */
-export function int8Failures(addon: NativeTopK): string[] {
+export function int8Failures(addon: NativeAddon): string[] {
   const rand = randomSource(21);
   const failures: string[] = [];
   for (const rank of [1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 33, 64]) {
@@ -90,7 +90,7 @@ export function int8Failures(addon: NativeTopK): string[] {
 }
 
 /** 70,000 x 64 is past the size from which the int8 scan starts threads. */
-export function int8ThreadFailures(addon: NativeTopK): string[] {
+export function int8ThreadFailures(addon: NativeAddon): string[] {
   const rand = randomSource(22);
   const rank = 64;
   const items = Float32Array.from({ length: 70_000 * rank }, () => rand() - 0.5);
@@ -99,7 +99,7 @@ export function int8ThreadFailures(addon: NativeTopK): string[] {
 }
 
 /** The float32 scan: exact equality with float64 references on small integers, batches of 3 users. */
-export function float32Failures(addon: NativeTopK): string[] {
+export function float32Failures(addon: NativeAddon): string[] {
   const rand = randomSource(5);
   const failures: string[] = [];
   for (const rank of [1, 3, 7, 8, 9, 15, 16, 17, 31, 37, 64, 100]) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadBundle } from '../../src/model-store/bundle-loader.js';
 import type { ModelSnapshot } from '../../src/model-store/snapshot.js';
-import { loadNativeTopK } from '../../src/scorers/native.js';
+import { loadNative } from '../../src/native-addon.js';
 import { OnnxKernel, type OnnxKernelOptions } from '../../src/scorers/onnx-kernel.js';
 import { recallAtK } from '../../src/scorers/recall.js';
 import { topN, type ScoredItem } from '../../src/scorers/index.js';
@@ -12,7 +12,7 @@ import { publishSynth } from '../helpers/synth-feed.js';
 import { servingStack } from '../helpers/serving.js';
 
 const none = new Set<number>();
-const native = loadNativeTopK();
+const native = loadNative();
 
 /** Both int8 first passes: onnxruntime's MatMulInteger graph and the native scan, with the stats path each takes. */
 const int8Passes: [string, OnnxKernelOptions, 'int8' | 'nativeInt8'][] = [

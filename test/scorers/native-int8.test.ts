@@ -3,11 +3,11 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { loadNativeTopK, type NativeTopK } from '../../src/scorers/native.js';
+import { loadNative, type NativeAddon } from '../../src/native-addon.js';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 import { int8Failures, int8ThreadFailures } from '../helpers/native-cases.js';
 
-const native = loadNativeTopK() as NativeTopK;
+const native = loadNative() as NativeAddon;
 const cpuFlags = new Set(readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1]?.trim().split(/\s+/) ?? []);
 
 /** The failures of every native case in a child process that uses the given instruction set. */

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ModelSnapshot } from '../../src/model-store/snapshot.js';
-import { loadNativeTopK, type NativeTopK } from '../../src/scorers/native.js';
+import { loadNative, type NativeAddon } from '../../src/native-addon.js';
 import { OnnxKernel } from '../../src/scorers/onnx-kernel.js';
 import { topN } from '../../src/scorers/index.js';
 import { float32Failures, randomSource, referenceFloat32, smallInts as smallIntsFrom } from '../helpers/native-cases.js';
 
-const native = loadNativeTopK();
+const native = loadNative();
 
 const rand = randomSource(5);
 const smallInts = (n: number) => smallIntsFrom(rand, n);
@@ -17,11 +17,11 @@ describe('native scan', () => {
   });
 
   it('matches the reference exactly, ties by row, for ranks around every vector width, odd row counts, k past the end, batches and threads', () => {
-    assert.deepEqual(float32Failures(native as NativeTopK), []);
+    assert.deepEqual(float32Failures(native as NativeAddon), []);
   });
 
   it('splits large matrices over threads and merges their heaps exactly', () => {
-    const addon = native as NativeTopK;
+    const addon = native as NativeAddon;
     const rank = 64;
     // 5,003 x 64 is past the size from which the scan starts threads; exact ties abound with small integers.
     const items = smallInts(5003 * rank);
@@ -36,7 +36,7 @@ describe('native scan', () => {
   });
 
   it('agrees with float64 scores to float32 rounding on random factors', () => {
-    const addon = native as NativeTopK;
+    const addon = native as NativeAddon;
     const rank = 64;
     const items = Float32Array.from({ length: 20_000 * rank }, () => rand() - 0.5);
     const user = Float32Array.from({ length: rank }, () => rand() - 0.5);
@@ -49,7 +49,7 @@ describe('native scan', () => {
   });
 
   it('refuses bad arguments with a clear error instead of reading past an array', () => {
-    const addon = native as NativeTopK;
+    const addon = native as NativeAddon;
     const items = new Float32Array(12);
     const call = (...args: unknown[]) => () => (addon.topK as (...a: unknown[]) => unknown)(...args);
     assert.throws(call(items, 5, new Float32Array(5), 1, 1), /rank must divide both lengths/);
@@ -83,7 +83,7 @@ describe('native scan', () => {
       loadedAt: new Date(),
     });
     let nativeCalls = 0;
-    const counting: NativeTopK = { ...(native as NativeTopK), topK: (...args) => (nativeCalls++, (native as NativeTopK).topK(...args)) };
+    const counting: NativeAddon = { ...(native as NativeAddon), topK: (...args) => (nativeCalls++, (native as NativeAddon).topK(...args)) };
     const withNative = new OnnxKernel({ native: counting, threads: 2 });
     const onnxOnly = new OnnxKernel();
     try {

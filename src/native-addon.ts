@@ -1,7 +1,10 @@
 import { createRequire } from 'node:module';
 
-/** The native scans (native/*.c): one pass over the matrix, dot products and top-k fused. */
-export interface NativeTopK {
+/**
+ * The native addon (native/*.c, built by npm install): the scans, one pass over the matrix with dot
+ * products and top-k fused, and the whole-matrix checks a bundle load runs.
+ */
+export interface NativeAddon {
   /**
    * Top-k rows of `items` (row-major, `rank` wide) for each user in `users` (row-major too), best first,
    * exact ties by row ascending; `users.length / rank` lists of min(k, rows) in `rows` and `scores`.
@@ -24,6 +27,10 @@ export interface NativeTopK {
     candidates: number,
     threads: number,
   ): NativeResult;
+  /** Index of the first infinity or NaN, or -1. */
+  firstNonFinite(values: Float32Array): number;
+  /** The sum of each item's codes, from column-major [rank, numItems] int8 codes. */
+  codeSums(codes: Int8Array, rank: number): Int32Array;
 }
 
 export interface NativeResult {
@@ -31,16 +38,16 @@ export interface NativeResult {
   scores: Float32Array;
 }
 
-/** Where node-gyp puts the addon: the same two levels up from src/scorers and dist/scorers. */
-const ADDON = '../../build/Release/recserve_kernel.node';
+/** Where node-gyp puts the addon: one level up from src/ and dist/. */
+const ADDON = '../build/Release/recserve_kernel.node';
 
-let cached: NativeTopK | null | undefined;
+let cached: NativeAddon | null | undefined;
 
 /** The addon if it was built (npm install runs node-gyp; a machine without a compiler goes without it). */
-export function loadNativeTopK(): NativeTopK | null {
+export function loadNative(): NativeAddon | null {
   if (cached === undefined) {
     try {
-      cached = createRequire(import.meta.url)(ADDON) as NativeTopK;
+      cached = createRequire(import.meta.url)(ADDON) as NativeAddon;
     } catch {
       cached = null;
     }
@@ -48,8 +55,3 @@ export function loadNativeTopK(): NativeTopK | null {
   return cached;
 }
 
-/**
- * Below this rank the per-row horizontal sums cost more than onnxruntime's GEMV (measured: rank 15 slower,
- * rank 64 about 1.9x faster), so the native scan is used from here up.
- */
-export const NATIVE_MIN_RANK = 32;
