@@ -15,7 +15,7 @@ const PEER_PACKAGES = ['python3-fastapi', 'python3-uvicorn', 'python3-numpy', 'l
 export function peerAvailable(): { ok: boolean; why?: string } {
   const ready = () => spawnSync('/usr/bin/python3', ['-c', 'import fastapi, uvicorn, numpy'], { stdio: 'ignore' }).status === 0 && spawnSync('wrk', ['-v'], { stdio: 'ignore' }).error === undefined;
   if (ready()) return { ok: true };
-  if (process.getuid?.() === 0 && spawnSync('apt-get', ['install', '-y', '-qq', ...PEER_PACKAGES], { stdio: 'inherit' }).status === 0 && ready()) return { ok: true };
+  if (process.getuid?.() === 0 && spawnSync('apt-get', ['install', '-y', '-qq', ...PEER_PACKAGES], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0 && ready()) return { ok: true };
   return { ok: false, why: `needs ${PEER_PACKAGES.join(' ')} (apt-get install -y ...)` };
 }
 
