@@ -104,7 +104,7 @@ export const ConfigSchema = Type.Object(
         batching: Type.Boolean({ default: true, description: 'onnx: score requests that wait together in one pass over the item matrix' }),
         native: Type.Boolean({
           default: true,
-          description: 'onnx: score lone requests on float32 bundles of rank >= 32 with the native scan when it is built',
+          description: 'onnx: use the native scans when they are built: lone requests on float32 bundles of rank >= 32, every request on int8 bundles',
         }),
         rescoreCandidates: Type.Integer({
           minimum: 0,
