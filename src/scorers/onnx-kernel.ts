@@ -64,6 +64,8 @@ const INT8_SHARED_RUN_MIN = 4;
  * the matrix faster than onnxruntime's single-row Gemm); batches stay on the GEMM, which shares one pass.
  * int8 bundles: an int8 pass over a quarter of the bytes picks candidates, which are re-scored exactly
  * in float32, so returned scores are the model's own and only the choice of candidates is approximate.
+ * The native int8 scan runs it when built (whole batches, up to 4 users per pass over the codes);
+ * onnxruntime's MatMulInteger graph otherwise, with the same integers and so the same answers.
  *
  * With batching, requests for the same model that arrive while a run is busy are scored together in
  * the next run: one GEMM of B users over the item matrix reads the matrix once instead of B times.
