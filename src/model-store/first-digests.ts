@@ -14,21 +14,22 @@ export function modelSources(config: Readonly<ResolvedConfig>): ModelSource[] {
  * Starts hashing the data files of the update each model loads first (its pin, or else its newest
  * complete update), so that a server which imports its HTTP stack meanwhile finds the checksums done:
  * on a 1M x 64 bundle, hashing (about 300 ms) is the longest part of the load. Best effort: anything
- * unexpected is left to the load, which reports it.
+ * unexpected is left to the load, which reports it. Resolves once the hashing has started.
  */
-export async function prefetchFirstDigests(sources: ModelSource[]): Promise<void> {
-  await Promise.all(
+export async function prefetchFirstDigests(sources: ModelSource[], options: Parameters<typeof prefetchDigests>[1] = {}): Promise<ReturnType<typeof prefetchDigests>> {
+  const files = await Promise.all(
     sources.map(async (source) => {
       try {
         const complete = (await listUpdates(source.feedRoot, source.name)).filter((u) => u.complete);
         const update = source.pin ? complete.find((u) => u.id === source.pin) : complete.at(-1);
-        if (!update) return;
+        if (!update) return [];
         const manifest = JSON.parse(await fs.readFile(path.join(update.dir, 'manifest.json'), 'utf8')) as { files?: Record<string, { path?: unknown } | null> };
         const names = Object.values(manifest.files ?? {}).map((f) => f?.path);
-        prefetchDigests(names.filter((p): p is string => typeof p === 'string' && path.basename(p) === p).map((p) => path.join(update.dir, p)));
+        return names.filter((p): p is string => typeof p === 'string' && path.basename(p) === p).map((p) => path.join(update.dir, p));
       } catch {
-        // Left to the load.
+        return []; // left to the load
       }
     }),
   );
+  return prefetchDigests(files.flat(), options);
 }

@@ -28,10 +28,10 @@ function hashOnWorker(file: string): Promise<string> {
 }
 
 /** The same file only while it keeps its inode, size and modification time. */
-function identity(file: string): string | null {
+function identity(file: string): { key: string; size: number } | null {
   try {
     const s = statSync(file);
-    return `${file}\0${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`;
+    return { key: `${file}\0${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`, size: s.size };
   } catch {
     return null;
   }
@@ -41,19 +41,24 @@ function identity(file: string): string | null {
 const prefetched = new Map<string, Promise<string>>();
 
 /**
- * Starts hashing files on worker threads before anyone asks, so that a load which comes later (a server
- * importing its HTTP stack meanwhile) finds the digests done or under way. Best effort: a file that
- * changes in between has another identity, and its load hashes it anew.
+ * Starts hashing files of `minBytes` or more on worker threads before anyone asks, so that a load which
+ * comes later (a server importing its HTTP stack meanwhile) finds the digests done or under way. Best
+ * effort: a file that changes in between has another identity, and its load hashes it anew. Returns the
+ * files it started on, and a promise settled when their hashing is.
  */
-export function prefetchDigests(files: string[], keepMs = 60_000): void {
+export function prefetchDigests(files: string[], { keepMs = 60_000, minBytes = OFF_THREAD_HASH_BYTES } = {}): { started: string[]; done: Promise<void> } {
+  const started: { file: string; digest: Promise<string> }[] = [];
   for (const file of files) {
-    const key = identity(file);
-    if (!key || prefetched.has(key)) continue;
+    const id = identity(file);
+    // Small files are hashed in line at load, faster than a thread starts.
+    if (!id || id.size < minBytes || prefetched.has(id.key)) continue;
     const digest = hashOnWorker(file);
     digest.catch(() => {}); // a failure is the load's to report, when it hashes the file itself
-    prefetched.set(key, digest);
-    setTimeout(() => prefetched.delete(key), keepMs).unref();
+    prefetched.set(id.key, digest);
+    setTimeout(() => prefetched.delete(id.key), keepMs).unref();
+    started.push({ file, digest });
   }
+  return { started: started.map((s) => s.file), done: Promise.allSettled(started.map((s) => s.digest)).then(() => undefined) };
 }
 
 /**
@@ -64,10 +69,10 @@ export function prefetchDigests(files: string[], keepMs = 60_000): void {
 export function sha256Files(files: { file: string; data: Uint8Array }[], offThreadBytes = OFF_THREAD_HASH_BYTES): Promise<string[]> {
   return Promise.all(
     files.map(({ file, data }) => {
-      const key = identity(file);
-      const early = key ? prefetched.get(key) : undefined;
+      const id = identity(file);
+      const early = id ? prefetched.get(id.key) : undefined;
       if (early) {
-        prefetched.delete(key!);
+        prefetched.delete(id!.key);
         return early.catch(() => hashOnWorker(file));
       }
       return data.byteLength >= offThreadBytes ? hashOnWorker(file) : createHash('sha256').update(data).digest('hex');
