@@ -238,22 +238,6 @@ static float kth_largest(float *s, int64_t n, int64_t k) {
   return s[lo];
 }
 
-// Keeps the best k of e[0..n) (in row order), exact ties by row: the first of equal scores stay.
-static int keep_best(entry_t *e, int n, int k, float *scratch) {
-  if (n <= k) return n;
-  for (int i = 0; i < n; i++) scratch[i] = e[i].s;
-  float t = kth_largest(scratch, n, k);
-  int above = 0;
-  for (int i = 0; i < n; i++) above += e[i].s > t;
-  int ties = k - above, m = 0;
-  for (int i = 0; i < n; i++) {
-    int take = e[i].s > t || (e[i].s == t && ties-- > 0);
-    e[m] = e[i];
-    m += take;
-  }
-  return m;
-}
-
 // Exact float32 scores, as the JavaScript re-score computes them: float products summed in double.
 static void rescore(entry_t *e, int n, const float *items, int rank, const float *user) {
   for (int i = 0; i < n; i++) __builtin_prefetch(items + (int64_t)e[i].r * rank);
@@ -272,18 +256,17 @@ static int answer(const float *scores, float *best, int64_t blocks, const float 
   // all reach it; with fewer blocks than candidates, every item is one.
   float threshold = -INFINITY;
   int64_t hits = blocks;
-  float *sorted = malloc(sizeof(float) * blocks);
-  if (!sorted) return -1;
   if (candidates <= blocks) {
+    float *sorted = malloc(sizeof(float) * blocks);
+    if (!sorted) return -1;
     memcpy(sorted, best, sizeof(float) * blocks);
     threshold = kth_largest(sorted, blocks, candidates);
+    free(sorted);
     hits = 0;
     for (int64_t b = 0; b < blocks; b++) hits += best[b] >= threshold;
   }
-  free(sorted);
   entry_t *pool = malloc(sizeof(entry_t) * hits * BLOCK);
-  float *scratch = malloc(sizeof(float) * hits * BLOCK);
-  if (!pool || !scratch) { free(pool); free(scratch); return -1; }
+  if (!pool) return -1;
   int n = 0;
   for (int64_t b = 0; b < blocks; b++) {
     if (best[b] < threshold) continue;
@@ -292,7 +275,9 @@ static int answer(const float *scores, float *best, int64_t blocks, const float 
       pool[n++] = (entry_t){scores[i], (int32_t)i};
     }
   }
-  n = keep_best(pool, n, candidates, scratch);
+  // The best candidates by approximate score, ties by row, then the best k of their exact scores.
+  select_best(pool, n, candidates);
+  if (n > candidates) n = candidates;
   rescore(pool, n, items, rank, user);
   select_best(pool, n, k);
   sort_best(pool, k < n ? k : n);
@@ -300,7 +285,7 @@ static int answer(const float *scores, float *best, int64_t blocks, const float 
     out_rows[i] = i < n ? pool[i].r : -1;
     out_scores[i] = i < n ? pool[i].s : 0.f;
   }
-  free(pool); free(scratch);
+  free(pool);
   return 0;
 }
 
