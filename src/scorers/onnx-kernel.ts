@@ -142,7 +142,10 @@ export class OnnxKernel implements ScoringKernel {
 
   /** Creates the session for a model's encoding and rank ahead of its first request. */
   async prepare(model: ModelSnapshot): Promise<void> {
-    await this.session(this.encodingFor(model), model.rank);
+    const encoding = this.encodingFor(model);
+    // The native scan serves every int8 request: no onnxruntime session to build for them.
+    if (encoding === 'int8' && this.native) return;
+    await this.session(encoding, model.rank);
     this.items(model);
   }
 

@@ -129,7 +129,11 @@ describe('int8 first pass with exact float32 re-scoring', () => {
       // 40,000 x 32 float32 is 5.1 MB, past the default 4 MiB.
       await topN(kernel, await loadBundle('syn', large.updateId, large.dir), 0, 10, none);
       assert.deepEqual(kernel.stats.paths, { float32: 1, int8: 1, native: 0, nativeInt8: 0 });
-      // The native int8 scan is faster than float32 at every size.
+      // The native int8 scan is faster than float32 at every size, and needs no onnxruntime session.
+      const sessions = (k: OnnxKernel) => (k as unknown as { sessions: Map<string, unknown> }).sessions.size;
+      await withNative.prepare(await loadBundle('syn', large.updateId, large.dir));
+      assert.equal(sessions(withNative), 0);
+      assert.equal(sessions(kernel), 2, 'float32 and int8 sessions of the onnxruntime-only kernel');
       await topN(withNative, await loadBundle('syn', small.updateId, small.dir), 0, 10, none);
       await topN(withNative, await loadBundle('syn', large.updateId, large.dir), 0, 10, none);
       assert.deepEqual(withNative.stats.paths, { float32: 0, int8: 0, native: 0, nativeInt8: 2 });
