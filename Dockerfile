@@ -10,7 +10,8 @@ WORKDIR /app
 COPY package.json package-lock.json binding.gyp ./
 COPY native ./native
 COPY scripts/build-native.mjs ./scripts/
-RUN npm ci --omit=dev --no-audit --no-fund && test -f build/Release/recserve_kernel.node
+# RECSERVE_REQUIRE_NATIVE: a failed build of the native scans fails the image build (on x86-64 and ARM64 alike).
+RUN RECSERVE_REQUIRE_NATIVE=1 npm ci --omit=dev --no-audit --no-fund && test -f build/Release/recserve_kernel.node
 
 # Compile TypeScript with the full dependency set.
 FROM deps AS build

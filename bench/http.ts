@@ -60,3 +60,16 @@ export async function freePort(): Promise<number> {
   await new Promise((r) => server.close(r));
   return port;
 }
+
+/** The kernels a server's /models says serve its first model: "lone / batched (isa)". */
+export async function chosenKernels(url: string): Promise<string> {
+  const { models } = (await (await fetch(`${url}/models`)).json()) as { models: { scoring: { lone: string; batched: string; isa: string | null } | null }[] };
+  const s = models[0]?.scoring;
+  return s ? `${s.lone} / ${s.batched}${s.isa ? ` (${s.isa})` : ''}` : 'n/a';
+}
+
+/** The event-loop delay p99 (ms) a server reports since its previous scrape. */
+export async function eventLoopDelayP99(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/recserve_event_loop_delay_seconds\{quantile="0.99"\} (\S+)/.exec(text)?.[1] ?? NaN) * 1000;
+}

@@ -1,15 +1,15 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { loadBundle } from '../src/model-store/bundle-loader.js';
 import type { ModelSnapshot } from '../src/model-store/snapshot.js';
-import { createKernel, topN, type ScoredItem, type ScoringKernel } from '../src/scorers/index.js';
-import { recallAtK } from '../src/scorers/recall.js';
 import { loadNative } from '../src/native-addon.js';
-import type { OnnxKernelOptions } from '../src/scorers/onnx-kernel.js';
+import { createKernels, Scorer, topN, type KernelName, type ScoredItem } from '../src/scorers/index.js';
+import { recallAtK } from '../test/helpers/recall.js';
 import { summarize, type Timing } from './stats.js';
-import { WasmSimdKernel } from './wasm-simd-kernel.js';
 
 export interface KernelResult {
   model: string;
-  kernel: string;
+  kernel: KernelName | 'faiss-flat-ip';
   encoding: 'float32' | 'int8';
   threads: number;
   timing: Timing;
@@ -33,15 +33,20 @@ function userSequence(numUsers: number): () => number {
   return () => (seed = (seed * 1103515245 + 12345) >>> 0) % numUsers;
 }
 
+/** One kernel alone, as the server runs it for lone requests. */
+function only(kernel: KernelName, threads: number): Scorer {
+  return new Scorer({ kernels: createKernels([kernel], { threads, rescoreCandidates: 100, native }), batching: false, maxBatch: 1 });
+}
+
 /** Times one top-10 request at a time after a warm-up. */
-async function timeKernel(kernel: ScoringKernel, snapshot: ModelSnapshot, budgetMs: number): Promise<Timing> {
+async function timeScorer(scorer: Scorer, snapshot: ModelSnapshot, budgetMs: number): Promise<Timing> {
   const nextUser = userSequence(snapshot.numUsers);
-  for (let i = 0; i < 5; i++) await topN(kernel, snapshot, nextUser(), 10, none);
+  for (let i = 0; i < 5; i++) await topN(scorer, snapshot, nextUser(), 10, none);
   const times: number[] = [];
   const end = performance.now() + budgetMs;
   while ((performance.now() < end || times.length < 20) && times.length < 2000) {
     const t0 = performance.now();
-    await topN(kernel, snapshot, nextUser(), 10, none);
+    await topN(scorer, snapshot, nextUser(), 10, none);
     times.push(performance.now() - t0);
   }
   return summarize(times);
@@ -49,20 +54,27 @@ async function timeKernel(kernel: ScoringKernel, snapshot: ModelSnapshot, budget
 
 /** Exact float32 top-10 lists of evenly spread users, to measure recall against. */
 async function exactLists(snapshot: ModelSnapshot, users: number): Promise<{ row: number; exact: ScoredItem[] }[]> {
-  const kernel = createKernel('onnx', { threads: 2 });
+  const scorer = only('onnx-float32', 2);
   const lists = [];
   for (let i = 0; i < users; i++) {
     const row = Math.floor((i * snapshot.numUsers) / users);
-    lists.push({ row, exact: await topN(kernel, snapshot, row, 10, none) });
+    lists.push({ row, exact: await topN(scorer, snapshot, row, 10, none) });
   }
-  await kernel.close();
+  await scorer.close();
   return lists;
 }
 
-/** The native scans through the onnx kernel, as the server runs them, with 1 and 2 threads. */
-function nativeRuns(snapshot: ModelSnapshot, options: OnnxKernelOptions = {}): [string, ScoringKernel, ModelSnapshot, number][] {
-  if (!native) return [];
-  return [1, 2].map((threads) => ['native', createKernel('onnx', { threads, native, ...options }), snapshot, threads]);
+/** FAISS IndexFlatIP on the same item matrix (1 thread, as the FAISS peer runs), if faiss-cpu is installed. */
+function faissTiming(dir: string, rank: number, budgetMs: number): Timing | null {
+  try {
+    const out = execFileSync('python3', ['bench/faiss_kernel.py', path.join(dir, 'item-factors.f32'), path.join(dir, 'user-factors.f32'), String(rank), '1', String(budgetMs)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return JSON.parse(out) as Timing;
+  } catch {
+    return null;
+  }
 }
 
 export async function benchKernels(subjects: BenchSubject[], budgetMs: number, recallUsers = 500): Promise<KernelResult[]> {
@@ -71,26 +83,25 @@ export async function benchKernels(subjects: BenchSubject[], budgetMs: number, r
     const int8 = await loadBundle(subject.label, subject.id, subject.dir);
     const float32: ModelSnapshot = Object.freeze({ ...int8, itemEncoding: 'float32' as const, itemCodes: null });
     const reference = await exactLists(float32, recallUsers);
-    const candidates: [string, ScoringKernel, ModelSnapshot, number][] = [
-      ['js', createKernel('js'), float32, 1],
-      ['onnx', createKernel('onnx', { threads: 1 }), float32, 1],
-      ['onnx', createKernel('onnx', { threads: 2 }), float32, 2],
-      // The native float32 scan serves lone requests from rank 32 up; below, the kernel would use onnxruntime,
-      // so it is forced here to show why.
-      ...nativeRuns(float32, { nativeMinRank: 1 }),
-      // The WebAssembly kernel takes f32x4 lanes: ranks that are multiples of 4 only.
-      ...(int8.rank % 4 === 0 ? [['wasm-simd', await WasmSimdKernel.create(), float32, 1] as [string, ScoringKernel, ModelSnapshot, number]] : []),
-      ['onnx', createKernel('onnx', { threads: 1, int8MinMatrixBytes: 0 }), int8, 1],
-      ['onnx', createKernel('onnx', { threads: 2, int8MinMatrixBytes: 0 }), int8, 2],
-      ...nativeRuns(int8),
+    const runs: [KernelName, ModelSnapshot, number][] = [
+      ['js', float32, 1],
+      ...[1, 2].flatMap((threads): [KernelName, ModelSnapshot, number][] => [
+        ['onnx-float32', float32, threads],
+        ...(native ? [['native-float32', float32, threads] as [KernelName, ModelSnapshot, number]] : []),
+        ['onnx-int8', int8, threads],
+        ...(native ? [['native-int8', int8, threads] as [KernelName, ModelSnapshot, number]] : []),
+      ]),
     ];
-    for (const [kernelName, kernel, snapshot, threads] of candidates) {
-      const timing = await timeKernel(kernel, snapshot, budgetMs);
+    for (const [kernel, snapshot, threads] of runs) {
+      const scorer = only(kernel, threads);
+      const timing = await timeScorer(scorer, snapshot, budgetMs);
       let recall = 0;
-      for (const { row, exact } of reference) recall += recallAtK(exact, await topN(kernel, snapshot, row, 10, none));
-      results.push({ model: subject.label, kernel: kernelName, encoding: snapshot.itemEncoding, threads, timing, recall: recall / reference.length });
-      await kernel.close();
+      for (const { row, exact } of reference) recall += recallAtK(exact, await topN(scorer, snapshot, row, 10, none));
+      results.push({ model: subject.label, kernel, encoding: snapshot.itemEncoding, threads, timing, recall: recall / reference.length });
+      await scorer.close();
     }
+    const faiss = faissTiming(subject.dir, int8.rank, budgetMs);
+    if (faiss) results.push({ model: subject.label, kernel: 'faiss-flat-ip', encoding: 'float32', threads: 1, timing: faiss, recall: 1 });
   }
   return results;
 }

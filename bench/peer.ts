@@ -10,6 +10,27 @@ import { wrk } from './wrk.js';
 
 export const PEER_DIR = path.resolve(process.env.RECSERVE_PEER_DIR ?? '../shared/peers');
 const PEER_PACKAGES = ['python3-fastapi', 'python3-uvicorn', 'python3-numpy', 'libopenblas0-pthread', 'wrk'];
+/** wrk script requesting random ids of a recserve model, one per line of IDS_FILE. */
+export const WRK_IDS = path.resolve('bench/wrk-ids.lua');
+
+interface Peer {
+  label: string;
+  python: string;
+  module: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The peers of ../shared/peers, each with the Python its README runs it on and one thread, as measured there. */
+const PEERS: Peer[] = [
+  { label: 'FastAPI + numpy peer (1 uvicorn worker)', python: '/usr/bin/python3', module: 'numpy_service:app', env: { OPENBLAS_NUM_THREADS: '1' } },
+  { label: 'FastAPI + FAISS peer (1 uvicorn worker)', python: 'python3', module: 'faiss_service:app', env: { FAISS_THREADS: '1' } },
+];
+
+/** Whether the FAISS peer's Python has its packages (PyPI: faiss-cpu fastapi uvicorn numpy), installing them once if not. */
+function faissPeerReady(): boolean {
+  const ready = () => spawnSync('python3', ['-c', 'import faiss, fastapi, uvicorn, numpy'], { stdio: 'ignore' }).status === 0;
+  return ready() || (spawnSync('python3', ['-m', 'pip', 'install', '-q', 'faiss-cpu', 'fastapi', 'uvicorn', 'numpy'], { stdio: 'ignore' }).status === 0 && ready());
+}
 
 /** Whether the peer and wrk can run; as root on Debian, installs the peer's packages first (its README's way). */
 export function peerAvailable(): { ok: boolean; why?: string } {
@@ -19,12 +40,12 @@ export function peerAvailable(): { ok: boolean; why?: string } {
   return { ok: false, why: `needs ${PEER_PACKAGES.join(' ')} (apt-get install -y ...)` };
 }
 
-/** Starts the FastAPI + numpy peer with the given shape; resolves once it answers. */
-async function startPeer(items: number, rank: number): Promise<{ url: string; stop: () => Promise<void> }> {
+/** Starts a peer with the given shape; resolves once it answers. */
+async function startPeer(peer: Peer, items: number, rank: number): Promise<{ url: string; stop: () => Promise<void> }> {
   const port = await freePort();
-  const child = spawn('/usr/bin/python3', ['-m', 'uvicorn', 'numpy_service:app', '--host', '127.0.0.1', '--port', String(port), '--workers', '1', '--log-level', 'warning'], {
+  const child = spawn(peer.python, ['-m', 'uvicorn', peer.module, '--host', '127.0.0.1', '--port', String(port), '--workers', '1', '--log-level', 'warning'], {
     cwd: PEER_DIR,
-    env: { ...process.env, N_ITEMS: String(items), RANK: String(rank), N_USERS: '100000', OPENBLAS_NUM_THREADS: '1' },
+    env: { ...process.env, N_ITEMS: String(items), RANK: String(rank), N_USERS: '100000', ...peer.env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -61,19 +82,21 @@ export async function benchPeer(cases: PeerCase[], seconds: number, workers: str
   };
   for (const c of cases) {
     const shape = `${c.items.toLocaleString('en-US')} x ${c.rank}`;
-    const peer = await startPeer(c.items, c.rank);
-    try {
-      rows.push({ shape, ...(await run('FastAPI + numpy peer (1 uvicorn worker)', peer.url, path.join(PEER_DIR, 'wrk_users.lua'), { N_USERS: '100000' })) });
-    } finally {
-      await peer.stop();
+    for (const p of PEERS.filter((p) => p.module.startsWith('numpy') || faissPeerReady())) {
+      const peer = await startPeer(p, c.items, c.rank);
+      try {
+        rows.push({ shape, ...(await run(p.label, peer.url, path.join(PEER_DIR, 'wrk_users.lua'), { N_USERS: '100000' })) });
+      } finally {
+        await peer.stop();
+      }
     }
     for (const [label, model] of c.models) {
-      const idsFile = await writeUserIds(model);
+      const idsFile = await userIdsFile(model);
       for (const w of workers) {
         const server = await startServer(['--feed', BENCH_FEED, '--model', model], { RECSERVE_WORKERS: w });
         try {
           const isDefault = Number(w) === Math.max(1, Math.floor(availableParallelism() / 2));
-          rows.push({ shape, ...(await run(`recserve ${label}, ${w} worker${w === '1' ? '' : 's'}${isDefault ? ' (default)' : ''}`, server.url, path.resolve('bench/wrk-ids.lua'), { IDS_FILE: idsFile })) });
+          rows.push({ shape, ...(await run(`recserve ${label}, ${w} worker${w === '1' ? '' : 's'}${isDefault ? ' (default)' : ''}`, server.url, WRK_IDS, { IDS_FILE: idsFile })) });
         } finally {
           await server.stop();
         }
@@ -84,7 +107,7 @@ export async function benchPeer(cases: PeerCase[], seconds: number, workers: str
 }
 
 /** Up to 10,000 user ids of a bench model, evenly spread, one per line. */
-async function writeUserIds(model: string): Promise<string> {
+export async function userIdsFile(model: string): Promise<string> {
   const update = (await listUpdates(BENCH_FEED, model)).filter((u) => u.complete).at(-1)!;
   const snapshot = await loadBundle(model, update.id, update.dir);
   const count = Math.min(10_000, snapshot.numUsers);

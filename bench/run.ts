@@ -12,8 +12,11 @@ import { benchKernels } from './kernels.js';
 import { benchFixtureModel, benchModel, BENCH_FEED, type Shape } from './feed.js';
 import { benchPeer, peerAvailable } from './peer.js';
 import { timeToReady } from './startup.js';
-import { loadTest, startServer } from './http.js';
+import { chosenKernels, eventLoopDelayP99, startServer } from './http.js';
+import { userIdsFile, WRK_IDS } from './peer.js';
+import { wrk } from './wrk.js';
 import { fmt } from './stats.js';
+import { describeMachine } from './machine.js';
 
 const SHAPES: Shape[] = [
   { name: 'items100k', users: 10_000, items: 100_000, rank: 64 },
@@ -24,6 +27,7 @@ const INT8_SHAPES: Shape[] = SHAPES.map((s) => ({ ...s, name: `${s.name}-int8`, 
 const quick = process.argv.includes('--quick');
 const shapeLabel = (s: { items: number; rank: number }) => `${s.items.toLocaleString('en-US')} x ${s.rank}`;
 
+console.log(describeMachine() + '\n');
 const mllatest = await benchFixtureModel('int8');
 const subjects = [
   ...(await Promise.all(INT8_SHAPES.map(async (s) => ({ label: shapeLabel(s), items: s.items, rank: s.rank, ...(await benchModel(s)) })))),
@@ -31,24 +35,22 @@ const subjects = [
 ];
 const kernels = await benchKernels(subjects, quick ? 1000 : 4000, quick ? 100 : 500);
 console.log('## Scoring kernels (one top-10 request at a time)\n');
-console.log('| model (items x rank) | kernel | item encoding | threads | median ms | p99 ms | speed-up vs js | vs onnx float32, same threads | vs fastest float32, same threads | recall@10 |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| model (items x rank) | kernel | item encoding | threads | median ms | p99 ms | speed-up vs js | int8 vs native float32, same threads | recall@10 |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of kernels) {
   const js = kernels.find((k) => k.model === r.model && k.kernel === 'js')!;
-  const float32 = kernels.filter((k) => k.model === r.model && k.encoding === 'float32' && k.threads === r.threads);
-  const onnx = float32.find((k) => k.kernel === 'onnx');
-  const fastest = Math.min(...float32.map((k) => k.timing.median));
-  const vs = (base: number | undefined) => ((r.kernel === 'native' || r.encoding === 'int8') && base ? `${fmt(base / r.timing.median, 2)}x` : '');
+  const nativeFloat32 = kernels.find((k) => k.model === r.model && k.kernel === 'native-float32' && k.threads === r.threads);
+  const vsNative = r.encoding === 'int8' && nativeFloat32 ? `${fmt(nativeFloat32.timing.median / r.timing.median, 2)}x` : '';
   console.log(
-    `| ${r.model} | ${r.kernel} | ${r.encoding} | ${r.threads} | ${fmt(r.timing.median, 3)} | ${fmt(r.timing.p99, 3)} | ${fmt(js.timing.median / r.timing.median, 1)}x | ${vs(onnx?.timing.median)} | ${r.encoding === 'int8' ? vs(fastest) : ''} | ${fmt(r.recall, 4)} |`,
+    `| ${r.model} | ${r.kernel} | ${r.encoding} | ${r.threads} | ${fmt(r.timing.median, 3)} | ${fmt(r.timing.p99, 3)} | ${fmt(js.timing.median / r.timing.median, 1)}x | ${vsNative} | ${fmt(r.recall, 4)} |`,
   );
 }
 
 const bandwidth = { 1: await readBandwidthGBs(1), 2: await readBandwidthGBs(2) };
 console.log(`\nRead bandwidth (memcmp streaming 2 x 512 MiB in total): ${fmt(bandwidth[1], 1)} GB/s with 1 thread, ${fmt(bandwidth[2], 1)} GB/s with 2.`);
 console.log('Time per request as a ratio to float32 itemMatrixBytes / bandwidth of as many threads (below 1: faster than streaming the float32 matrix):\n');
-console.log('| model (items x rank) | float32 item matrix | at 1-thread bandwidth | at 2-thread bandwidth | onnx float32, 1 thread | onnx float32, 2 threads | native float32, 1 thread | native float32, 2 threads | onnx int8, 1 thread | onnx int8, 2 threads | native int8, 1 thread | native int8, 2 threads |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| model (items x rank) | float32 item matrix | at 1-thread bandwidth | at 2-thread bandwidth | onnx-float32, 1 thread | 2 threads | native-float32, 1 thread | 2 threads | FAISS IndexFlatIP, 1 thread | 2 threads | onnx-int8, 1 thread | 2 threads | native-int8, 1 thread | 2 threads |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const subject of subjects) {
   const bytes = subject.items * subject.rank * 4;
   const floor = (threads: 1 | 2) => (bytes / (bandwidth[threads] * 1e9)) * 1000;
@@ -56,7 +58,7 @@ for (const subject of subjects) {
     const r = kernels.find((k) => k.model === subject.label && k.kernel === kernel && k.encoding === encoding && k.threads === threads);
     return r ? `${fmt(r.timing.median / floor(threads), 2)}x` : 'n/a';
   };
-  const cells = (['float32', 'int8'] as const).flatMap((encoding) => ['onnx', 'native'].flatMap((kernel) => [ratio(kernel, encoding, 1), ratio(kernel, encoding, 2)]));
+  const cells = ['onnx-float32', 'native-float32', 'faiss-flat-ip', 'onnx-int8', 'native-int8'].flatMap((kernel) => [ratio(kernel, kernel.endsWith('int8') ? 'int8' : 'float32', 1), ratio(kernel, kernel.endsWith('int8') ? 'int8' : 'float32', 2)]);
   console.log(`| ${subject.label} | ${fmt(bytes / 1e6, 1)} MB | ${fmt(floor(1), 3)} ms | ${fmt(floor(2), 3)} ms | ${cells.join(' | ')} |`);
 }
 
@@ -77,49 +79,42 @@ console.log('| workers | processes | total RSS | total PSS (shared pages split) 
 console.log('| --- | --- | --- | --- |');
 for (const m of await benchWorkersMemory('items1m', SHAPES[1]!.users)) console.log(`| ${m.workers} | ${m.processes} | ${fmt(m.rssMb, 0)} MB | ${fmt(m.pssMb, 0)} MB |`);
 
-console.log('\n## Start-up: spawn to /readyz 200 (sha256 of every file verified, as by default)\n');
+console.log('\n## Start-up: spawn to /readyz 200 (integrity verified, as by default)\n');
 await benchModel(INT8_SHAPES[1]!);
-console.log('| model | workers | ready after ms (median of 3) |');
-console.log('| --- | --- | --- |');
+console.log('The first start hashes every file (sha256) and records the verified digests; later starts reuse a record while its file keeps its device, inode, size and mtime.\n');
+console.log('| model | workers | first start ms (files hashed) | later start ms (median of 3, records reused) |');
+console.log('| --- | --- | --- | --- |');
 for (const [label, model] of [['1,000,000 x 64, float32', 'items1m'], ['1,000,000 x 64, int8 codes too', 'items1m-int8']]) {
   for (const workers of [1, 2]) {
+    const first = await timeToReady(model!, workers, { forgetDigests: true });
     const times: number[] = [];
     for (let i = 0; i < 3; i++) times.push(await timeToReady(model!, workers));
-    console.log(`| ${label} | ${workers} | ${fmt(times.sort((a, b) => a - b)[1]!, 0)} |`);
+    console.log(`| ${label} | ${workers} | ${fmt(first, 0)} | ${fmt(times.sort((a, b) => a - b)[1]!, 0)} |`);
   }
 }
 
-console.log('\n## HTTP (autocannon, random users, n=10, 100,000 x 64)\n');
-console.log('| server | connections | req/s | p50 ms | p99 ms | non-2xx | errors |');
-console.log('| --- | --- | --- | --- | --- | --- | --- |');
-for (const workers of ['1', '2']) {
-  const server = await startServer(['--feed', BENCH_FEED, '--model', 'items100k'], { RECSERVE_WORKERS: workers });
-  try {
-    await loadTest('warm-up', server.url, SHAPES[0]!.users, 8, 2);
-    const r = await loadTest(`${workers} worker${workers === '1' ? '' : 's'}`, server.url, SHAPES[0]!.users, 8, quick ? 5 : 15);
-    console.log(`| ${r.label} | ${r.connections} | ${fmt(r.requestsPerSec, 0)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`);
-  } finally {
-    server.stop();
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-console.log('\n## Micro-batching (100,000 x 64, one server process, 2 scoring threads)\n');
-console.log('| scoring.batching | connections | req/s | p50 ms | p99 ms | non-2xx | errors |');
-console.log('| --- | --- | --- | --- | --- | --- | --- |');
-for (const batching of [false, true]) {
-  const config = path.resolve('.bench', `batching-${batching}.yaml`);
-  writeFileSync(config, `feed: ${BENCH_FEED}\nmodels: [{name: items100k}]\nscoring: {batching: ${batching}}\n`);
-  const server = await startServer(['--config', config]);
-  try {
-    await loadTest('warm-up', server.url, SHAPES[0]!.users, 8, 2);
-    for (const connections of [1, 32]) {
-      const r = await loadTest(String(batching), server.url, SHAPES[0]!.users, connections, quick ? 5 : 10);
-      console.log(`| ${r.label} | ${r.connections} | ${fmt(r.requestsPerSec, 0)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`);
+console.log('\n## HTTP: one server process, continuous batching (wrk, 1 thread, random users, n=10, 100,000 x 64)\n');
+console.log('The kernels column is what /models reports the load chose (lone / batched); event-loop delay is read from /metrics over the run.\n');
+console.log('| model | scoring.batching | kernels | connections | req/s | p50 ms | p99 ms | event-loop delay p99 ms | non-2xx | errors |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const model of ['items100k', 'items100k-int8']) {
+  for (const batching of [true, false]) {
+    const config = path.resolve('.bench', `http-${model}-${batching}.yaml`);
+    writeFileSync(config, `feed: ${BENCH_FEED}\nmodels: [{name: ${model}}]\nscoring: {batching: ${batching}}\n`);
+    const server = await startServer(['--config', config]);
+    try {
+      const kernels = await chosenKernels(server.url);
+      const ids = await userIdsFile(model);
+      await wrk('warm-up', server.url, WRK_IDS, { IDS_FILE: ids }, 8, 2);
+      for (const connections of [1, 8, 64]) {
+        await eventLoopDelayP99(server.url);
+        const r = await wrk(String(batching), server.url, WRK_IDS, { IDS_FILE: ids }, connections, quick ? 5 : 15);
+        const delay = await eventLoopDelayP99(server.url);
+        console.log(`| ${model} | ${batching} | ${kernels} | ${connections} | ${fmt(r.requestsPerSec, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(delay, 2)} | ${r.non2xx} | ${r.errors} |`);
+      }
+    } finally {
+      await server.stop();
     }
-  } finally {
-    server.stop();
-    await new Promise((r) => setTimeout(r, 500));
   }
 }
 
@@ -151,9 +146,9 @@ console.log('| --- | --- | --- | --- | --- | --- |');
 for (const r of [swap.steady, swap.swapping]) console.log(`| ${r.label} | ${fmt(r.requestsPerSec, 0)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`);
 console.log(`\n(${swap.swaps} swaps during the second run.)`);
 
-console.log('\n## Side by side with the FastAPI + numpy peer (wrk, 1 thread, 8 connections, same machine)\n');
+console.log('\n## Side by side with the FastAPI + numpy and FastAPI + FAISS peers (wrk, 1 thread, 8 connections, same machine)\n');
 const peer = peerAvailable();
-if (!peer.ok) console.log(`Skipped: the peer ${peer.why}.`);
+if (!peer.ok) console.log(`Skipped: the peers ${peer.why}.`);
 else {
   const mllatestFloat32 = await benchFixtureModel('float32');
   const rows = await benchPeer(
@@ -164,11 +159,15 @@ else {
     quick ? 5 : 15,
     ['1', '2'],
   );
-  console.log('| model (items x rank) | server | req/s | p50 ms | p99 ms | non-2xx | errors | req/s vs peer |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| model (items x rank) | server | req/s | p50 ms | p99 ms | non-2xx | errors | req/s vs numpy peer | vs FAISS peer |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) {
-    const base = rows.find((p) => p.shape === r.shape && p.label.startsWith('FastAPI'))!;
-    console.log(`| ${r.shape} | ${r.label} | ${fmt(r.requestsPerSec, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${r.non2xx} | ${r.errors} | ${fmt(r.requestsPerSec / base.requestsPerSec, 1)}x |`);
+    const base = (name: string) => rows.find((p) => p.shape === r.shape && p.label.startsWith(name));
+    const vs = (name: string) => {
+      const b = base(name);
+      return b ? `${fmt(r.requestsPerSec / b.requestsPerSec, 1)}x` : 'n/a';
+    };
+    console.log(`| ${r.shape} | ${r.label} | ${fmt(r.requestsPerSec, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${r.non2xx} | ${r.errors} | ${vs('FastAPI + numpy')} | ${vs('FastAPI + FAISS')} |`);
   }
 }
 process.exit(0);

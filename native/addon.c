@@ -1,11 +1,15 @@
-// Node binding of topk.c and int8.c:
-//   topK(items: Float32Array, rank, users: Float32Array, k, threads) -> { rows: Int32Array, scores: Float32Array },
+// Node binding of topk.c and int8.c. The scans run as async work on libuv's threads (their slices on the
+// scoring threads of pool.c), never on the JavaScript thread; bad arguments throw at once.
+//   topK(items: Float32Array, rank, users: Float32Array, k, threads) -> Promise<{ rows: Int32Array, scores: Float32Array }>,
 //     users.length / rank lists of k, best first;
 //   topKInt8(codes: Int8Array, offsets: Int32Array, scales: Float32Array, items: Float32Array, rank,
 //     userCodes: Uint8Array, users: Float32Array, k, candidates, threads) -> the same;
+//   isa() -> { float32, int8 }: the instruction set each scan uses; poolThreads() -> scoring threads started;
 //   firstNonFinite(values: Float32Array) -> index or -1;
 //   codeSums(codes: Int8Array, rank) -> Int32Array of codes.length / rank sums, one per item.
 #include <node_api.h>
+#include <stdlib.h>
+#include "select.h"
 #include "topk.h"
 
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "recserve native: " #call " failed"); return NULL; } } while (0)
@@ -45,6 +49,67 @@ static napi_value make_result(napi_env env, size_t n, result_t *out) {
   return out->value;
 }
 
+// One scan in flight: its arguments, the arrays they point into (referenced, so no GC frees a mapping or
+// the result while a thread reads or writes it), and the promise it settles.
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref refs[8];
+  int nrefs;
+  napi_ref result;
+  int int8, rank, batch, k, candidates, threads, status;
+  int64_t num_items;
+  const float *items, *users, *scales;
+  const int8_t *codes;
+  const int32_t *offsets;
+  const uint8_t *user_codes;
+  int32_t *out_rows;
+  float *out_scores;
+} job_t;
+
+static void execute(napi_env env, void *data) {
+  (void)env;
+  job_t *j = data;
+  j->status = j->int8 ? topk_i8(j->codes, j->offsets, j->scales, j->items, j->num_items, j->rank, j->user_codes, j->users, j->batch, j->k, j->candidates,
+                                j->threads, j->out_rows, j->out_scores)
+                      : topk_f32(j->items, j->num_items, j->rank, j->users, j->batch, j->k, j->threads, j->out_rows, j->out_scores);
+}
+
+static void complete(napi_env env, napi_status status, void *data) {
+  job_t *j = data;
+  napi_value value;
+  if (status == napi_ok && j->status >= 0 && napi_get_reference_value(env, j->result, &value) == napi_ok) {
+    napi_resolve_deferred(env, j->deferred, value);
+  } else {
+    napi_value message, error;
+    napi_create_string_utf8(env, status == napi_cancelled ? "recserve native: scan cancelled" : "recserve native: scan out of memory", NAPI_AUTO_LENGTH, &message);
+    napi_create_error(env, NULL, message, &error);
+    napi_reject_deferred(env, j->deferred, error);
+  }
+  for (int i = 0; i < j->nrefs; i++) napi_delete_reference(env, j->refs[i]);
+  napi_delete_reference(env, j->result);
+  napi_delete_async_work(env, j->work);
+  free(j);
+}
+
+// Queues the scan described by j (whose results go to `result`), keeping `keep` alive until it is done.
+static napi_value submit(napi_env env, job_t *j, napi_value *keep, int nkeep, napi_value result) {
+  napi_value promise, name;
+  j->nrefs = 0;
+  if (napi_create_reference(env, result, 1, &j->result) != napi_ok) goto fail;
+  for (int i = 0; i < nkeep; i++) {
+    if (napi_create_reference(env, keep[i], 1, &j->refs[i]) != napi_ok) goto fail;
+    j->nrefs++;
+  }
+  if (napi_create_promise(env, &j->deferred, &promise) != napi_ok || napi_create_string_utf8(env, "recserve-scan", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, execute, complete, j, &j->work) != napi_ok || napi_queue_async_work(env, j->work) != napi_ok)
+    goto fail;
+  return promise;
+fail:
+  napi_throw_error(env, NULL, "recserve native: cannot queue the scan");
+  return NULL;
+}
+
 static napi_value top_k(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
@@ -66,12 +131,12 @@ static napi_value top_k(napi_env env, napi_callback_info info) {
   int batch = (int)(users_len / rank);
   int kk = (int)(k < num_items ? k : num_items);
   result_t out;
-  if (!make_result(env, (size_t)batch * kk, &out)) return NULL;
-  if (topk_f32(items, num_items, (int)rank, users, batch, kk, (int)threads, out.rows, out.scores) < 0) {
-    napi_throw_error(env, NULL, "topK: out of memory");
-    return NULL;
-  }
-  return out.value;
+  job_t *j = calloc(1, sizeof(job_t));
+  if (!j) return napi_throw_error(env, NULL, "topK: out of memory"), NULL;
+  if (!make_result(env, (size_t)batch * kk, &out)) return free(j), NULL;
+  *j = (job_t){.rank = (int)rank, .batch = batch, .k = kk, .threads = (int)threads, .num_items = num_items, .items = items, .users = users,
+               .out_rows = out.rows, .out_scores = out.scores};
+  return submit(env, j, (napi_value[]){argv[0], argv[2]}, 2, out.value);
 }
 
 static napi_value top_k_int8(napi_env env, napi_callback_info info) {
@@ -102,12 +167,13 @@ static napi_value top_k_int8(napi_env env, napi_callback_info info) {
   int kk = (int)(k < num_items ? k : num_items);
   int batch = (int)(users_len / rank);
   result_t out;
-  if (!make_result(env, (size_t)batch * kk, &out)) return NULL;
-  if (topk_i8(codes, offsets, scales, items, num_items, (int)rank, user_codes, users, batch, kk, (int)candidates, (int)threads, out.rows, out.scores) < 0) {
-    napi_throw_error(env, NULL, "topKInt8: out of memory");
-    return NULL;
-  }
-  return out.value;
+  job_t *j = calloc(1, sizeof(job_t));
+  if (!j) return napi_throw_error(env, NULL, "topKInt8: out of memory"), NULL;
+  if (!make_result(env, (size_t)batch * kk, &out)) return free(j), NULL;
+  *j = (job_t){.int8 = 1, .rank = (int)rank, .batch = batch, .k = kk, .candidates = (int)candidates, .threads = (int)threads, .num_items = num_items,
+               .items = items, .users = users, .scales = scales, .codes = codes, .offsets = offsets, .user_codes = user_codes,
+               .out_rows = out.rows, .out_scores = out.scores};
+  return submit(env, j, (napi_value[]){argv[0], argv[1], argv[2], argv[3], argv[5], argv[6]}, 6, out.value);
 }
 
 static napi_value first_non_finite_js(napi_env env, napi_callback_info info) {
@@ -147,12 +213,32 @@ static napi_value code_sums_js(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value isa_js(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result, f32, i8;
+  CHECK(napi_create_object(env, &result));
+  CHECK(napi_create_string_utf8(env, isa_name(topk_f32_isa()), NAPI_AUTO_LENGTH, &f32));
+  CHECK(napi_create_string_utf8(env, isa_name(topk_i8_isa()), NAPI_AUTO_LENGTH, &i8));
+  CHECK(napi_set_named_property(env, result, "float32", f32));
+  CHECK(napi_set_named_property(env, result, "int8", i8));
+  return result;
+}
+
+static napi_value pool_threads_js(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  CHECK(napi_create_int32(env, pool_threads(), &result));
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   const napi_property_descriptor functions[] = {
       {"topK", NULL, top_k, NULL, NULL, NULL, napi_enumerable, NULL},
       {"topKInt8", NULL, top_k_int8, NULL, NULL, NULL, napi_enumerable, NULL},
       {"firstNonFinite", NULL, first_non_finite_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"codeSums", NULL, code_sums_js, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"isa", NULL, isa_js, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"poolThreads", NULL, pool_threads_js, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions) != napi_ok) return NULL;
   return exports;

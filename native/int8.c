@@ -7,13 +7,15 @@
 //    time mispredicting its sift-downs than the scan took). Up to CHUNK users share one pass over the codes.
 // 2. re-score: the candidates' exact float32 dot products (summed in double, as the JavaScript re-score
 //    does), best k first, exact ties by row.
-// Every instruction set computes the same integers, so every machine picks the same candidates.
+// User codes have 7 bits (0-127): a pair of products then fits int16 (2 x 127 x 127 = 32,258), so AVX2's
+// vpmaddubsw cannot saturate, and every instruction set computes the same integers: every machine picks
+// the same candidates.
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
-#include <immintrin.h>
+#include "isa.h"
 #include "select.h"
 #include "topk.h"
 
@@ -56,32 +58,58 @@ static float block_plain(const scan_args *a, int u, int64_t b, int count, float 
   return best;
 }
 
-static void scan_plain(const scan_args *a, int64_t first, int64_t end, int64_t blocks, float *scores, float *best) {
-  for (int u = 0; u < a->users; u++)
-    for (int64_t b = first; b < end; b++) best[u * blocks + b] = block_plain(a, u, b, BLOCK, scores + u * a->stride);
+// Prefetch distance along each dimension's row: a block reads one cache line from each of `rank` rows, more
+// streams than the hardware prefetcher follows (measured at 1M x 64: 12.7 ms without, 2.7 ms at 1 KiB,
+// best of 256 B - 2 KiB; no change on a matrix in cache).
+#define AHEAD 1024
+
+static inline void prefetch_rows(const int8_t *c, int64_t n, int rows) {
+  for (int r = 0; r < rows; r++) __builtin_prefetch(c + r * n + AHEAD, 0, 3);
 }
 
-static uint64_t reaching_plain(const float *scores, float threshold) {
+// Portable: dimension by dimension over a block, products in int16 (127 x 127 fits) summed in int32; the
+// compiler vectorises the inner loops (SSE2 on x86-64, NEON on ARM64).
+static void scan_portable(const scan_args *a, int64_t first_block, int64_t end_block, int64_t blocks, float *scores, float *best) {
+  for (int64_t b = first_block; b < end_block; b++) {
+    const int64_t first = b * BLOCK;
+    prefetch_rows(a->codes + first, a->n, a->rank);
+    for (int u = 0; u < a->users; u++) {
+      const uint8_t *user = a->user + (int64_t)u * a->rank;
+      int32_t acc[BLOCK] = {0};
+      for (int j = 0; j < a->rank; j++) {
+        const int8_t *c = a->codes + j * a->n + first;
+        const int16_t w = user[j];
+        for (int i = 0; i < BLOCK; i++) acc[i] += (int16_t)(w * c[i]);
+      }
+      float *mine = scores + u * a->stride + first, top = -INFINITY;
+      for (int i = 0; i < BLOCK; i++) {
+        mine[i] = approx(acc[i], a->offsets[first + i], a->scales[first + i]);
+        top = mine[i] > top ? mine[i] : top;
+      }
+      best[u * blocks + b] = top;
+    }
+  }
+}
+
+static uint64_t reaching_portable(const float *scores, float threshold) {
   uint64_t mask = 0;
   for (int i = 0; i < BLOCK; i++) mask |= (uint64_t)(scores[i] >= threshold) << i;
   return mask;
 }
 
+#if RECSERVE_X86
 #define VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
-
-// Prefetch distance along each dimension's row: a block reads one cache line from each of `rank` rows, more
-// streams than the hardware prefetcher follows (measured at 1M x 64: 12.7 ms without, 2.7 ms at 1 KiB,
-// best of 256 B - 2 KiB; no change on a matrix in cache).
-#define AHEAD 1024
+#define AVX2 __attribute__((target("avx2")))
+#define INLINE static inline __attribute__((always_inline))
 
 // AVX-512 VNNI: vpdpbusd sums four uint8 x int8 products per 32-bit lane, so four dimensions' rows of 64
 // codes are interleaved byte-wise (two unpack rounds) into 4 vectors of 16 items x 4 dimensions, which
 // every user of the pass then multiplies with its own four codes. The unpacks work within 128-bit lanes,
 // which leaves items in the order 16L + 4q + (0..3) for vector q and lane L; a 4 x 4 transpose of
 // 128-bit blocks restores item order before the offsets and scales.
-VNNI static inline __attribute__((always_inline)) void interleave_vnni(const int8_t *c, int64_t n, int left, __m512i x[4]) {
+VNNI INLINE void interleave_vnni(const int8_t *c, int64_t n, int left, __m512i x[4]) {
   const __m512i zero = _mm512_setzero_si512();
-  for (int r = 0; r < left; r++) _mm_prefetch((const char *)c + r * n + AHEAD, _MM_HINT_T0);
+  prefetch_rows(c, n, left);
   __m512i r0 = _mm512_loadu_si512(c);
   __m512i r1 = left > 1 ? _mm512_loadu_si512(c + n) : zero;
   __m512i r2 = left > 2 ? _mm512_loadu_si512(c + 2 * n) : zero;
@@ -95,8 +123,7 @@ VNNI static inline __attribute__((always_inline)) void interleave_vnni(const int
 }
 
 // Scores of `users` (a constant after inlining, so the accumulators stay in registers) for blocks [first, end).
-VNNI static inline __attribute__((always_inline)) void scan_vnni_n(const scan_args *a, int64_t first_block, int64_t end_block, int64_t blocks, float *scores,
-                                                                     float *best, const int users) {
+VNNI INLINE void scan_vnni_n(const scan_args *a, int64_t first_block, int64_t end_block, int64_t blocks, float *scores, float *best, const int users) {
   const int full = a->rank / 4, left = a->rank % 4, groups = (a->rank + 3) / 4;
   const int64_t n = a->n;
   for (int64_t b = first_block; b < end_block; b++) {
@@ -148,54 +175,98 @@ VNNI static uint64_t reaching_vnni(const float *scores, float threshold) {
   return mask;
 }
 
-// AVX2: 8 items per vector, codes widened to int32 and multiplied by the user code of each dimension;
-// one pass per user (a fallback: machines with AVX-512 VNNI take the path above).
-__attribute__((target("avx2"))) static void scan_avx2(const scan_args *a, int64_t first_block, int64_t end_block, int64_t blocks, float *scores, float *best) {
-  for (int u = 0; u < a->users; u++) {
-    const uint8_t *user = a->user + (int64_t)u * a->rank;
-    float *mine = scores + u * a->stride;
-    for (int64_t b = first_block; b < end_block; b++) {
-      __m256 top = _mm256_set1_ps(-INFINITY);
-      for (int64_t first = b * BLOCK; first < (b + 1) * BLOCK; first += 8) {
-        __m256i acc = _mm256_setzero_si256();
-        for (int j = 0; j < a->rank; j++) {
-          __m256i c = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(a->codes + j * a->n + first)));
-          acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(c, _mm256_set1_epi32(user[j])));
-        }
-        __m256i d = _mm256_sub_epi32(acc, _mm256_loadu_si256((const __m256i *)(a->offsets + first)));
-        __m256 s = _mm256_mul_ps(_mm256_cvtepi32_ps(d), _mm256_loadu_ps(a->scales + first));
-        _mm256_storeu_ps(mine + first, s);
-        top = _mm256_max_ps(top, s);
-      }
-      float lanes[8], m = -INFINITY;
-      _mm256_storeu_ps(lanes, top);
-      for (int i = 0; i < 8; i++) m = lanes[i] > m ? lanes[i] : m;
-      best[u * blocks + b] = m;
+// AVX2 without VNNI: the same byte interleave on 32 items, then vpmaddubsw (two uint8 x int8 products summed
+// in int16: exact for 7-bit user codes) and vpmaddwd by ones (the two pairs summed in int32) stand in for
+// vpdpbusd. Vector q's lane L holds items 16L + 4q + (0..3); two 128-bit permutes restore item order.
+AVX2 INLINE void interleave_avx2(const int8_t *c, int64_t n, int left, __m256i x[4]) {
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i r0 = _mm256_loadu_si256((const __m256i *)c);
+  __m256i r1 = left > 1 ? _mm256_loadu_si256((const __m256i *)(c + n)) : zero;
+  __m256i r2 = left > 2 ? _mm256_loadu_si256((const __m256i *)(c + 2 * n)) : zero;
+  __m256i r3 = left > 3 ? _mm256_loadu_si256((const __m256i *)(c + 3 * n)) : zero;
+  __m256i lo01 = _mm256_unpacklo_epi8(r0, r1), hi01 = _mm256_unpackhi_epi8(r0, r1);
+  __m256i lo23 = _mm256_unpacklo_epi8(r2, r3), hi23 = _mm256_unpackhi_epi8(r2, r3);
+  x[0] = _mm256_unpacklo_epi16(lo01, lo23);
+  x[1] = _mm256_unpackhi_epi16(lo01, lo23);
+  x[2] = _mm256_unpacklo_epi16(hi01, hi23);
+  x[3] = _mm256_unpackhi_epi16(hi01, hi23);
+}
+
+// `users` (1 or 2, a constant after inlining: 8 accumulators fit the 16 registers with the codes) from
+// user u0, for the 32 items from `first`; returns nothing but raises top[] to each user's best.
+AVX2 INLINE void half_block_avx2(const scan_args *a, int64_t first, int u0, const int users, float *scores, __m256 top[2]) {
+  const int full = a->rank / 4, left = a->rank % 4, groups = (a->rank + 3) / 4;
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i acc[2][4], x[4];
+  for (int u = 0; u < users; u++)
+    for (int q = 0; q < 4; q++) acc[u][q] = _mm256_setzero_si256();
+  for (int g = 0; g < groups; g++) {
+    interleave_avx2(a->codes + (int64_t)(4 * g) * a->n + first, a->n, g < full ? 4 : left, x);
+    for (int u = 0; u < users; u++) {
+      const __m256i w = _mm256_set1_epi32((int32_t)a->words[(u0 + u) * groups + g]);
+      for (int q = 0; q < 4; q++) acc[u][q] = _mm256_add_epi32(acc[u][q], _mm256_madd_epi16(_mm256_maddubs_epi16(w, x[q]), ones));
+    }
+  }
+  for (int u = 0; u < users; u++) {
+    const __m256i dots[4] = {_mm256_permute2x128_si256(acc[u][0], acc[u][1], 0x20), _mm256_permute2x128_si256(acc[u][2], acc[u][3], 0x20),
+                             _mm256_permute2x128_si256(acc[u][0], acc[u][1], 0x31), _mm256_permute2x128_si256(acc[u][2], acc[u][3], 0x31)};
+    for (int q = 0; q < 4; q++) {
+      const int64_t at = first + 8 * q;
+      __m256i d = _mm256_sub_epi32(dots[q], _mm256_loadu_si256((const __m256i *)(a->offsets + at)));
+      __m256 s = _mm256_mul_ps(_mm256_cvtepi32_ps(d), _mm256_loadu_ps(a->scales + at));
+      _mm256_storeu_ps(scores + (u0 + u) * a->stride + at, s);
+      top[u] = _mm256_max_ps(top[u], s);
     }
   }
 }
 
-__attribute__((target("avx2"))) static uint64_t reaching_avx2(const float *scores, float threshold) {
+AVX2 static float hmax256(__m256 v) {
+  float lanes[8], m = -INFINITY;
+  _mm256_storeu_ps(lanes, v);
+  for (int i = 0; i < 8; i++) m = lanes[i] > m ? lanes[i] : m;
+  return m;
+}
+
+// Users two at a time within each block, whose codes stay in L1 between the two.
+AVX2 static void scan_avx2(const scan_args *a, int64_t first_block, int64_t end_block, int64_t blocks, float *scores, float *best) {
+  for (int64_t b = first_block; b < end_block; b++) {
+    prefetch_rows(a->codes + b * BLOCK, a->n, a->rank);
+    for (int u0 = 0; u0 < a->users; u0 += 2) {
+      __m256 top[2] = {_mm256_set1_ps(-INFINITY), _mm256_set1_ps(-INFINITY)};
+      for (int half = 0; half < 2; half++) {
+        if (a->users - u0 >= 2) half_block_avx2(a, b * BLOCK + 32 * half, u0, 2, scores, top);
+        else half_block_avx2(a, b * BLOCK + 32 * half, u0, 1, scores, top);
+      }
+      for (int u = u0; u < a->users && u < u0 + 2; u++) best[u * blocks + b] = hmax256(top[u - u0]);
+    }
+  }
+}
+
+AVX2 static uint64_t reaching_avx2(const float *scores, float threshold) {
   const __m256 t = _mm256_set1_ps(threshold);
   uint64_t mask = 0;
   for (int q = 0; q < BLOCK / 8; q++) mask |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(scores + 8 * q), t, _CMP_GE_OQ)) << (8 * q);
   return mask;
 }
+#endif
 
-static isa_t pick_isa(void) {
-  __builtin_cpu_init();
-  const char *name = getenv("RECSERVE_NATIVE_ISA");
-  const isa_t plain = {scan_plain, reaching_plain}, avx2 = {scan_avx2, reaching_avx2}, vnni = {scan_vnni, reaching_vnni};
-  if (name && strcmp(name, "plain") == 0) return plain;
-  if (name && strcmp(name, "avx2") == 0) return avx2;
-  if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")) return vnni;
-  if (__builtin_cpu_supports("avx2")) return avx2;
-  return plain;
-}
-
+static isa_level level;
 static isa_t isa;
 static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
-static void pick_isa_once(void) { isa = pick_isa(); }
+
+static void pick_isa(void) {
+  level = isa_for_int8();
+  isa = (isa_t){scan_portable, reaching_portable};
+#if RECSERVE_X86
+  if (level == ISA_AVX512) isa = (isa_t){scan_vnni, reaching_vnni};
+  if (level == ISA_AVX2) isa = (isa_t){scan_avx2, reaching_avx2};
+#endif
+}
+
+isa_level topk_i8_isa(void) {
+  pthread_once(&isa_once, pick_isa);
+  return level;
+}
 
 typedef struct {
   const scan_args *a;
@@ -313,7 +384,7 @@ int topk_i8(const int8_t *codes, const int32_t *offsets, const float *scales, co
   // A matrix this small is scanned in microseconds, less than starting a thread costs.
   if (num_items * rank < (1 << 22)) threads = 1;
   if (threads > blocks) threads = (int)blocks;
-  pthread_once(&isa_once, pick_isa_once);
+  topk_i8_isa();
 
   float *scores = scores_for(stride * CHUNK);
   float *best = malloc(sizeof(float) * blocks * CHUNK);

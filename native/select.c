@@ -1,4 +1,3 @@
-#include <pthread.h>
 #include <stdlib.h>
 #include "select.h"
 
@@ -34,16 +33,3 @@ static int by_rank(const void *a, const void *b) {
 }
 
 void sort_best(entry_t *e, int n) { qsort(e, n, sizeof(entry_t), by_rank); }
-
-void run_parallel(void *(*fn)(void *), void *args, size_t size, int threads) {
-  pthread_t ids[256];
-  int started[256] = {0};
-  if (threads > 256) threads = 256;
-  for (int t = 1; t < threads; t++) {
-    void *arg = (char *)args + size * t;
-    if (pthread_create(&ids[t], NULL, fn, arg) == 0) started[t] = 1;
-    else fn(arg);
-  }
-  fn(args);
-  for (int t = 1; t < threads; t++) if (started[t]) pthread_join(ids[t], NULL);
-}

@@ -1,4 +1,6 @@
 // Ranking helpers shared by the float32 scan and the int8 candidate pass.
+#pragma once
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct { float s; int32_t r; } entry_t;
@@ -12,6 +14,9 @@ void select_best(entry_t *e, int n, int k);
 // Sorts e[0..n) best first.
 void sort_best(entry_t *e, int n);
 
-// Runs fn(args + t * size) for t in [0, threads): the calling thread takes t = 0, the others get their own
-// threads (or run on the caller when none can be started).
+// Runs fn(args + t * size) for t in [0, threads) and returns when all have: the calling thread takes t = 0,
+// the process's scoring threads (pool.c, started once) the others.
 void run_parallel(void *(*fn)(void *), void *args, size_t size, int threads);
+
+// How many scoring threads the process has started so far.
+int pool_threads(void);

@@ -3,9 +3,10 @@
 // in a per-user min-heap of the best k so far. Rows are split over threads; their heaps are merged.
 #include <pthread.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <immintrin.h>
+#include "isa.h"
 #include "select.h"
 #include "topk.h"
 
@@ -41,99 +42,173 @@ static void heap_push(float *s, int32_t *r, int *n, int k, float score, int32_t 
   }
 }
 
-// Dot products of 4 rows with one user at a time: 4 independent accumulator chains keep the FMA units busy.
-// With AVX-512 the rank tail is a masked load, so any rank works; full chunks use plain loads, because
-// masking every load measured about twice as slow. One version per instruction set, picked at run time.
-typedef void (*dots4_fn)(const float *x, int64_t stride, const float *u, int rank, float out[4]);
+// Dot products of 4 rows (x, x + stride, x + 2 stride, x + 3 stride) with each of `batch` users:
+// out[4 b + q] is row q's with user b. Each row chunk is loaded once for a tile of users (2 with AVX2, 4 with
+// AVX-512: 8 or 16 accumulators, so the FMA units have independent chains), and each user's 4 dot products
+// are summed horizontally in one tree. One version per instruction set, picked once per process.
+typedef void (*score4_fn)(const float *x, int64_t stride, const float *users, int batch, int rank, float *out);
 
-__attribute__((target("avx512f"))) static void dots4_avx512(const float *x, int64_t stride, const float *u, int rank, float out[4]) {
-  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-  int j = 0;
-  for (; j + 16 <= rank; j += 16) {
-    __m512 uj = _mm512_loadu_ps(u + j);
-    a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + j), uj, a0);
-    a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + stride + j), uj, a1);
-    a2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + 2 * stride + j), uj, a2);
-    a3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + 3 * stride + j), uj, a3);
-  }
-  if (j < rank) {
-    __mmask16 m = (__mmask16)((1u << (rank - j)) - 1);
-    __m512 uj = _mm512_maskz_loadu_ps(m, u + j);
-    a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + j), uj, a0);
-    a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + stride + j), uj, a1);
-    a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + 2 * stride + j), uj, a2);
-    a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + 3 * stride + j), uj, a3);
-  }
-  out[0] = _mm512_reduce_add_ps(a0);
-  out[1] = _mm512_reduce_add_ps(a1);
-  out[2] = _mm512_reduce_add_ps(a2);
-  out[3] = _mm512_reduce_add_ps(a3);
+#if RECSERVE_X86
+#define AVX2 __attribute__((target("avx2,fma")))
+#define AVX512 __attribute__((target("avx512f,avx2,fma")))
+#define INLINE static inline __attribute__((always_inline))
+
+// [sum(a0), sum(a1), sum(a2), sum(a3)] in three horizontal adds and one lane add.
+AVX2 INLINE __m128 sum4_avx2(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+  const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+  return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
 }
 
-__attribute__((target("avx2,fma"))) static inline float hsum256(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-  return _mm_cvtss_f32(s);
-}
+// The rank's last (rank % 8) values: masked loads read nothing past them.
+AVX2 INLINE __m256 tail_avx2(const float *p, __m256i mask) { return _mm256_maskload_ps(p, mask); }
 
-__attribute__((target("avx2,fma"))) static void dots4_avx2(const float *x, int64_t stride, const float *u, int rank, float out[4]) {
-  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+AVX2 INLINE void tile_avx2(const float *x, int64_t stride, const float *u, int rank, const int users, float *out) {
+  __m256 a[2][4];
+  for (int b = 0; b < users; b++)
+    for (int q = 0; q < 4; q++) a[b][q] = _mm256_setzero_ps();
   int j = 0;
   for (; j + 8 <= rank; j += 8) {
-    __m256 uj = _mm256_loadu_ps(u + j);
-    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + j), uj, a0);
-    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + stride + j), uj, a1);
-    a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + 2 * stride + j), uj, a2);
-    a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + 3 * stride + j), uj, a3);
+    const __m256 x0 = _mm256_loadu_ps(x + j), x1 = _mm256_loadu_ps(x + stride + j), x2 = _mm256_loadu_ps(x + 2 * stride + j), x3 = _mm256_loadu_ps(x + 3 * stride + j);
+    for (int b = 0; b < users; b++) {
+      const __m256 v = _mm256_loadu_ps(u + b * rank + j);
+      a[b][0] = _mm256_fmadd_ps(x0, v, a[b][0]);
+      a[b][1] = _mm256_fmadd_ps(x1, v, a[b][1]);
+      a[b][2] = _mm256_fmadd_ps(x2, v, a[b][2]);
+      a[b][3] = _mm256_fmadd_ps(x3, v, a[b][3]);
+    }
   }
-  float t[4] = {hsum256(a0), hsum256(a1), hsum256(a2), hsum256(a3)};
-  for (; j < rank; j++) for (int r = 0; r < 4; r++) t[r] += x[r * stride + j] * u[j];
-  for (int r = 0; r < 4; r++) out[r] = t[r];
+  if (j < rank) {
+    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(rank - j), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256 x0 = tail_avx2(x + j, m), x1 = tail_avx2(x + stride + j, m), x2 = tail_avx2(x + 2 * stride + j, m), x3 = tail_avx2(x + 3 * stride + j, m);
+    for (int b = 0; b < users; b++) {
+      const __m256 v = tail_avx2(u + b * rank + j, m);
+      a[b][0] = _mm256_fmadd_ps(x0, v, a[b][0]);
+      a[b][1] = _mm256_fmadd_ps(x1, v, a[b][1]);
+      a[b][2] = _mm256_fmadd_ps(x2, v, a[b][2]);
+      a[b][3] = _mm256_fmadd_ps(x3, v, a[b][3]);
+    }
+  }
+  for (int b = 0; b < users; b++) _mm_storeu_ps(out + 4 * b, sum4_avx2(a[b][0], a[b][1], a[b][2], a[b][3]));
 }
 
-static void dots4_plain(const float *x, int64_t stride, const float *u, int rank, float out[4]) {
-  float t[4] = {0, 0, 0, 0};
-  for (int j = 0; j < rank; j++) for (int r = 0; r < 4; r++) t[r] += x[r * stride + j] * u[j];
-  for (int r = 0; r < 4; r++) out[r] = t[r];
+AVX2 static void score4_avx2(const float *x, int64_t stride, const float *users, int batch, int rank, float *out) {
+  int b = 0;
+  for (; b + 2 <= batch; b += 2) tile_avx2(x, stride, users + (int64_t)b * rank, rank, 2, out + 4 * b);
+  if (b < batch) tile_avx2(x, stride, users + (int64_t)b * rank, rank, 1, out + 4 * b);
 }
 
-static dots4_fn pick_dots4(void) {
-  __builtin_cpu_init();
-  const char *isa = getenv("RECSERVE_NATIVE_ISA");
-  if (isa && strcmp(isa, "plain") == 0) return dots4_plain;
-  if (isa && strcmp(isa, "avx2") == 0) return dots4_avx2;
-  if (__builtin_cpu_supports("avx512f")) return dots4_avx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return dots4_avx2;
-  return dots4_plain;
+AVX512 INLINE __m256 fold512(__m512 v) { return _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))); }
+
+// Full chunks use plain loads and the rank's tail a masked one: masking every load measured about twice as slow.
+AVX512 INLINE void tile_avx512(const float *x, int64_t stride, const float *u, int rank, const int users, float *out) {
+  __m512 a[4][4];
+  for (int b = 0; b < users; b++)
+    for (int q = 0; q < 4; q++) a[b][q] = _mm512_setzero_ps();
+  for (int j = 0; j < rank; j += 16) {
+    const __mmask16 m = rank - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (rank - j)) - 1);
+    __m512 x0, x1, x2, x3;
+    if (m == 0xFFFF) {
+      x0 = _mm512_loadu_ps(x + j), x1 = _mm512_loadu_ps(x + stride + j), x2 = _mm512_loadu_ps(x + 2 * stride + j), x3 = _mm512_loadu_ps(x + 3 * stride + j);
+    } else {
+      x0 = _mm512_maskz_loadu_ps(m, x + j), x1 = _mm512_maskz_loadu_ps(m, x + stride + j), x2 = _mm512_maskz_loadu_ps(m, x + 2 * stride + j);
+      x3 = _mm512_maskz_loadu_ps(m, x + 3 * stride + j);
+    }
+    for (int b = 0; b < users; b++) {
+      const __m512 v = _mm512_maskz_loadu_ps(m, u + b * rank + j);
+      a[b][0] = _mm512_fmadd_ps(x0, v, a[b][0]);
+      a[b][1] = _mm512_fmadd_ps(x1, v, a[b][1]);
+      a[b][2] = _mm512_fmadd_ps(x2, v, a[b][2]);
+      a[b][3] = _mm512_fmadd_ps(x3, v, a[b][3]);
+    }
+  }
+  for (int b = 0; b < users; b++) _mm_storeu_ps(out + 4 * b, sum4_avx2(fold512(a[b][0]), fold512(a[b][1]), fold512(a[b][2]), fold512(a[b][3])));
 }
 
-static dots4_fn dots4;
-static pthread_once_t dots4_once = PTHREAD_ONCE_INIT;
-static void pick_dots4_once(void) { dots4 = pick_dots4(); }
+AVX512 static void score4_avx512(const float *x, int64_t stride, const float *users, int batch, int rank, float *out) {
+  int b = 0;
+  for (; b + 4 <= batch; b += 4) tile_avx512(x, stride, users + (int64_t)b * rank, rank, 4, out + 4 * b);
+  switch (batch - b) {
+    case 3: tile_avx512(x, stride, users + (int64_t)b * rank, rank, 3, out + 4 * b); break;
+    case 2: tile_avx512(x, stride, users + (int64_t)b * rank, rank, 2, out + 4 * b); break;
+    case 1: tile_avx512(x, stride, users + (int64_t)b * rank, rank, 1, out + 4 * b); break;
+  }
+}
+#endif
 
-static inline void keep(float *hs, int32_t *hr, int *fill, int b, int k, float score, int32_t row) {
+// Portable: GCC vector extensions of 4 floats, SSE2 on x86-64 and NEON on ARM64, so no intrinsics are needed.
+typedef float v4f __attribute__((vector_size(16)));
+
+static inline v4f load4(const float *p) {
+  v4f v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+static void score4_portable(const float *x, int64_t stride, const float *users, int batch, int rank, float *out) {
+  for (int b = 0; b < batch; b++) {
+    const float *u = users + (int64_t)b * rank;
+    v4f a[4] = {{0}, {0}, {0}, {0}};
+    int j = 0;
+    for (; j + 4 <= rank; j += 4) {
+      const v4f uj = load4(u + j);
+      for (int r = 0; r < 4; r++) a[r] += load4(x + r * stride + j) * uj;
+    }
+    for (int r = 0; r < 4; r++) {
+      float t = (a[r][0] + a[r][1]) + (a[r][2] + a[r][3]);
+      for (int i = j; i < rank; i++) t += x[r * stride + i] * u[i];
+      out[4 * b + r] = t;
+    }
+  }
+}
+
+static isa_level level;
+static score4_fn score4;
+static pthread_once_t score4_once = PTHREAD_ONCE_INIT;
+
+static void pick_score4(void) {
+  level = isa_for_float32();
+  score4 = score4_portable;
+#if RECSERVE_X86
+  if (level == ISA_AVX512) score4 = score4_avx512;
+  if (level == ISA_AVX2) score4 = score4_avx2;
+#endif
+}
+
+isa_level topk_f32_isa(void) {
+  pthread_once(&score4_once, pick_score4);
+  return level;
+}
+
+// Keeps (score, row) in user b's heap if it ranks among the best k so far; `floor` is the score below which
+// nothing can (the heap's worst once it is full), so most rows are turned away by one comparison.
+static inline void keep(float *hs, int32_t *hr, int *fill, float *floor, int b, int k, float score, int32_t row) {
   float *s = hs + (int64_t)b * k;
   int32_t *r = hr + (int64_t)b * k;
-  if (fill[b] < k || worse(s[0], r[0], score, row)) heap_push(s, r, &fill[b], k, score, row);
+  if (fill[b] < k || worse(s[0], r[0], score, row)) {
+    heap_push(s, r, &fill[b], k, score, row);
+    if (fill[b] == k) floor[b] = s[0];
+  }
 }
 
 // Rows are read as 4 sequential streams, one per quarter of the slice, 4 rows at a time (one from each):
 // measured 1.2x faster from memory than one stream 4 rows at a time at 1M x 64 (13.8 vs 11.1 GB/s on one
 // thread, where a plain AVX-512 sum of the same mapped file reads 14.5), with a prefetch 1 KiB ahead in
 // each stream (best of 512 B - 16 KiB).
-static void score_rows(dots4_fn dots4, const float *items, int rank, const float *users, int batch, int64_t start, int64_t end, int k, float *hs, int32_t *hr, int *fill) {
-  float d[4];
+static void score_rows(const float *items, int rank, const float *users, int batch, int64_t start, int64_t end, int k, float *hs, int32_t *hr, int *fill,
+                       float *floor, float *d) {
   const int64_t quarter = (end - start) / 4, ahead = 1024 / sizeof(float);
   const char *stop = (const char *)(items + end * rank);
+  for (int b = 0; b < batch; b++) floor[b] = -INFINITY;
   for (int64_t row = start; row < start + quarter; row++) {
     for (int q = 0; q < 4; q++) {
       const char *next = (const char *)(items + (row + q * quarter) * rank + ahead);
-      for (int64_t off = 0; off < (int64_t)rank * 4 && next + off < stop; off += 64) _mm_prefetch(next + off, _MM_HINT_T0);
+      for (int64_t off = 0; off < (int64_t)rank * 4 && next + off < stop; off += 64) __builtin_prefetch(next + off, 0, 3);
     }
+    score4(items + row * rank, quarter * rank, users, batch, rank, d);
     for (int b = 0; b < batch; b++) {
-      dots4(items + row * rank, quarter * rank, users + (int64_t)b * rank, rank, d);
-      for (int q = 0; q < 4; q++) keep(hs, hr, fill, b, k, d[q], (int32_t)(row + q * quarter));
+      const float *m = d + 4 * b, f = floor[b];
+      if ((m[0] >= f) | (m[1] >= f) | (m[2] >= f) | (m[3] >= f))
+        for (int q = 0; q < 4; q++) keep(hs, hr, fill, floor, b, k, m[q], (int32_t)(row + q * quarter));
     }
   }
   for (int64_t row = start + 4 * quarter; row < end; row++) {
@@ -141,44 +216,46 @@ static void score_rows(dots4_fn dots4, const float *items, int rank, const float
       const float *x = items + row * rank, *u = users + (int64_t)b * rank;
       float sum = 0.f;
       for (int j = 0; j < rank; j++) sum += u[j] * x[j];
-      keep(hs, hr, fill, b, k, sum, (int32_t)row);
+      keep(hs, hr, fill, floor, b, k, sum, (int32_t)row);
     }
   }
 }
 
 typedef struct {
-  dots4_fn dots4;
   const float *items, *users;
   int rank, batch, k;
   int64_t start, end;
   float *hs;
   int32_t *hr;
   int *fill;
+  float *floor, *dots;  // per user: its heap's floor, and 4 dot products
 } slice_t;
 
 static void *run_slice(void *arg) {
   slice_t *t = (slice_t *)arg;
-  score_rows(t->dots4, t->items, t->rank, t->users, t->batch, t->start, t->end, t->k, t->hs, t->hr, t->fill);
+  score_rows(t->items, t->rank, t->users, t->batch, t->start, t->end, t->k, t->hs, t->hr, t->fill, t->floor, t->dots);
   return NULL;
 }
 
 int topk_f32(const float *items, int64_t num_items, int rank, const float *users, int batch, int k, int threads, int32_t *out_rows, float *out_scores) {
   if (k > num_items) k = (int)num_items;
   if (threads < 1) threads = 1;
-  // Starting a thread costs tens of microseconds: small matrices are scanned on the calling thread alone.
+  // Handing a slice to another thread costs microseconds: small matrices are scanned on the calling thread alone.
   if (num_items * rank * batch < (1 << 18)) threads = 1;
   if (threads > num_items) threads = (int)(num_items > 0 ? num_items : 1);
-  // Chosen once per process (worker_threads may call at the same time), before any scan thread starts.
-  pthread_once(&dots4_once, pick_dots4_once);
+  // Chosen once per process (several threads may call at the same time), before any slice runs.
+  topk_f32_isa();
   int64_t per_heap = (int64_t)batch * k;
   float *hs = malloc(sizeof(float) * per_heap * threads);
   int32_t *hr = malloc(sizeof(int32_t) * per_heap * threads);
   int *fill = calloc((size_t)batch * threads, sizeof(int));
   slice_t *slices = malloc(sizeof(slice_t) * threads);
   entry_t *merged = malloc(sizeof(entry_t) * (size_t)k * threads);
-  if (!hs || !hr || !fill || !slices || !merged) { free(hs); free(hr); free(fill); free(slices); free(merged); return -1; }
+  float *scratch = malloc(sizeof(float) * 5 * batch * threads);
+  if (!hs || !hr || !fill || !slices || !merged || !scratch) { free(hs); free(hr); free(fill); free(slices); free(merged); free(scratch); return -1; }
   for (int t = 0; t < threads; t++) {
-    slices[t] = (slice_t){dots4, items, users, rank, batch, k, num_items * t / threads, num_items * (t + 1) / threads, hs + per_heap * t, hr + per_heap * t, fill + batch * t};
+    slices[t] = (slice_t){items, users, rank, batch, k, num_items * t / threads, num_items * (t + 1) / threads, hs + per_heap * t, hr + per_heap * t, fill + batch * t,
+                          scratch + 5 * batch * t, scratch + 5 * batch * t + batch};
   }
   run_parallel(run_slice, slices, sizeof(slice_t), threads);
   for (int b = 0; b < batch; b++) {
@@ -193,6 +270,6 @@ int topk_f32(const float *items, int64_t num_items, int rank, const float *users
       out_scores[(int64_t)b * k + i] = i < n ? merged[i].s : 0.f;
     }
   }
-  free(hs); free(hr); free(fill); free(slices); free(merged);
+  free(hs); free(hr); free(fill); free(slices); free(merged); free(scratch);
   return k;
 }

@@ -1,4 +1,6 @@
+#pragma once
 #include <stdint.h>
+#include "isa.h"
 // Both return k actually used (min(k, num_items)), or -1 when memory runs out; out_* hold k entries per
 // user, best first, exact ties by row ascending.
 
@@ -6,9 +8,14 @@
 int topk_f32(const float *items, int64_t num_items, int rank, const float *users, int batch, int k, int threads, int32_t *out_rows, float *out_scores);
 
 // Top-k for batch users from int8 codes (column-major [rank, num_items]): for each, the best `candidates` by
-// the integer dot product with its uint8 codes, re-scored exactly against the float32 items.
+// the integer dot product with its 7-bit codes (0-127; offsets are 64 x each item's code sum), re-scored
+// exactly against the float32 items.
 int topk_i8(const int8_t *codes, const int32_t *offsets, const float *scales, const float *items, int64_t num_items, int rank, const uint8_t *user_codes,
             const float *users, int batch, int k, int candidates, int threads, int32_t *out_rows, float *out_scores);
+
+// The instruction sets the two scans use in this process (chosen on first call, then fixed).
+isa_level topk_f32_isa(void);
+isa_level topk_i8_isa(void);
 
 // Index of the first infinity or NaN in values[0..n), or -1.
 int64_t first_non_finite(const float *values, int64_t n);

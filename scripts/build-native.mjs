@@ -1,5 +1,6 @@
-// Builds the native scan (native/*.c -> build/Release/recserve_kernel.node) with node-gyp, as npm install
-// does. It is optional: without a compiler the build fails, this says so, and onnxruntime scores instead.
+// Builds the native scans (native/*.c -> build/Release/recserve_kernel.node) with node-gyp, as npm install
+// does. They are optional on a developer's machine: without a compiler the build fails, this says so, and
+// onnxruntime scores instead. With RECSERVE_REQUIRE_NATIVE=1 (the Docker image, CI) a failed build fails.
 import { execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -14,5 +15,7 @@ try {
   const nodedir = process.env.npm_config_nodedir ?? (existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined);
   execSync(`node-gyp rebuild${nodedir ? ` --nodedir="${nodedir}"` : ''}`, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, PATH } });
 } catch {
-  console.warn('recserve: the native scan did not build (needs python3, make and a C compiler); onnxruntime will score every request');
+  const required = process.env.RECSERVE_REQUIRE_NATIVE === '1';
+  console.warn(`recserve: the native scans did not build (they need python3, make and a C compiler)${required ? '' : '; onnxruntime will score every request'}`);
+  if (required) process.exit(1);
 }

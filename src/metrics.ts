@@ -1,7 +1,35 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Seconds: from 100 µs, since a cached or small-model answer takes well under a millisecond. */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** How often the event-loop delay is sampled (ms): the finest Node offers. */
+const DELAY_RESOLUTION_MS = 1;
+
+/**
+ * The event loop's delay between scrapes (perf_hooks.monitorEventLoopDelay): how late a timer due every
+ * millisecond fired, minus that millisecond, at quantiles 0.5, 0.9, 0.99 and 1 (the maximum). The event
+ * loop only parses, dispatches and writes (scans run on the scoring threads), so this stays small under load.
+ */
+function eventLoopDelayGauge(registry: Registry) {
+  const histogram = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
+  histogram.enable();
+  const seconds = (ns: number) => Math.max(0, ns / 1e6 - DELAY_RESOLUTION_MS) / 1000;
+  return new Gauge({
+    name: 'recserve_event_loop_delay_seconds',
+    help: 'Event-loop delay since the previous scrape, by quantile (1 is the maximum), beyond the 1 ms sampling interval',
+    labelNames: ['quantile'] as const,
+    registers: [registry],
+    aggregator: 'max',
+    collect() {
+      if (histogram.count === 0) return;
+      for (const q of [0.5, 0.9, 0.99]) this.set({ quantile: String(q) }, seconds(histogram.percentile(q * 100)));
+      this.set({ quantile: '1' }, seconds(histogram.max));
+      histogram.reset();
+    },
+  });
+}
 
 /**
  * Every metric recserve exports, defined once. Labels never carry user or item ids.
@@ -77,6 +105,7 @@ export function createMetrics() {
       registers: [registry],
       aggregator: 'max',
     }),
+    eventLoopDelay: eventLoopDelayGauge(registry),
     corruptPayloads: new Counter({
       name: 'recserve_cache_corrupt_payloads_total',
       help: 'Cached values refused as corrupt or oversized (served as misses), by store',

@@ -2,18 +2,20 @@ import { createRequire } from 'node:module';
 
 /**
  * The native addon (native/*.c, built by npm install): the scans, one pass over the matrix with dot
- * products and top-k fused, and the whole-matrix checks a bundle load runs.
+ * products and top-k fused, and the whole-matrix checks a bundle load runs. The scans run off the
+ * JavaScript thread (async work on libuv's threads, their slices on the addon's own scoring threads,
+ * started once) and return promises; bad arguments throw at once.
  */
 export interface NativeAddon {
   /**
    * Top-k rows of `items` (row-major, `rank` wide) for each user in `users` (row-major too), best first,
    * exact ties by row ascending; `users.length / rank` lists of min(k, rows) in `rows` and `scores`.
    */
-  topK(items: Float32Array, rank: number, users: Float32Array, k: number, threads: number): NativeResult;
+  topK(items: Float32Array, rank: number, users: Float32Array, k: number, threads: number): Promise<NativeResult>;
   /**
    * Top-k rows for each user from int8 item codes (see model-store/quantize.ts): the best `candidates` by
-   * the integer dot product of its `userCodes` with every item's codes, re-scored exactly against `items`.
-   * Users are row-major in `userCodes` and `users` alike; up to 4 share one pass over the codes.
+   * the integer dot product of its 7-bit `userCodes` with every item's codes, re-scored exactly against
+   * `items`. Users are row-major in `userCodes` and `users` alike; up to 4 share one pass over the codes.
    */
   topKInt8(
     codes: Int8Array,
@@ -26,12 +28,18 @@ export interface NativeAddon {
     k: number,
     candidates: number,
     threads: number,
-  ): NativeResult;
+  ): Promise<NativeResult>;
   /** Index of the first infinity or NaN, or -1. */
   firstNonFinite(values: Float32Array): number;
   /** The sum of each item's codes, from column-major [rank, numItems] int8 codes. */
   codeSums(codes: Int8Array, rank: number): Int32Array;
+  /** The instruction set each scan uses in this process: avx512, avx2 or portable (RECSERVE_NATIVE_ISA lowers it). */
+  isa(): { float32: NativeIsa; int8: NativeIsa };
+  /** Scoring threads started so far: they are started once and kept. */
+  poolThreads(): number;
 }
+
+export type NativeIsa = 'avx512' | 'avx2' | 'portable';
 
 export interface NativeResult {
   rows: Int32Array;
@@ -54,4 +62,3 @@ export function loadNative(): NativeAddon | null {
   }
   return cached;
 }
-

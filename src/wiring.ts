@@ -16,10 +16,11 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { WorkerLink } from './cluster.js';
 import type { WritableSource } from './fallback/source.js';
 import { loadStaticList } from './recommender/static-list.js';
-import { createKernel, type ScoringKernel } from './scorers/index.js';
-import { loadNative } from './native-addon.js';
+import { createKernels, Scorer, type KernelChoice } from './scorers/index.js';
+import { loadNative, type NativeAddon } from './native-addon.js';
 import { modelSources } from './model-store/first-digests.js';
-import { OnnxKernel } from './scorers/onnx-kernel.js';
+import { verifiedDigestsOf } from './model-store/verified-digests.js';
+import type { ScoringStatus } from './model-store/status.js';
 import { compileExperiment } from './variants/experiments.js';
 
 export interface Serving {
@@ -30,15 +31,15 @@ export interface Serving {
   watcher: FeedWatcher;
   metrics: Metrics;
   store: ModelStore;
-  kernel: ScoringKernel;
+  scorer: Scorer;
   service: RecommendationService;
   close(): Promise<void>;
 }
 
-function buildRecommender(config: RecommenderConfig, store: ModelStore, kernel: ScoringKernel): ItemRecommender {
+function buildRecommender(config: RecommenderConfig, store: ModelStore, scorer: Scorer): ItemRecommender {
   switch (config.kind) {
     case 'als':
-      return new AlsRecommender(store, kernel, config.model!);
+      return new AlsRecommender(store, scorer, config.model!);
     case 'onnx':
       return new OnnxRecommender(store, config.model!, config.factors!);
     case 'static':
@@ -51,25 +52,37 @@ function workerCount(): number {
   return Number.isInteger(n) && n > 0 ? n : 1;
 }
 
+function scoringStatus(choice: KernelChoice, native: NativeAddon | null): ScoringStatus {
+  const { name } = choice.lone;
+  const isa = native && name.startsWith('native-') ? native.isa()[name === 'native-int8' ? 'int8' : 'float32'] : null;
+  const round = (ms: number) => Math.round(ms * 1000) / 1000;
+  return {
+    lone: name,
+    batched: choice.batched.name,
+    isa,
+    timings: choice.timings.map((t) => ({ kernel: t.kernel, loneMs: round(t.loneMs), batchMs: round(t.batchMs) })),
+  };
+}
+
 /** config -> store -> kernel -> recommenders and experiments -> service -> HTTP; nothing listens or loads yet. */
 export async function createServing(config: Readonly<ResolvedConfig>, logger: Logger, adminToken = process.env.RECSERVE_ADMIN_TOKEN): Promise<Serving> {
   // Workers share the cores: each scores on its share of them.
   const threads = config.scoring.threads ?? Math.max(1, Math.floor(availableParallelism() / workerCount()));
-  const native = config.scoring.native ? loadNative() : null;
-  if (config.scoring.native && !native) logger.warn('the native scan (build/Release/recserve_kernel.node) is not built: onnxruntime scores every request');
-  const kernel = createKernel(config.scoring.kernel, { threads, batching: config.scoring.batching, rescoreCandidates: config.scoring.rescoreCandidates, native });
+  const { kernels: names, batching, maxBatch, rescoreCandidates } = config.scoring;
+  const native = names.some((n) => n.startsWith('native-')) ? loadNative() : null;
+  if (names.some((n) => n.startsWith('native-')) && !native) logger.warn('the native scans (build/Release/recserve_kernel.node) are not built: onnxruntime scores every request');
+  const scorer = new Scorer({ kernels: createKernels(names, { threads, rescoreCandidates, native }), batching, maxBatch });
   const metrics = createMetrics();
   const store = new ModelStore(
     modelSources(config),
     {
       logger,
       verifyChecksums: config.scoring.verifyChecksums,
+      verifiedDigests: verifiedDigestsOf(config),
       threads,
       sparkCacheDir: config.reload.sparkCacheDir,
-      // Warm the scoring session before a snapshot is swapped in, not on its first request.
-      prepare: async (s) => {
-        if (kernel instanceof OnnxKernel && s.kind === 'als') await kernel.prepare(s);
-      },
+      // Choose and warm the scoring before a snapshot is swapped in, not on its first request.
+      prepare: async (s) => (s.kind === 'als' ? scoringStatus(await scorer.prepare(s), native) : null),
       onLoad: (model, result, snapshot) => {
         metrics.modelLoads.inc({ model, result });
         if (!snapshot) return;
@@ -80,7 +93,7 @@ export async function createServing(config: Readonly<ResolvedConfig>, logger: Lo
     },
   );
   const watcher = new FeedWatcher(store, { pollIntervalMs: config.reload.pollIntervalMs, watchEvents: config.reload.watchEvents, logger });
-  const recommenders = new Map(Object.entries(config.recommenders).map(([name, r]) => [name, buildRecommender(r, store, kernel)]));
+  const recommenders = new Map(Object.entries(config.recommenders).map(([name, r]) => [name, buildRecommender(r, store, scorer)]));
   const hooks: FallbackHooks = {
     onCorrupt: (store) => metrics.corruptPayloads.inc({ store }),
     onOutcome: (source, result) => metrics.cacheLookups.inc({ store: source.name, result }),
@@ -147,14 +160,14 @@ export async function createServing(config: Readonly<ResolvedConfig>, logger: Lo
     watcher,
     metrics,
     store,
-    kernel,
+    scorer,
     service,
     // Idempotent: a signal handler and a test teardown may both ask.
     close: () =>
       (closing ??= (async () => {
         watcher.stop();
         await app.close();
-        await kernel.close();
+        await scorer.close();
         await exposureLog?.close();
         await Promise.all([...sources.values()].map((s) => s.close()));
       })()),

@@ -56,7 +56,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   // Checksums first: their hashing threads then run while the serving stack is imported.
   if (config.scoring.verifyChecksums) {
     const { modelSources, prefetchFirstDigests } = await import('../model-store/first-digests.js');
-    await prefetchFirstDigests(modelSources(config));
+    const { verifiedDigestsOf } = await import('../model-store/verified-digests.js');
+    await prefetchFirstDigests(modelSources(config), {}, verifiedDigestsOf(config));
   }
   // Imported here: the cluster primary never serves, so it never loads the serving stack.
   const { startServer } = await import('../server.js');

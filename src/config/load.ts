@@ -95,4 +95,5 @@ function resolvePaths(raw: Record<string, unknown>, dir: string): void {
   }
   resolve(raw.exposureLog, 'destination');
   resolve(raw.reload, 'sparkCacheDir');
+  resolve(raw.scoring, 'digestRecordDir');
 }

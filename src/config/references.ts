@@ -1,3 +1,4 @@
+import { FLOAT32_KERNELS } from '../scorers/kernel.js';
 import type { Config, ExperimentConfig, FallbackConfig, RecommenderConfig, ResolvedConfig } from './schema.js';
 
 /** Fills the sections whose defaults depend on other fields: one als recommender per model, one experiment. */
@@ -15,13 +16,16 @@ function duplicate(names: string[]): string | undefined {
   return names.find((n, i) => names.indexOf(n) !== i);
 }
 
-const list = (names: string[]) => names.map((n) => JSON.stringify(n)).join(', ');
+const list = (names: readonly string[]) => names.map((n) => JSON.stringify(n)).join(', ');
 
 /** Checks what a schema cannot: that every name refers to something configured. Returns the first problem. */
 export function checkReferences(config: ResolvedConfig): string | null {
   const models = config.models.map((m) => m.name);
   const dupModel = duplicate(models);
   if (dupModel) return `field models: model ${dupModel} is listed twice`;
+  if (!config.scoring.kernels.some((k) => FLOAT32_KERNELS.includes(k))) {
+    return `field scoring.kernels needs a kernel for float32 bundles (${list(FLOAT32_KERNELS)}); it has ${list(config.scoring.kernels)}`;
+  }
 
   const needs: Record<RecommenderConfig['kind'], (keyof RecommenderConfig)[]> = { als: ['model'], onnx: ['model', 'factors'], static: ['file'] };
   for (const [name, r] of Object.entries(config.recommenders)) {

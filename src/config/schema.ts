@@ -1,9 +1,11 @@
 import { Type, type Static } from 'typebox';
 import { HASH_MODES } from '../hashing/bucketing.js';
-import { KERNEL_NAMES } from '../scorers/kernel.js';
+import { KERNEL_NAMES, type KernelName } from '../scorers/kernel.js';
 import { CONSISTENCY_LEVELS, DEFAULT_KEY_TEMPLATE } from '../fallback/store-settings.js';
 
 export const MODEL_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+/** Every kernel but the TypeScript baseline: measured at load, the fastest serves. */
+export const DEFAULT_KERNELS: readonly KernelName[] = ['native-float32', 'native-int8', 'onnx-float32', 'onnx-int8'];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const ModelConfig = Type.Object(
@@ -98,14 +100,19 @@ export const ConfigSchema = Type.Object(
     models: Type.Array(ModelConfig, { minItems: 1, description: 'models to serve; the first is the default' }),
     scoring: Type.Object(
       {
-        kernel: Type.Enum(KERNEL_NAMES, { default: 'onnx' }),
-        threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'threads per scoring call; default: every core' })),
-        verifyChecksums: Type.Boolean({ default: true, description: 'check every data file against its sha256 at load' }),
-        batching: Type.Boolean({ default: true, description: 'onnx: score requests that wait together in one pass over the item matrix' }),
-        native: Type.Boolean({
-          default: true,
-          description: 'onnx: use the native scans when they are built: lone requests on float32 bundles of rank >= 32, every request on int8 bundles',
+        kernels: Type.Array(Type.Enum(KERNEL_NAMES), {
+          minItems: 1,
+          uniqueItems: true,
+          default: [...DEFAULT_KERNELS],
+          description:
+            'the scoring kernels each model may be served by: at load, those that accept it (int8 ones need int8 codes; native ones the built addon) are timed on it, and the fastest serves; js is the slow TypeScript baseline. Must include a float32 kernel (native-float32, onnx-float32 or js)',
         }),
+        threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'threads per scan; default: the cores divided among the workers' })),
+        verifyChecksums: Type.Boolean({ default: true, description: 'check every data file against its sha256 at load' }),
+        recordDigests: Type.Boolean({ default: true, description: 'record digests verified at load, and reuse them while each file keeps its device, inode, size and mtime' }),
+        digestRecordDir: Type.Optional(Type.String({ minLength: 1, description: 'where verified digests are recorded; default: <tmp>/recserve-verified-digests' })),
+        batching: Type.Boolean({ default: true, description: 'continuous batching: while a scan of a model is in flight, its new requests wait and the next scan takes them together' }),
+        maxBatch: Type.Integer({ minimum: 1, maximum: 1024, default: 32, description: 'the most requests one scan takes, oldest first' }),
         rescoreCandidates: Type.Integer({
           minimum: 0,
           maximum: 100000,

@@ -5,9 +5,10 @@ import { RecserveError } from '../errors.js';
 import { loadNative } from '../native-addon.js';
 import { firstNonFinite, firstUnsorted } from './factors.js';
 import { parseManifest, type Manifest, type BundleFileRole } from './manifest.js';
-import { USER_CODE_OFFSET, type QuantizedItems } from './quantize.js';
+import { FILE_OFFSET_FACTOR, scanOffsets, type QuantizedItems } from './quantize.js';
 import type { ModelSnapshot } from './snapshot.js';
 import { sha256Files } from './sha256-files.js';
+import type { VerifiedDigests } from './verified-digests.js';
 
 // The package is CommonJS whose typings declare `export default`; at run time the default import is the binding itself.
 const mmap = mmapModule as unknown as typeof mmapModule.default;
@@ -30,6 +31,8 @@ function sumCodesInline(codes: Int8Array, rank: number): Int32Array {
 export interface LoadOptions {
   /** Recompute every file's sha256 and compare with the manifest (reads every byte once). */
   verifyChecksums?: boolean;
+  /** Digests verified before, reused while their files keep their identity; verified ones are recorded. */
+  verifiedDigests?: VerifiedDigests;
   /** Threads for sessions of ONNX updates. */
   threads?: number;
 }
@@ -75,43 +78,49 @@ export async function loadBundle(name: string, version: string, dir: string, opt
     mapped[role] = mapFile(file);
     files.push({ role, file, path: entry.path, sha256: entry.sha256 });
   }
-  // Checksums are computed on another thread while this one checks the contents.
-  const digests = options.verifyChecksums ? sha256Files(files.map((f) => ({ file: f.file, data: mapped[f.role]! }))) : undefined;
+  // Checksums are computed on another thread while this one checks the contents; a digest verified
+  // before is taken from the record while its file is unchanged.
+  const known = files.map((f) => (options.verifiedDigests?.lookup(f.file) === f.sha256 ? f.sha256 : null));
+  const toHash = files.filter((_, i) => known[i] === null);
+  const digests = options.verifyChecksums ? sha256Files(toHash.map((f) => ({ file: f.file, data: mapped[f.role]! }))) : undefined;
   digests?.catch(() => undefined);
   const checkDigests = async () => {
     const actual = await digests!.catch((err: Error) => invalid(dir, `cannot hash the data files (${err.message})`));
-    files.forEach((f, i) => {
+    toHash.forEach((f, i) => {
       if (actual[i] !== f.sha256) invalid(dir, `${f.path} sha256 ${actual[i]} does not match the manifest`);
     });
+    for (const f of toHash) options.verifiedDigests?.record(f.file, f.sha256);
   };
   const view = <T>(role: BundleFileRole, Ctor: new (b: ArrayBuffer, o: number, l: number) => T, length: number): T =>
     new Ctor(mapped[role]!.buffer as ArrayBuffer, mapped[role]!.byteOffset, length);
-  const snapshot: ModelSnapshot = Object.freeze({
-    kind: 'als',
-    name,
-    version,
-    dir,
-    rank,
-    numUsers,
-    numItems,
-    userIds: view('userIds', Int32Array, numUsers),
-    itemIds: view('itemIds', Int32Array, numItems),
-    userFactors: view('userFactors', Float32Array, numUsers * rank),
-    itemFactors: view('itemFactors', Float32Array, numItems * rank),
-    itemEncoding,
-    itemCodes:
-      itemEncoding === 'int8'
-        ? Object.freeze({
-            codes: view('itemCodes', Int8Array, numItems * rank),
-            scales: view('itemScales', Float32Array, numItems),
-            offsets: view('itemCodeOffsets', Int32Array, numItems),
-          })
-        : null,
-    manifest: Object.freeze(manifest) as Manifest,
-    loadedAt: new Date(),
-  });
-  try {
+  const build = (): ModelSnapshot => {
+    const snapshot: ModelSnapshot = {
+      kind: 'als',
+      name,
+      version,
+      dir,
+      rank,
+      numUsers,
+      numItems,
+      userIds: view('userIds', Int32Array, numUsers),
+      itemIds: view('itemIds', Int32Array, numItems),
+      userFactors: view('userFactors', Float32Array, numUsers * rank),
+      itemFactors: view('itemFactors', Float32Array, numItems * rank),
+      itemEncoding,
+      itemCodes: null,
+      manifest: Object.freeze(manifest) as Manifest,
+      loadedAt: new Date(),
+    };
     validateContents(snapshot);
+    const itemCodes =
+      itemEncoding === 'int8'
+        ? itemCodesOf(snapshot, view('itemCodes', Int8Array, numItems * rank), view('itemScales', Float32Array, numItems), view('itemCodeOffsets', Int32Array, numItems))
+        : null;
+    return Object.freeze({ ...snapshot, itemCodes });
+  };
+  let snapshot: ModelSnapshot;
+  try {
+    snapshot = build();
   } catch (err) {
     // A file that does not match its checksum is the first thing to report: its contents are not the writer's.
     if (digests) await checkDigests();
@@ -130,15 +139,19 @@ function validateContents(s: ModelSnapshot): void {
     const at = findNonFinite(factors);
     if (at !== -1) invalid(s.dir, `${label} factors hold a non-finite value at row ${Math.floor(at / s.rank)}`);
   }
-  if (s.itemCodes) validateItemCodes(s, s.itemCodes);
 }
 
-/** The codes must describe themselves consistently: finite non-negative scales, offsets equal to 128 · Σ codes. */
-function validateItemCodes(s: ModelSnapshot, { codes, scales, offsets }: QuantizedItems): void {
+/**
+ * The codes must describe themselves consistently: finite non-negative scales, and the offsets file equal
+ * to 128 · Σ codes. The scans subtract 64 · Σ codes (7-bit user codes), derived here from the same sums.
+ */
+function itemCodesOf(s: ModelSnapshot, codes: Int8Array, scales: Float32Array, fileOffsets: Int32Array): Readonly<QuantizedItems> {
   const badScale = scales.findIndex((v) => !Number.isFinite(v) || v < 0);
   if (badScale !== -1) invalid(s.dir, `item scale of row ${badScale} is ${scales[badScale]}; scales must be finite and non-negative`);
   const sums = sumCodes(codes, s.rank);
   for (let i = 0; i < s.numItems; i++) {
-    if (offsets[i] !== USER_CODE_OFFSET * sums[i]!) invalid(s.dir, `item code offset of row ${i} is ${offsets[i]}; its codes need ${USER_CODE_OFFSET * sums[i]!}`);
+    const want = FILE_OFFSET_FACTOR * sums[i]!;
+    if (fileOffsets[i] !== want) invalid(s.dir, `item code offset of row ${i} is ${fileOffsets[i]}; its codes need ${want}`);
   }
+  return Object.freeze({ codes, scales, offsets: scanOffsets(sums) });
 }

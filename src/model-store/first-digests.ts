@@ -4,6 +4,7 @@ import type { ResolvedConfig } from '../config/schema.js';
 import { listUpdates } from './feed.js';
 import { prefetchDigests } from './sha256-files.js';
 import type { ModelSource } from './store.js';
+import type { VerifiedDigests } from './verified-digests.js';
 
 /** The models a configuration serves, as the model store takes them. */
 export function modelSources(config: Readonly<ResolvedConfig>): ModelSource[] {
@@ -12,20 +13,28 @@ export function modelSources(config: Readonly<ResolvedConfig>): ModelSource[] {
 
 /**
  * Starts hashing the data files of the update each model loads first (its pin, or else its newest
- * complete update), so that a server which imports its HTTP stack meanwhile finds the checksums done:
+ * complete update) unless a verified digest of it is recorded, so that a server which imports its HTTP
+ * stack meanwhile finds the checksums done:
  * on a 1M x 64 bundle, hashing (about 300 ms) is the longest part of the load. Best effort: anything
  * unexpected is left to the load, which reports it. Resolves once the hashing has started.
  */
-export async function prefetchFirstDigests(sources: ModelSource[], options: Parameters<typeof prefetchDigests>[1] = {}): Promise<ReturnType<typeof prefetchDigests>> {
+export async function prefetchFirstDigests(
+  sources: ModelSource[],
+  options: Parameters<typeof prefetchDigests>[1] = {},
+  verified?: VerifiedDigests,
+): Promise<ReturnType<typeof prefetchDigests>> {
   const files = await Promise.all(
     sources.map(async (source) => {
       try {
         const complete = (await listUpdates(source.feedRoot, source.name)).filter((u) => u.complete);
         const update = source.pin ? complete.find((u) => u.id === source.pin) : complete.at(-1);
         if (!update) return [];
-        const manifest = JSON.parse(await fs.readFile(path.join(update.dir, 'manifest.json'), 'utf8')) as { files?: Record<string, { path?: unknown } | null> };
-        const names = Object.values(manifest.files ?? {}).map((f) => f?.path);
-        return names.filter((p): p is string => typeof p === 'string' && path.basename(p) === p).map((p) => path.join(update.dir, p));
+        const manifest = JSON.parse(await fs.readFile(path.join(update.dir, 'manifest.json'), 'utf8')) as { files?: Record<string, { path?: unknown; sha256?: unknown } | null> };
+        return Object.values(manifest.files ?? {})
+          .filter((f) => typeof f?.path === 'string' && path.basename(f.path) === f.path)
+          .map((f) => ({ file: path.join(update.dir, f!.path as string), sha256: f!.sha256 }))
+          .filter(({ file, sha256 }) => !verified || verified.lookup(file) !== sha256)
+          .map(({ file }) => file);
       } catch {
         return []; // left to the load
       }

@@ -1,28 +1,41 @@
 /**
- * int8 item codes with one scale per item row, stored column-major ([rank, numItems]) because
- * onnxruntime's MatMulInteger streams a [rank, numItems] int8 matrix fastest for one user.
+ * int8 item codes with one scale per item row, stored column-major ([rank, numItems]): the layout the
+ * scans read a block of items from, one dimension's row at a time, and the one onnxruntime's MatMulInteger
+ * takes as its [rank, numItems] operand.
  *
  * item[i][j] ≈ scales[i] · codes[j·numItems + i], codes in [-127, 127].
- * A user is quantised per request to uint8 with an offset of 128 (the runtime's fast path takes no
- * zero point), so each raw dot product carries 128 · Σⱼ codes[j][i] too: `offsets[i]` holds that
- * amount, precomputed, and is subtracted before scaling.
+ * A user is quantised per request to 7-bit codes, 0-127 around a zero point of 64: a pair of products then
+ * fits int16 (2 · 127 · 127 = 32,258), so no SIMD path can saturate (AVX2's vpmaddubsw, onnxruntime's
+ * u8 x s8 kernels without VNNI) and every path computes the same integers. Each raw dot product carries
+ * 64 · Σⱼ codes[j][i] too: `offsets[i]` holds that amount and is subtracted before scaling.
  */
 export interface QuantizedItems {
   codes: Int8Array;
   scales: Float32Array;
+  /** USER_CODE_ZERO · Σⱼ codes[j][i], per item. */
   offsets: Int32Array;
 }
 
 export const ITEM_ENCODINGS = ['float32', 'int8'] as const;
 export type ItemEncoding = (typeof ITEM_ENCODINGS)[number];
 
-/** The uint8 offset users are shifted by; the largest code magnitude is 127, so 128 + code fits a byte. */
-export const USER_CODE_OFFSET = 128;
+/** The zero point of 7-bit user codes: a user value of 0 is code 64, ±max is 64 ± 63. */
+export const USER_CODE_ZERO = 64;
+
+/**
+ * The bundle's item-code-offsets file holds 128 · Σ codes (written for 8-bit user codes, kept so that every
+ * bundle stays loadable); the load checks it and derives the scan offsets from the code sums.
+ */
+export const FILE_OFFSET_FACTOR = 128;
+
+export function scanOffsets(sums: Int32Array): Int32Array {
+  return sums.map((s) => USER_CODE_ZERO * s);
+}
 
 export function quantizeItems(factors: Float32Array, numItems: number, rank: number): QuantizedItems {
   const codes = new Int8Array(numItems * rank);
   const scales = new Float32Array(numItems);
-  const offsets = new Int32Array(numItems);
+  const sums = new Int32Array(numItems);
   for (let i = 0, base = 0; i < numItems; i++, base += rank) {
     let max = 0;
     for (let j = 0; j < rank; j++) max = Math.max(max, Math.abs(factors[base + j]!));
@@ -30,22 +43,20 @@ export function quantizeItems(factors: Float32Array, numItems: number, rank: num
     const scale = max / 127;
     scales[i] = scale;
     if (scale === 0) continue;
-    let sum = 0;
     for (let j = 0; j < rank; j++) {
       const code = Math.max(-127, Math.min(127, Math.round(factors[base + j]! / scale)));
       codes[j * numItems + i] = code;
-      sum += code;
+      sums[i]! += code;
     }
-    offsets[i] = USER_CODE_OFFSET * sum;
   }
-  return { codes, scales, offsets };
+  return { codes, scales, offsets: scanOffsets(sums) };
 }
 
-/** A user vector as uint8 codes offset by 128. The user's own scale is dropped: it does not change the order. */
+/** A user vector as 7-bit codes around 64. The user's own scale is dropped: it does not change the order. */
 export function quantizeUser(user: Float32Array, out: Uint8Array = new Uint8Array(user.length)): Uint8Array {
   let max = 0;
   for (let j = 0; j < user.length; j++) max = Math.max(max, Math.abs(user[j]!));
-  const inverse = max === 0 ? 0 : 127 / max;
-  for (let j = 0; j < user.length; j++) out[j] = USER_CODE_OFFSET + Math.round(user[j]! * inverse);
+  const inverse = max === 0 ? 0 : (USER_CODE_ZERO - 1) / max;
+  for (let j = 0; j < user.length; j++) out[j] = USER_CODE_ZERO + Math.round(user[j]! * inverse);
   return out;
 }

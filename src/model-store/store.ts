@@ -4,7 +4,7 @@ import type { LoadOptions } from './bundle-loader.js';
 import { listUpdates, type FeedUpdate } from './feed.js';
 import { loadUpdate } from './load-update.js';
 import type { LoadedModel } from './snapshot.js';
-import type { ModelAdminStatus, ModelStatus } from './status.js';
+import type { ModelAdminStatus, ModelStatus, ScoringStatus } from './status.js';
 
 export interface ModelSource {
   name: string;
@@ -17,8 +17,8 @@ export type LoadResult = 'loaded' | 'rejected';
 
 export interface ModelStoreOptions extends LoadOptions {
   logger: Logger;
-  /** Runs on a fully loaded snapshot before it is swapped in (e.g. to warm a scoring session). */
-  prepare?: (snapshot: LoadedModel) => Promise<void>;
+  /** Runs on a fully loaded snapshot before it is swapped in (to choose and warm its scoring); what it says of the scoring shows in the status. */
+  prepare?: (snapshot: LoadedModel) => Promise<ScoringStatus | null>;
   /** Told of every load attempt. */
   onLoad?: (model: string, result: LoadResult, snapshot?: LoadedModel) => void;
   /** Where raw Spark saves found in a feed are imported once. */
@@ -28,6 +28,7 @@ export interface ModelStoreOptions extends LoadOptions {
 interface Slot {
   source: ModelSource;
   serving?: LoadedModel;
+  scoring: ScoringStatus | null;
   pinned: string | null;
   rejected: Map<string, string>;
   lastError: string | null;
@@ -49,7 +50,7 @@ export class ModelStore {
     sources: readonly ModelSource[],
     private readonly options: ModelStoreOptions,
   ) {
-    for (const source of sources) this.slots.set(source.name, { source, pinned: source.pin ?? null, rejected: new Map(), lastError: null, queue: Promise.resolve() });
+    for (const source of sources) this.slots.set(source.name, { source, scoring: null, pinned: source.pin ?? null, rejected: new Map(), lastError: null, queue: Promise.resolve() });
   }
 
   get sources(): ModelSource[] {
@@ -125,12 +126,13 @@ export class ModelStore {
     const name = slot.source.name;
     try {
       const snapshot = await loadUpdate(name, update.id, update.dir, this.options);
-      await this.options.prepare?.(snapshot);
+      const scoring = (await this.options.prepare?.(snapshot)) ?? null;
       slot.serving = snapshot;
+      slot.scoring = scoring;
       // A rejection of a newer update stays visible while an older one serves.
       if ([...slot.rejected.keys()].every((id) => id < update.id)) slot.lastError = null;
       this.options.onLoad?.(name, 'loaded', snapshot);
-      this.options.logger.info({ model: name, kind: snapshot.kind, version: update.id, rank: snapshot.rank }, 'model loaded');
+      this.options.logger.info({ model: name, kind: snapshot.kind, version: update.id, rank: snapshot.rank, scoring: scoring && { lone: scoring.lone, batched: scoring.batched, isa: scoring.isa } }, 'model loaded');
       return true;
     } catch (err) {
       const reason = (err as Error).message;
@@ -176,6 +178,7 @@ export class ModelStore {
         numUsers: als?.numUsers ?? null,
         numItems: als?.numItems ?? null,
         itemEncoding: als?.itemEncoding ?? null,
+        scoring: slot.scoring,
         loadedAt: s?.loadedAt.toISOString() ?? null,
         lastError: slot.lastError,
       };

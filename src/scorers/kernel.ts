@@ -1,7 +1,11 @@
 import type { ModelSnapshot } from '../model-store/snapshot.js';
 
-export const KERNEL_NAMES = ['onnx', 'js'] as const;
+/** Every way recserve can scan a model; the scorer measures the ones a model accepts and serves with the fastest. */
+export const KERNEL_NAMES = ['native-float32', 'native-int8', 'onnx-float32', 'onnx-int8', 'js'] as const;
 export type KernelName = (typeof KERNEL_NAMES)[number];
+
+/** The kernels that scan float32 factors: every model accepts them, so a configuration needs one. */
+export const FLOAT32_KERNELS: readonly KernelName[] = ['native-float32', 'onnx-float32', 'js'];
 
 /** The best `k` item rows for one user, best first; exact ties by row ascending (rows are sorted by item id). */
 export interface TopK {
@@ -9,13 +13,32 @@ export interface TopK {
   scores: ArrayLike<number>;
 }
 
-/** A way to compute exact top-k dot products of one user row against every item row. */
+/**
+ * One way to compute the top-k items of a batch of users: exact float32 dot products, or an int8
+ * pre-selection re-scored exactly in float32 (so returned scores are always the model's own).
+ */
 export interface ScoringKernel {
-  readonly name: string;
-  topK(model: ModelSnapshot, userRow: number, k: number): Promise<TopK>;
+  readonly name: KernelName;
+  /** Whether it can scan this model: int8 kernels need the bundle's item codes. */
+  accepts(model: ModelSnapshot): boolean;
+  /** Builds what it needs for this model (sessions, tensors) ahead of its first request. */
+  prepare(model: ModelSnapshot): Promise<void>;
+  /** The best `k` rows for each user of `users` (row-major, `model.rank` wide), one list per user. */
+  topK(model: ModelSnapshot, users: Float32Array, k: number): Promise<TopK[]>;
   close(): Promise<void>;
 }
 
 export function userVector(model: ModelSnapshot, userRow: number): Float32Array {
   return model.userFactors.subarray(userRow * model.rank, (userRow + 1) * model.rank);
+}
+
+/** One list per user out of a batch's `rows`/`scores`, `k` entries each. */
+export function splitLists(rows: ArrayLike<number> & { subarray?: unknown }, scores: Float32Array, users: number, k: number): TopK[] {
+  const r = rows as Int32Array;
+  return Array.from({ length: users }, (_, i) => ({ rows: r.subarray(i * k, (i + 1) * k), scores: scores.subarray(i * k, (i + 1) * k) }));
+}
+
+/** Each user's vector of a row-major batch. */
+export function eachUser(users: Float32Array, rank: number): Float32Array[] {
+  return Array.from({ length: users.length / rank }, (_, i) => users.subarray(i * rank, (i + 1) * rank));
 }

@@ -1,5 +1,5 @@
 import type { ModelSnapshot } from '../model-store/snapshot.js';
-import type { ScoringKernel } from './kernel.js';
+import type { Scorer } from './scorer.js';
 
 export interface ScoredItem {
   row: number;
@@ -7,12 +7,12 @@ export interface ScoredItem {
 }
 
 /**
- * The best `n` items for a user, skipping `excludeRows`: asks the kernel for enough extra
+ * The best `n` items for a user, skipping `excludeRows`: asks the scorer for enough extra
  * candidates to cover every exclusion, so the answer stays exact.
  */
-export async function topN(kernel: ScoringKernel, model: ModelSnapshot, userRow: number, n: number, excludeRows: ReadonlySet<number>): Promise<ScoredItem[]> {
+export async function topN(scorer: Pick<Scorer, 'topK'>, model: ModelSnapshot, userRow: number, n: number, excludeRows: ReadonlySet<number>): Promise<ScoredItem[]> {
   const k = Math.min(model.numItems, n + excludeRows.size);
-  const { rows, scores } = await kernel.topK(model, userRow, k);
+  const { rows, scores } = await scorer.topK(model, userRow, k);
   const result: ScoredItem[] = [];
   for (let i = 0; i < rows.length && result.length < n; i++) {
     const row = rows[i]!;

@@ -15,7 +15,7 @@ const recs = (user: number): SparkRecsRow => ({ user, recommendations: [{ item: 
 /** Serves variant `v` with a model that knows nobody, so every answer comes from Redis. */
 async function serveFromRedis(t: { after(fn: () => void): void }, keyTemplate: string) {
   const feed = tempDir(t);
-  const stack = await servingStack(feed, ['als'], 'onnx', {
+  const stack = await servingStack(feed, ['als'], undefined, {
     fallbacks: { cache: { kind: 'redis', url: redis.url, keyTemplate, timeoutMs: 200 } },
     experiments: [{ name: 'e', salt: 's', variants: [{ name: 'v', weight: 1, recommender: 'als', fallback: ['cache'] }] }],
   });

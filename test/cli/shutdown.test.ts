@@ -27,7 +27,7 @@ describe('graceful shutdown', () => {
     // The plain TypeScript kernel on 400,000 items keeps each request busy for tens of milliseconds.
     await publishSynth(dir, 'als', { users: 20, items: 400_000, rank: 16 });
     const config = path.join(dir, 'recserve.yaml');
-    writeFileSync(config, `feed: ${dir}\nmodels: [{name: als}]\nhost: 127.0.0.1\nport: 0\nscoring: {kernel: js}\nshutdown: {drainDelayMs: 400, graceMs: 10000}\n`);
+    writeFileSync(config, `feed: ${dir}\nmodels: [{name: als}]\nhost: 127.0.0.1\nport: 0\nscoring: {kernels: [js]}\nshutdown: {drainDelayMs: 400, graceMs: 10000}\n`);
     const { child, baseUrl } = await startCli(['--config', config]);
     t.after(() => child.kill('SIGKILL'));
     await waitFor(async () => (await get(`${baseUrl}/readyz`)) === 200, 20_000);

@@ -30,7 +30,7 @@ describe('configuration', () => {
     assert.equal(config.host, '0.0.0.0');
     assert.equal(config.logLevel, 'info');
     assert.equal(config.feed, path.join(path.dirname(file), 'feed'));
-    assert.deepEqual(config.scoring, { kernel: 'onnx', verifyChecksums: true, batching: true, native: true, rescoreCandidates: 100 });
+    assert.deepEqual(config.scoring, { kernels: ['native-float32', 'native-int8', 'onnx-float32', 'onnx-int8'], verifyChecksums: true, recordDigests: true, batching: true, maxBatch: 32, rescoreCandidates: 100 });
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.models[0]));
   });
 
@@ -48,6 +48,8 @@ describe('configuration', () => {
       ['d.yaml', 'models: [{name: a}]\nprot: 1\n', /d\.yaml: field prot is not a known setting/],
       ['e.yaml', 'models: [{name: a}, {name: a}]\n', /e\.yaml: field models: model a is listed twice/],
       ['f.yaml', 'models: [{name: a}]\nscoring: {kernel: gpu}\n', /f\.yaml: field scoring\.kernel/],
+      ['f.yaml', 'models: [{name: a}]\nscoring: {kernels: [gpu]}\n', /f\.yaml: field scoring\.kernels\.0/],
+      ['f.yaml', 'models: [{name: a}]\nscoring: {kernels: [native-int8, onnx-int8]}\n', /f\.yaml: field scoring\.kernels needs a kernel for float32 bundles/],
       ['g.yaml', 'models: [{name: a}\n', /g\.yaml: not valid YAML/],
       ['h.json', '{"models": [', /h\.json: not valid JSON/],
       ['i.yaml', '- 1\n- 2\n', /i\.yaml: must hold an object/],

@@ -18,7 +18,7 @@ async function faultStack(t: { after(fn: () => void): void }, cache: Record<stri
   await publishSynth(feed, 'als', { users: 10, items: 20, rank: 4 });
   const file = path.join(feed, 'popular.json');
   writeFileSync(file, '["p1", "p2"]');
-  const stack = await servingStack(feed, ['als'], 'onnx', {
+  const stack = await servingStack(feed, ['als'], undefined, {
     deadlineMs: BUDGET_MS,
     fallbacks: { cache: { timeoutMs: 50, breaker: { failures: 3, halfOpenAfterMs: 200 }, ...cache }, popular: { kind: 'static', file } },
     experiments: [{ name: 'e', salt: 's', variants: [{ name: 'v', weight: 1, recommender: 'als', fallback: ['cache', 'popular'] }] }],

@@ -5,4 +5,4 @@ import { float32Failures, int8Failures, int8ThreadFailures } from './native-case
 
 const addon = loadNative();
 if (!addon) throw new Error('the native addon is not built');
-process.stdout.write(JSON.stringify([...float32Failures(addon), ...int8Failures(addon), ...int8ThreadFailures(addon)]));
+process.stdout.write(JSON.stringify([...(await float32Failures(addon)), ...(await int8Failures(addon)), ...(await int8ThreadFailures(addon))]));

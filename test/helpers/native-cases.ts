@@ -44,18 +44,18 @@ export function referenceInt8(items: Float32Array, rank: number, user: Float32Ar
 }
 
 /** The native int8 scan for a batch of users (row-major), split into one answer per user. */
-function int8Call(addon: NativeAddon, items: Float32Array, rank: number, users: Float32Array, k: number, candidates: number, threads: number) {
+async function int8Call(addon: NativeAddon, items: Float32Array, rank: number, users: Float32Array, k: number, candidates: number, threads: number) {
   const { codes, offsets, scales } = quantizeItems(items, items.length / rank, rank);
   const userCodes = new Uint8Array(users.length);
   for (let at = 0; at < users.length; at += rank) quantizeUser(users.subarray(at, at + rank), userCodes.subarray(at, at + rank));
-  const { rows, scores } = addon.topKInt8(codes, offsets, scales, items, rank, userCodes, users, k, candidates, threads);
+  const { rows, scores } = await addon.topKInt8(codes, offsets, scales, items, rank, userCodes, users, k, candidates, threads);
   const kk = Math.min(k, items.length / rank);
   return Array.from({ length: users.length / rank }, (_, b) => ({ rows: rows.subarray(b * kk, (b + 1) * kk), scores: scores.subarray(b * kk, (b + 1) * kk) }));
 }
 
 /** The failures of one int8 call for a batch of users, each against its own reference. */
-function int8Differences(addon: NativeAddon, items: Float32Array, rank: number, users: Float32Array, k: number, candidates: number, threads: number, label: string) {
-  return int8Call(addon, items, rank, users, k, candidates, threads)
+async function int8Differences(addon: NativeAddon, items: Float32Array, rank: number, users: Float32Array, k: number, candidates: number, threads: number, label: string) {
+  return (await int8Call(addon, items, rank, users, k, candidates, threads))
     .map((got, b) => (differs(got, referenceInt8(items, rank, users.subarray(b * rank, (b + 1) * rank), k, candidates)) ? `${label}, user ${b}` : ''))
     .filter(Boolean);
 }
@@ -68,7 +68,7 @@ function differs(got: { rows: ArrayLike<number>; scores: ArrayLike<number> }, ex
  * Ranks around every vector width and group of four, item counts around the 64-item block, k past the
  * end, and batches of 1, 4 (one pass) and 6 users (a pass of 4, then 2).
  */
-export function int8Failures(addon: NativeAddon): string[] {
+export async function int8Failures(addon: NativeAddon): Promise<string[]> {
   const rand = randomSource(21);
   const failures: string[] = [];
   for (const rank of [1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 33, 64]) {
@@ -80,7 +80,7 @@ export function int8Failures(addon: NativeAddon): string[] {
         for (const k of [1, 10, rows + 3]) {
           for (const extra of [0, 5, 200]) {
             const label = `int8 rank ${rank}, ${rows} rows, ${batch} users, k ${k}, ${k + extra} candidates`;
-            failures.push(...int8Differences(addon, items, rank, users, k, k + extra, 1 + (k % 2), label));
+            failures.push(...(await int8Differences(addon, items, rank, users, k, k + extra, 1 + (k % 2), label)));
           }
         }
       }
@@ -90,16 +90,18 @@ export function int8Failures(addon: NativeAddon): string[] {
 }
 
 /** 70,000 x 64 is past the size from which the int8 scan starts threads. */
-export function int8ThreadFailures(addon: NativeAddon): string[] {
+export async function int8ThreadFailures(addon: NativeAddon): Promise<string[]> {
   const rand = randomSource(22);
   const rank = 64;
   const items = Float32Array.from({ length: 70_000 * rank }, () => rand() - 0.5);
   const users = Float32Array.from({ length: 5 * rank }, () => rand() - 0.5);
-  return [1, 2, 3, 8].flatMap((threads) => int8Differences(addon, items, rank, users, 25, 125, threads, `int8 70,000 x 64, ${threads} threads`));
+  const failures: string[] = [];
+  for (const threads of [1, 2, 3, 8]) failures.push(...(await int8Differences(addon, items, rank, users, 25, 125, threads, `int8 70,000 x 64, ${threads} threads`)));
+  return failures;
 }
 
 /** The float32 scan: exact equality with float64 references on small integers, batches of 3 users. */
-export function float32Failures(addon: NativeAddon): string[] {
+export async function float32Failures(addon: NativeAddon): Promise<string[]> {
   const rand = randomSource(5);
   const failures: string[] = [];
   for (const rank of [1, 3, 7, 8, 9, 15, 16, 17, 31, 37, 64, 100]) {
@@ -108,7 +110,7 @@ export function float32Failures(addon: NativeAddon): string[] {
       const users = smallInts(rand, 3 * rank);
       for (const k of [1, 10, rows + 5]) {
         for (const threads of [1, 2, 3]) {
-          const got = addon.topK(items, rank, users, k, threads);
+          const got = await addon.topK(items, rank, users, k, threads);
           const kk = Math.min(k, rows);
           for (let b = 0; b < 3; b++) {
             const expected = referenceFloat32(items, rank, users.subarray(b * rank, (b + 1) * rank), k);

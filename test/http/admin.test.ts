@@ -10,7 +10,7 @@ const TOKEN = 's3cret-token';
 async function adminStack(t: { after(fn: () => void): void }, token?: string, settings: Record<string, unknown> = {}) {
   const feed = tempDir(t);
   const ids = [await stageUpdate(feed, 'als', { seed: 1 }), await stageUpdate(feed, 'als', { seed: 2 })];
-  const stack = await servingStack(feed, ['als'], 'onnx', { reload: { pollIntervalMs: 0, watchEvents: false }, ...settings }, token);
+  const stack = await servingStack(feed, ['als'], undefined, { reload: { pollIntervalMs: 0, watchEvents: false }, ...settings }, token);
   t.after(() => stack.close());
   await stack.store.loadAll();
   const call = async (method: 'GET' | 'POST', url: string, body?: unknown, auth = `Bearer ${TOKEN}`) => {
@@ -72,7 +72,7 @@ describe('admin routes', () => {
     const feed = tempDir(t);
     const first = await stageUpdate(feed, 'als', { seed: 1 });
     await stageUpdate(feed, 'als', { seed: 2 });
-    const stack = await servingStack(feed, ['als'], 'onnx', { models: [{ name: 'als', pin: first }] });
+    const stack = await servingStack(feed, ['als'], undefined, { models: [{ name: 'als', pin: first }] });
     t.after(() => stack.close());
     await stack.store.loadAll();
     assert.equal(stack.store.get('als')!.version, first);

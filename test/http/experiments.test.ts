@@ -14,7 +14,7 @@ async function abStack(t: { after(fn: () => void): void }, extra: Record<string,
   await publishSynth(feed, 'als', { users: 200, items: 100, rank: 4 });
   const popularFile = path.join(feed, 'popular.json');
   writeFileSync(popularFile, JSON.stringify(popular));
-  const stack = await servingStack(feed, ['als'], 'onnx', {
+  const stack = await servingStack(feed, ['als'], undefined, {
     recommenders: { als: { kind: 'als', model: 'als' }, popular: { kind: 'static', file: popularFile } },
     experiments: [
       {

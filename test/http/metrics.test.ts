@@ -12,7 +12,7 @@ describe('GET /metrics', () => {
     await publishSynth(feed, 'als', { users: 20, items: 50, rank: 4 });
     const file = path.join(feed, 'popular.json');
     writeFileSync(file, '["p1"]');
-    const stack = await servingStack(feed, ['als'], 'onnx', {
+    const stack = await servingStack(feed, ['als'], undefined, {
       fallbacks: { popular: { kind: 'static', file } },
       experiments: [{ name: 'e', salt: 's', variants: [{ name: 'v', weight: 1, recommender: 'als', fallback: ['popular'] }] }],
     });
@@ -39,5 +39,25 @@ describe('GET /metrics', () => {
       /recserve_process_resident_memory_bytes \d+/,
     ]) assert.match(text, pattern);
     assert.doesNotMatch(text, /user-unknown-777|userId="/, 'labels never carry user ids');
+  });
+
+  it('exports the event-loop delay since the previous scrape, beyond its 1 ms sampling', async (t) => {
+    const feed = tempDir(t);
+    await publishSynth(feed, 'als', { users: 2, items: 5, rank: 2 });
+    const stack = await servingStack(feed, ['als']);
+    t.after(() => stack.close());
+    const scrape = async () => (await stack.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const quantile = (text: string, q: string) => Number(new RegExp(`recserve_event_loop_delay_seconds\\{quantile="${q}"\\} (\\S+)`).exec(text)?.[1]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await scrape();
+    // A scrape resets the histogram, whose first sample after a reset only sets its clock.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    // Block the event loop for 40 ms: the next sample is at least that late.
+    const until = Date.now() + 40;
+    while (Date.now() < until);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const text = await scrape();
+    assert.ok(quantile(text, '1') >= 0.035, `max ${quantile(text, '1')}`);
+    for (const q of ['0.5', '0.9', '0.99']) assert.ok(quantile(text, q) <= quantile(text, '1'), `quantile ${q}`);
   });
 });

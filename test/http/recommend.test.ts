@@ -1,3 +1,4 @@
+import { loadNative } from '../../src/native-addon.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -59,7 +60,14 @@ describe('GET /readyz and /models before and after loading', () => {
     assert.equal(ready.body.ready, true);
     const models = (await get('/models')).body.models as Record<string, unknown>[];
     assert.equal(models.length, 1);
-    assert.deepEqual({ ...models[0], loadedAt: undefined }, { name: 'als', kind: 'als', loaded: true, version, rank: 6, numUsers: 40, numItems: 300, itemEncoding: 'float32', loadedAt: undefined, lastError: null });
+    const { scoring, ...rest } = models[0]!;
+    assert.deepEqual({ ...rest, loadedAt: undefined }, { name: 'als', kind: 'als', loaded: true, version, rank: 6, numUsers: 40, numItems: 300, itemEncoding: 'float32', loadedAt: undefined, lastError: null });
+    // The load timed every float32 kernel on this model and serves with the fastest of each kind of run.
+    const { lone, batched, isa, timings } = scoring as { lone: string; batched: string; isa: string | null; timings: { kernel: string; loneMs: number; batchMs: number }[] };
+    assert.deepEqual(timings.map((t) => t.kernel), ['native-float32', 'onnx-float32']);
+    const fastest = (key: 'loneMs' | 'batchMs') => timings.reduce((a, b) => (b[key] < a[key] ? b : a)).kernel;
+    assert.deepEqual([lone, batched], [fastest('loneMs'), fastest('batchMs')]);
+    assert.equal(isa, lone === 'native-float32' ? loadNative()!.isa().float32 : null);
     assert.ok(!Number.isNaN(Date.parse(models[0]!.loadedAt as string)));
   });
 });

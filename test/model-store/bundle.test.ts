@@ -132,6 +132,9 @@ describe('int8 item codes', () => {
     assert.equal(s.itemEncoding, 'int8');
     const { codes, scales, offsets } = s.itemCodes!;
     assert.equal(codes.length, 120 * 7);
+    // The bundle's offsets file holds 128 · Σ codes (its format since 8-bit user codes); the scans use 64 · Σ codes.
+    const raw = readFileSync(path.join(update.dir, 'item-code-offsets.i32'));
+    const fileOffsets = new Int32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
     for (let i = 0; i < 120; i++) {
       let sum = 0;
       let largest = 0;
@@ -144,7 +147,8 @@ describe('int8 item codes', () => {
       }
       // The largest magnitude of each row maps to ±127: the row's full int8 range is used.
       assert.equal(largest, 127);
-      assert.equal(offsets[i], 128 * sum);
+      assert.equal(fileOffsets[i], 128 * sum);
+      assert.equal(offsets[i], 64 * sum);
     }
     // float32 bundles carry no codes.
     const plain = await publishSynth(tempDir(t), 'm');

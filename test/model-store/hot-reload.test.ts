@@ -13,7 +13,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A serving stack that follows its feed (poll every 200 ms plus file events). */
 async function followingStack(t: { after(fn: () => void): void }, feed: string, settings: Record<string, unknown> = {}, adminToken?: string) {
-  const stack = await servingStack(feed, ['als'], 'onnx', { reload: { pollIntervalMs: 200 }, ...settings }, adminToken);
+  const stack = await servingStack(feed, ['als'], undefined, { reload: { pollIntervalMs: 200 }, ...settings }, adminToken);
   t.after(() => stack.close());
   await stack.store.loadAll();
   stack.watcher.start();

@@ -1,3 +1,4 @@
+import type { KernelName } from '../../src/scorers/index.js';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,13 +24,13 @@ interface Body {
 }
 
 /** A stack whose variant `v` uses `recommender`, then the Redis cache, then a static list. */
-async function chainStack(t: { after(fn: () => void): void }, options: { models?: string[]; publish?: boolean; recommenders?: Record<string, unknown>; recommender?: string; fallback?: string[]; deadlineMs?: number; kernel?: 'onnx' | 'js'; shape?: { users: number; items: number; rank: number }; writeBehind?: unknown; keyPrefix?: string } = {}) {
+async function chainStack(t: { after(fn: () => void): void }, options: { models?: string[]; publish?: boolean; recommenders?: Record<string, unknown>; recommender?: string; fallback?: string[]; deadlineMs?: number; kernels?: KernelName[]; shape?: { users: number; items: number; rank: number }; writeBehind?: unknown; keyPrefix?: string } = {}) {
   const feed = tempDir(t);
   if (options.publish !== false) await publishSynth(feed, 'als', options.shape ?? { users: 50, items: 40, rank: 4 });
   const file = path.join(feed, 'popular.json');
   writeFileSync(file, JSON.stringify(popular));
   const keyTemplate = `${options.keyPrefix ?? 'chain'}:{variant}:{userId}`;
-  const stack = await servingStack(feed, options.models ?? ['als'], options.kernel ?? 'onnx', {
+  const stack = await servingStack(feed, options.models ?? ['als'], options.kernels, {
     deadlineMs: options.deadlineMs ?? 1000,
     fallbacks: { cache: { kind: 'redis', url: redis.url, keyTemplate, timeoutMs: 200 }, popular: { kind: 'static', file } },
     recommenders: options.recommenders ?? { als: { kind: 'als', model: 'als' } },
@@ -108,7 +109,7 @@ describe('the fallback chain', () => {
 
   it('skips a model that would miss the deadline and answers from the chain', async (t) => {
     // 300,000 x 32 with the plain TypeScript kernel takes tens of milliseconds; the budget is 5 ms.
-    const { get } = await chainStack(t, { kernel: 'js', deadlineMs: 5, shape: { users: 10, items: 300_000, rank: 32 } });
+    const { get } = await chainStack(t, { kernels: ['js'], deadlineMs: 5, shape: { users: 10, items: 300_000, rank: 32 } });
     const first = await get('3');
     assert.equal(first.body.source, 'model', 'the first request measures the model');
     const second = await get('3');

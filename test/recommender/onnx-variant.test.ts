@@ -18,7 +18,7 @@ async function onnxStack(t: { after(fn: () => void): void }, modelBytes: Uint8Ar
   const feed = tempDir(t);
   await publishSynth(feed, 'als', shape);
   await publishOnnxBundle(modelBytes, { feedRoot: feed, name: 'rerank', source: 'test' });
-  const stack = await servingStack(feed, ['als', 'rerank'], 'onnx', {
+  const stack = await servingStack(feed, ['als', 'rerank'], undefined, {
     recommenders: { rerank: { kind: 'onnx', model: 'rerank', factors: 'als' } },
     experiments: [{ name: 'e', salt: 's', variants: [{ name: 'net', weight: 1, recommender: 'rerank' }] }],
   });

@@ -21,20 +21,26 @@ async function failuresUnder(isa: string): Promise<string[]> {
 }
 
 describe('native int8 scan', () => {
-  it('picks the candidates of the integer formula and re-scores them exactly, ties by row, for ranks 1-64, partial blocks, k past the end', () => {
-    assert.deepEqual(int8Failures(native), []);
+  it('picks the candidates of the integer formula and re-scores them exactly, ties by row, for ranks 1-64, partial blocks, k past the end', async () => {
+    assert.deepEqual(await int8Failures(native), []);
   });
 
-  it('splits large matrices over threads and merges their candidates exactly', () => {
-    assert.deepEqual(int8ThreadFailures(native), []);
+  it('splits large matrices over threads and merges their candidates exactly', async () => {
+    assert.deepEqual(await int8ThreadFailures(native), []);
   });
 
   // The machine picks its best instruction set; the others are forced in a child process, so every
   // version of both scans is checked against the same references.
-  for (const [isa, flag] of [['avx2', 'avx2'], ['plain', '']] as const) {
+  for (const [isa, flag] of [['avx2', 'avx2'], ['portable', '']] as const) {
     it(`gives the same answers with the ${isa} version of both scans`, async (t) => {
       if (flag && !cpuFlags.has(flag)) return t.skip(`this CPU has no ${flag}`);
       assert.deepEqual(await failuresUnder(isa), []);
+      // The child really ran that version.
+      const { stdout } = await promisify(execFile)(process.execPath, ['-e', `console.log(JSON.stringify(require('./build/Release/recserve_kernel.node').isa()))`], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, RECSERVE_NATIVE_ISA: isa },
+      });
+      assert.deepEqual(JSON.parse(stdout), { float32: isa, int8: isa });
     });
   }
 

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ModelSnapshot } from '../../src/model-store/snapshot.js';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { loadNative, type NativeAddon } from '../../src/native-addon.js';
-import { OnnxKernel } from '../../src/scorers/onnx-kernel.js';
 import { topN } from '../../src/scorers/index.js';
 import { float32Failures, randomSource, referenceFloat32, smallInts as smallIntsFrom } from '../helpers/native-cases.js';
+import { scorerWith } from '../helpers/scorer.js';
+import { snapshotOf } from '../helpers/snapshots.js';
 
 const native = loadNative();
 
@@ -16,18 +18,18 @@ describe('native scan', () => {
     assert.ok(native, 'build/Release/recserve_kernel.node should exist: npm install runs scripts/build-native.mjs');
   });
 
-  it('matches the reference exactly, ties by row, for ranks around every vector width, odd row counts, k past the end, batches and threads', () => {
-    assert.deepEqual(float32Failures(native as NativeAddon), []);
+  it('matches the reference exactly, ties by row, for ranks around every vector width, odd row counts, k past the end, batches and threads', async () => {
+    assert.deepEqual(await float32Failures(native as NativeAddon), []);
   });
 
-  it('splits large matrices over threads and merges their heaps exactly', () => {
+  it('splits large matrices over threads and merges their heaps exactly', async () => {
     const addon = native as NativeAddon;
     const rank = 64;
     // 5,003 x 64 is past the size from which the scan starts threads; exact ties abound with small integers.
     const items = smallInts(5003 * rank);
     const users = smallInts(2 * rank);
     for (const threads of [1, 2, 3, 8]) {
-      const got = addon.topK(items, rank, users, 25, threads);
+      const got = await addon.topK(items, rank, users, 25, threads);
       for (let b = 0; b < 2; b++) {
         const expected = referenceFloat32(items, rank, users.subarray(b * rank, (b + 1) * rank), 25);
         assert.deepEqual(Array.from(got.rows.subarray(b * 25, (b + 1) * 25)), Array.from(expected.rows), `${threads} threads, user ${b}`);
@@ -35,12 +37,12 @@ describe('native scan', () => {
     }
   });
 
-  it('agrees with float64 scores to float32 rounding on random factors', () => {
+  it('agrees with float64 scores to float32 rounding on random factors', async () => {
     const addon = native as NativeAddon;
     const rank = 64;
     const items = Float32Array.from({ length: 20_000 * rank }, () => rand() - 0.5);
     const user = Float32Array.from({ length: rank }, () => rand() - 0.5);
-    const got = addon.topK(items, rank, user, 50, 2);
+    const got = await addon.topK(items, rank, user, 50, 2);
     const expected = referenceFloat32(items, rank, user, 50);
     got.scores.forEach((s, i) => assert.ok(Math.abs(s - expected.scores[i]!) <= 1e-5, `score ${i}: ${s} vs ${expected.scores[i]}`));
     // Rows may swap only where two scores are within rounding of each other.
@@ -61,37 +63,54 @@ describe('native scan', () => {
     assert.throws(call(items, 4), TypeError);
   });
 
-  it('serves lone requests of rank >= 32 through the onnx kernel with the same answers as onnxruntime', async () => {
+  it('scans off the JavaScript thread on scoring threads started once', async () => {
+    const addon = native as NativeAddon;
+    const rank = 64;
+    // 400,000 x 64 takes milliseconds per scan, so a scan on the event loop would show as its delay.
+    const items = Float32Array.from({ length: 400_000 * rank }, () => rand() - 0.5);
+    const user = Float32Array.from({ length: rank }, () => rand() - 0.5);
+    let turns = 0;
+    const counter = setInterval(() => turns++, 0);
+    const started = addon.poolThreads();
+    try {
+      const scans = [];
+      for (let i = 0; i < 40; i++) scans.push(addon.topK(items, rank, user, 10, 2));
+      const before = turns;
+      await Promise.all(scans);
+      assert.ok(turns > before, 'the event loop turned while the scans ran');
+    } finally {
+      clearInterval(counter);
+    }
+    // 40 scans of two threads each: the calling libuv threads plus at most one started scoring thread.
+    assert.ok(addon.poolThreads() <= Math.max(started, 1), `${addon.poolThreads()} scoring threads`);
+  });
+
+  it('keeps the arrays of a scan in flight alive when nothing else holds them', async () => {
+    const addon = native as NativeAddon;
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const rank = 32;
+    const items = smallInts(1_000_000 * rank);
+    const user = smallInts(rank);
+    const expected = referenceFloat32(items, rank, user, 5);
+    // Copies that only the call holds: collected while the scan reads them, they would come back wrong or crash.
+    const pending = addon.topK(items.slice(), rank, user.slice(), 5, 1);
+    for (let i = 0; i < 5; i++) gc();
+    const got = await pending;
+    assert.deepEqual(Array.from(got.rows), Array.from(expected.rows));
+  });
+
+  it('native-float32 and onnx-float32 give the same answers through the scorer, exclusions included', async () => {
     const rank = 40;
-    const itemFactors = smallInts(3000 * rank);
-    const userFactors = smallInts(30 * rank);
-    const model: ModelSnapshot = Object.freeze({
-      kind: 'als',
-      name: 't',
-      version: 'v',
-      dir: '',
-      rank,
-      numUsers: 30,
-      numItems: 3000,
-      userIds: Int32Array.from({ length: 30 }, (_, i) => i),
-      itemIds: Int32Array.from({ length: 3000 }, (_, i) => i),
-      userFactors,
-      itemFactors,
-      itemEncoding: 'float32',
-      itemCodes: null,
-      manifest: {} as ModelSnapshot['manifest'],
-      loadedAt: new Date(),
-    });
-    let nativeCalls = 0;
-    const counting: NativeAddon = { ...(native as NativeAddon), topK: (...args) => (nativeCalls++, (native as NativeAddon).topK(...args)) };
-    const withNative = new OnnxKernel({ native: counting, threads: 2 });
-    const onnxOnly = new OnnxKernel();
+    const model = snapshotOf(smallInts(3000 * rank), smallInts(30 * rank), rank);
+    const withNative = scorerWith(['native-float32'], { threads: 2 });
+    const onnxOnly = scorerWith(['onnx-float32']);
     try {
       for (let u = 0; u < 30; u++) {
         const exclude = new Set(u % 2 ? [0, 1, 2, u] : []);
         assert.deepEqual(await topN(withNative, model, u, 1 + u, exclude), await topN(onnxOnly, model, u, 1 + u, exclude), `user ${u}`);
       }
-      assert.equal(nativeCalls, 30);
+      assert.equal(withNative.stats.kernels['native-float32'], 30);
     } finally {
       await withNative.close();
       await onnxOnly.close();

@@ -1,5 +1,5 @@
 import type { ModelStore } from '../../model-store/store.js';
-import { topN, type ScoringKernel } from '../../scorers/index.js';
+import { topN, type Scorer } from '../../scorers/index.js';
 import { alsSnapshot, excludedRows, userRowOf, type ItemRecommender, type VariantAnswer, type VariantRequest } from './types.js';
 
 /** Exact top-N of an ALS model by dot product. */
@@ -8,14 +8,14 @@ export class AlsRecommender implements ItemRecommender {
 
   constructor(
     private readonly store: ModelStore,
-    private readonly kernel: ScoringKernel,
+    private readonly scorer: Scorer,
     private readonly modelName: string,
   ) {}
 
   async recommend({ userId, n, exclude }: VariantRequest): Promise<VariantAnswer> {
     // One read of the snapshot: a swap during scoring does not affect this request.
     const model = alsSnapshot(this.store, this.modelName);
-    const scored = await topN(this.kernel, model, userRowOf(model, userId), n, excludedRows(model, exclude));
+    const scored = await topN(this.scorer, model, userRowOf(model, userId), n, excludedRows(model, exclude));
     return {
       items: scored.map(({ row, score }) => ({ itemId: String(model.itemIds[row]), score })),
       model: { name: model.name, version: model.version },

@@ -1,5 +1,5 @@
 import type { ModelSnapshot } from '../model-store/snapshot.js';
-import { userVector, type ScoringKernel, type TopK } from './kernel.js';
+import { eachUser, type ScoringKernel, type TopK } from './kernel.js';
 import { selectTopK } from './select-top-k.js';
 
 /** Plain TypeScript: one dot product per item, then a heap selection. The baseline the benchmark compares against. */
@@ -7,9 +7,17 @@ export class JsKernel implements ScoringKernel {
   readonly name = 'js';
   private scratch = new Float32Array(0);
 
-  async topK(model: ModelSnapshot, userRow: number, k: number): Promise<TopK> {
-    const { rank, numItems, itemFactors } = model;
-    const user = userVector(model, userRow);
+  accepts(): boolean {
+    return true;
+  }
+
+  async prepare(): Promise<void> {}
+
+  async topK(model: ModelSnapshot, users: Float32Array, k: number): Promise<TopK[]> {
+    return eachUser(users, model.rank).map((user) => this.one(model, user, k));
+  }
+
+  private one({ rank, numItems, itemFactors }: ModelSnapshot, user: Float32Array, k: number): TopK {
     if (this.scratch.length < numItems) this.scratch = new Float32Array(numItems);
     const scores = this.scratch.subarray(0, numItems);
     for (let i = 0, offset = 0; i < numItems; i++, offset += rank) {

@@ -1,4 +1,4 @@
-import type { ScoredItem } from './top-n.js';
+import type { ScoredItem } from '../../src/scorers/index.js';
 
 /**
  * recall@k of an approximate list against the exact one: the share of the exact top-k that the

@@ -1,0 +1,100 @@
+// The scoring threads: started on first use and kept for the life of the process, so a scan hands them
+// slices instead of starting threads per request. Callers that wait also run queued slices, so several
+// scans at once (from several Node worker threads or libuv threads) never wait on each other's threads.
+#include <pthread.h>
+#include "select.h"
+
+#define MAX_THREADS 256
+#define QUEUE 1024
+
+typedef struct {
+  void *(*fn)(void *);
+  void *arg;
+  int *pending;  // the submitting call's count of slices not yet finished
+} task_t;
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t work = PTHREAD_COND_INITIALIZER, done = PTHREAD_COND_INITIALIZER;
+static task_t queue[QUEUE];
+static int head, count, started;
+
+// Under mu: takes the oldest task, or returns 0.
+static int take(task_t *t) {
+  if (count == 0) return 0;
+  *t = queue[head];
+  head = (head + 1) % QUEUE;
+  count--;
+  return 1;
+}
+
+// Under mu: runs t without the lock, then counts it finished.
+static void run_task(task_t t) {
+  pthread_mutex_unlock(&mu);
+  t.fn(t.arg);
+  pthread_mutex_lock(&mu);
+  if (--*t.pending == 0) pthread_cond_broadcast(&done);
+}
+
+static void *serve(void *unused) {
+  (void)unused;
+  pthread_mutex_lock(&mu);
+  for (;;) {
+    task_t t;
+    while (!take(&t)) pthread_cond_wait(&work, &mu);
+    run_task(t);
+  }
+  return NULL;
+}
+
+// Under mu: at least n threads serve the queue (fewer if the system refuses more: callers run the rest).
+static void grow(int n) {
+  if (n > MAX_THREADS) n = MAX_THREADS;
+  while (started < n) {
+    pthread_t id;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int ok = pthread_create(&id, &attr, serve, NULL) == 0;
+    pthread_attr_destroy(&attr);
+    if (!ok) break;
+    started++;
+  }
+}
+
+int pool_threads(void) {
+  pthread_mutex_lock(&mu);
+  int n = started;
+  pthread_mutex_unlock(&mu);
+  return n;
+}
+
+void run_parallel(void *(*fn)(void *), void *args, size_t size, int threads) {
+  if (threads <= 1) {
+    fn(args);
+    return;
+  }
+  int pending = 0;
+  pthread_mutex_lock(&mu);
+  grow(threads - 1);
+  for (int t = 1; t < threads; t++) {
+    void *arg = (char *)args + size * t;
+    if (count == QUEUE) {
+      pthread_mutex_unlock(&mu);
+      fn(arg);
+      pthread_mutex_lock(&mu);
+      continue;
+    }
+    queue[(head + count++) % QUEUE] = (task_t){fn, arg, &pending};
+    pending++;
+  }
+  pthread_cond_broadcast(&work);
+  pthread_mutex_unlock(&mu);
+  fn(args);
+  pthread_mutex_lock(&mu);
+  while (pending > 0) {
+    task_t t;
+    if (take(&t)) run_task(t);
+    else pthread_cond_wait(&done, &mu);
+  }
+  pthread_mutex_unlock(&mu);
+}

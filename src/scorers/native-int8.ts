@@ -1,0 +1,33 @@
+import type { ModelSnapshot } from '../model-store/snapshot.js';
+import type { NativeAddon } from '../native-addon.js';
+import { quantizeUsers } from './int8-users.js';
+import { splitLists, type ScoringKernel, type TopK } from './kernel.js';
+
+/**
+ * The native int8 scan (native/int8.c): candidates from the item codes, up to 4 users per pass over them,
+ * then the exact float32 re-score of `k + rescoreCandidates` of them.
+ */
+export class NativeInt8Kernel implements ScoringKernel {
+  readonly name = 'native-int8';
+
+  constructor(
+    private readonly native: NativeAddon,
+    private readonly threads: number,
+    private readonly rescoreCandidates: number,
+  ) {}
+
+  accepts(model: ModelSnapshot): boolean {
+    return model.itemCodes !== null;
+  }
+
+  async prepare(): Promise<void> {}
+
+  async topK(model: ModelSnapshot, users: Float32Array, k: number): Promise<TopK[]> {
+    const { codes, offsets, scales } = model.itemCodes!;
+    const userCodes = quantizeUsers(users, model.rank);
+    const { rows, scores } = await this.native.topKInt8(codes, offsets, scales, model.itemFactors, model.rank, userCodes, users, k, k + this.rescoreCandidates, this.threads);
+    return splitLists(rows, scores, users.length / model.rank, Math.min(k, model.numItems));
+  }
+
+  async close(): Promise<void> {}
+}

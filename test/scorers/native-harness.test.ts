@@ -1,0 +1,62 @@
+// The native scans' C harness (native/harness.c) built for this machine and run under every instruction set
+// it has, then cross-compiled for ARM64 and run under qemu-user: every build must pass its own reference
+// checks and print the same digest of every answer.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT, tempDir } from '../helpers/fixtures.js';
+import { whichTool } from '../helpers/tools.js';
+
+const run = promisify(execFile);
+const SOURCES = ['harness.c', 'isa.c', 'pool.c', 'topk.c', 'int8.c', 'select.c', 'validate.c'].map((f) => path.join(REPO_ROOT, 'native', f));
+const cpuFlags = new Set(readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1]?.trim().split(/\s+/) ?? []);
+
+async function build(compiler: string, out: string, extra: string[] = []): Promise<void> {
+  await run(compiler, ['-O3', '-std=c11', '-Wall', '-Wextra', '-Werror', ...extra, '-o', out, ...SOURCES, '-lpthread', '-lm']);
+}
+
+/** "<isa float32> <isa int8> failures=<n> digest=<hex>" */
+async function harness(command: string, args: string[], isa?: string): Promise<{ isa: string; failures: number; digest: string }> {
+  const { stdout } = await run(command, args, { env: { ...process.env, ...(isa ? { RECSERVE_NATIVE_ISA: isa } : {}) }, maxBuffer: 2 ** 20 });
+  const last = stdout.trim().split('\n').at(-1)!;
+  const match = /^(\w+) (\w+) failures=(\d+) digest=([0-9a-f]{16})$/.exec(last);
+  assert.ok(match, `harness output: ${stdout}`);
+  assert.equal(match[1], match[2]);
+  return { isa: match[1]!, failures: Number(match[3]), digest: match[4]! };
+}
+
+describe('native scans on every instruction set and on ARM64', () => {
+  let reference: string | undefined;
+
+  it('this machine: every instruction set it has passes the references, with one digest', async (t) => {
+    const bin = path.join(tempDir(t), 'harness');
+    await build('cc', bin);
+    const isas = [cpuFlags.has('avx512f') ? 'avx512' : '', cpuFlags.has('avx2') ? 'avx2' : '', 'portable'].filter(Boolean);
+    const results = await Promise.all(isas.map((isa) => harness(bin, [], isa)));
+    results.forEach((r, i) => {
+      assert.equal(r.isa, isas[i]);
+      assert.equal(r.failures, 0, `${r.isa}: failures`);
+    });
+    assert.equal(new Set(results.map((r) => r.digest)).size, 1, `digests: ${results.map((r) => `${r.isa} ${r.digest}`).join(', ')}`);
+    reference = results[0]!.digest;
+    t.diagnostic(`${isas.join(', ')}: digest ${reference}`);
+  });
+
+  it('ARM64 (cross-compiled, run under qemu-user): the portable scans pass and give the same answers', async (t) => {
+    const tools = await Promise.all(['aarch64-linux-gnu-gcc', 'qemu-aarch64'].map(whichTool));
+    if (tools.some((found) => !found)) {
+      // Never skipped in CI: .ci/run installs both.
+      assert.ok(!process.env.CI, 'CI must have aarch64-linux-gnu-gcc and qemu-aarch64 (.ci/run installs them)');
+      return t.skip('aarch64-linux-gnu-gcc or qemu-aarch64 is missing: apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user');
+    }
+    const bin = path.join(tempDir(t), 'harness-arm64');
+    await build('aarch64-linux-gnu-gcc', bin, ['-static']);
+    const result = await harness('qemu-aarch64', [bin]);
+    assert.equal(result.isa, 'portable');
+    assert.equal(result.failures, 0);
+    if (reference) assert.equal(result.digest, reference, 'ARM64 answers differ from this machine\'s');
+  });
+});

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ModelSnapshot } from '../../src/model-store/snapshot.js';
+import { Scorer, type KernelName, type ScoringKernel, type TopK } from '../../src/scorers/index.js';
+import { tinySnapshot } from '../helpers/snapshots.js';
+
+/** A kernel that answers each user with its own first value as the row, and says when each run starts. */
+class FakeKernel implements ScoringKernel {
+  readonly runs: number[][] = [];
+  private release: (() => void)[] = [];
+
+  constructor(
+    readonly name: KernelName,
+    private readonly options: { held?: boolean; costMs?: (users: number) => number; clock?: { now: number }; int8?: boolean } = {},
+  ) {}
+
+  accepts(model: ModelSnapshot): boolean {
+    return !this.options.int8 || model.itemCodes !== null;
+  }
+
+  async prepare(): Promise<void> {}
+
+  async topK(model: ModelSnapshot, users: Float32Array, k: number): Promise<TopK[]> {
+    const rows = Array.from({ length: users.length / model.rank }, (_, i) => users[i * model.rank]!);
+    this.runs.push(rows);
+    if (this.options.clock) this.options.clock.now += this.options.costMs!(rows.length);
+    if (this.options.held) await new Promise<void>((resolve) => this.release.push(resolve));
+    return rows.map((row) => ({ rows: Int32Array.from({ length: k }, (_, j) => row + j), scores: new Float32Array(k) }));
+  }
+
+  /** Finishes the run in flight. */
+  finish(): void {
+    this.release.shift()?.();
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Users whose factor vectors start with their own row number, so a fake kernel can tell them apart. */
+const model = tinySnapshot({ users: 100, items: 10, rank: 2, userFactor: (row, j) => (j === 0 ? row : 0) });
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('scorer', () => {
+  it('batches continuously: a run in flight holds new requests, the next run takes them oldest first, at most maxBatch', async () => {
+    const kernel = new FakeKernel('native-float32', { held: true });
+    const scorer = new Scorer({ kernels: [kernel], batching: true, maxBatch: 32 });
+    const first = scorer.topK(model, 0, 3);
+    await tick();
+    assert.deepEqual(kernel.runs, [[0]], 'a lone request starts a run at once');
+    const waiting = Array.from({ length: 50 }, (_, i) => scorer.topK(model, i + 1, 1 + (i % 3)));
+    await tick();
+    assert.equal(kernel.runs.length, 1, 'nothing else runs while the first run is in flight');
+    kernel.finish();
+    assert.deepEqual(Array.from((await first).rows), [0, 1, 2]);
+    await tick();
+    assert.deepEqual(kernel.runs[1], Array.from({ length: 32 }, (_, i) => i + 1));
+    kernel.finish();
+    await tick();
+    assert.deepEqual(kernel.runs[2], Array.from({ length: 18 }, (_, i) => i + 33));
+    kernel.finish();
+    const answers = await Promise.all(waiting);
+    // Each request gets its own user's list, cut to its own k.
+    answers.forEach((a, i) => assert.deepEqual(Array.from(a.rows), Array.from({ length: 1 + (i % 3) }, (_, j) => i + 1 + j)));
+    assert.deepEqual(scorer.stats, { runs: 3, requests: 51, largestBatch: 32, kernels: { 'native-float32': 3, 'native-int8': 0, 'onnx-float32': 0, 'onnx-int8': 0, js: 0 } });
+  });
+
+  it('without batching runs every request on its own', async () => {
+    const kernel = new FakeKernel('js');
+    const scorer = new Scorer({ kernels: [kernel], batching: false, maxBatch: 32 });
+    await Promise.all(Array.from({ length: 5 }, (_, i) => scorer.topK(model, i, 1)));
+    assert.deepEqual(kernel.runs, [[0], [1], [2], [3], [4]]);
+  });
+
+  it('serves each model with the kernel measured fastest on it, lone and batched apart, among those that accept it', async () => {
+    const clock = { now: 0 };
+    // b is faster alone, c on batches; a is slower at both; the int8 one would be fastest but needs codes.
+    const a = new FakeKernel('onnx-float32', { clock, costMs: (n) => 5 + n });
+    const b = new FakeKernel('native-float32', { clock, costMs: (n) => 1 + 2 * n });
+    const c = new FakeKernel('js', { clock, costMs: (n) => 4 + 0.5 * n });
+    const int8 = new FakeKernel('native-int8', { clock, costMs: () => 0.1, int8: true });
+    const scorer = new Scorer({ kernels: [a, int8, b, c], batching: true, maxBatch: 32, clock: () => clock.now });
+    const choice = await scorer.prepare(model);
+    assert.deepEqual([choice.lone.name, choice.batched.name], ['native-float32', 'js']);
+    assert.deepEqual(choice.timings, [
+      { kernel: 'onnx-float32', loneMs: 6, batchMs: 13 },
+      { kernel: 'native-float32', loneMs: 3, batchMs: 17 },
+      { kernel: 'js', loneMs: 4.5, batchMs: 8 },
+    ]);
+    assert.equal(await scorer.prepare(model), choice, 'measured once per snapshot');
+  });
+
+  it('rejects the requests of a failed run and goes on with the next', async () => {
+    let calls = 0;
+    const flaky: ScoringKernel = {
+      name: 'onnx-float32',
+      accepts: () => true,
+      prepare: async () => {},
+      topK: async (_m, users, k) => {
+        if (calls++ === 0) throw new Error('boom');
+        return Array.from({ length: users.length / 2 }, () => ({ rows: new Int32Array(k), scores: new Float32Array(k) }));
+      },
+      close: async () => {},
+    };
+    const scorer = new Scorer({ kernels: [flaky], batching: true, maxBatch: 32 });
+    const results = await Promise.allSettled([scorer.topK(model, 0, 1), scorer.topK(model, 1, 1)]);
+    assert.equal(results[0]!.status, 'rejected');
+    assert.equal(results[1]!.status, 'fulfilled');
+  });
+
+  it('refuses a model no configured kernel accepts', async () => {
+    const scorer = new Scorer({ kernels: [new FakeKernel('native-int8', { int8: true })], batching: true, maxBatch: 4 });
+    await assert.rejects(scorer.topK(model, 0, 1), /no configured scoring kernel accepts model t \(float32\)/);
+  });
+});
