@@ -383,13 +383,14 @@ int topk_i8(const int8_t *codes, const int32_t *offsets, const float *scales, co
   if (threads < 1) threads = 1;
   // A matrix this small is scanned in microseconds, less than starting a thread costs.
   if (num_items * rank < (1 << 22)) threads = 1;
-  if (threads > blocks) threads = (int)blocks;
+  int parts = slices_for(threads);
+  if (parts > blocks) parts = (int)blocks;
   topk_i8_isa();
 
   float *scores = scores_for(stride * CHUNK);
   float *best = malloc(sizeof(float) * blocks * CHUNK);
   uint32_t *words = calloc((size_t)groups * CHUNK, sizeof(uint32_t));
-  slice_t *slices = malloc(sizeof(slice_t) * threads);
+  slice_t *slices = malloc(sizeof(slice_t) * parts);
   if (!scores || !best || !words || !slices) { free(best); free(words); free(slices); return -1; }
   // The last block's padding reads as no candidate.
   for (int u = 0; u < CHUNK; u++)
@@ -401,8 +402,8 @@ int topk_i8(const int8_t *codes, const int32_t *offsets, const float *scales, co
     for (int u = 0; u < count; u++)
       for (int j = 0; j < rank; j++) words[u * groups + j / 4] |= (uint32_t)user_codes[(int64_t)(first + u) * rank + j] << (8 * (j % 4));
     const scan_args all = {codes, num_items, rank, count, user_codes + (int64_t)first * rank, words, offsets, scales, stride};
-    for (int t = 0; t < threads; t++) slices[t] = (slice_t){&all, blocks * t / threads, blocks * (t + 1) / threads, blocks, scores, best};
-    run_parallel(scan_slice, slices, sizeof(slice_t), threads);
+    for (int t = 0; t < parts; t++) slices[t] = (slice_t){&all, blocks * t / parts, blocks * (t + 1) / parts, blocks, scores, best};
+    run_parallel(scan_slice, slices, sizeof(slice_t), parts, threads);
     for (int u = 0; u < count && status >= 0; u++) {
       const int64_t at = (int64_t)(first + u) * k;
       if (answer(scores + u * stride, best + u * blocks, blocks, items, rank, users + (int64_t)(first + u) * rank, k, candidates, out_rows + at, out_scores + at) < 0)

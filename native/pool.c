@@ -1,6 +1,7 @@
 // The scoring threads: started on first use and kept for the life of the process, so a scan hands them
-// slices instead of starting threads per request. Callers that wait also run queued slices, so several
-// scans at once (from several Node worker threads or libuv threads) never wait on each other's threads.
+// slices instead of starting threads per request. Callers run queued slices too, until none is left, so
+// several scans at once (from several libuv threads) never wait on each other's threads, and a scoring
+// thread that starts late (the OS sometimes wakes it on the caller's busy core) costs nothing.
 #include <pthread.h>
 #include "select.h"
 
@@ -68,15 +69,15 @@ int pool_threads(void) {
   return n;
 }
 
-void run_parallel(void *(*fn)(void *), void *args, size_t size, int threads) {
-  if (threads <= 1) {
-    fn(args);
+void run_parallel(void *(*fn)(void *), void *args, size_t size, int slices, int threads) {
+  if (threads <= 1 || slices <= 1) {
+    for (int i = 0; i < slices; i++) fn((char *)args + size * i);
     return;
   }
   int pending = 0;
   pthread_mutex_lock(&mu);
   grow(threads - 1);
-  for (int t = 1; t < threads; t++) {
+  for (int t = 1; t < slices; t++) {
     void *arg = (char *)args + size * t;
     if (count == QUEUE) {
       pthread_mutex_unlock(&mu);

@@ -14,9 +14,14 @@ void select_best(entry_t *e, int n, int k);
 // Sorts e[0..n) best first.
 void sort_best(entry_t *e, int n);
 
-// Runs fn(args + t * size) for t in [0, threads) and returns when all have: the calling thread takes t = 0,
-// the process's scoring threads (pool.c, started once) the others.
-void run_parallel(void *(*fn)(void *), void *args, size_t size, int threads);
+// Runs fn(args + i * size) for every slice i in [0, slices) and returns when all have: the calling thread
+// and up to threads - 1 of the process's scoring threads (pool.c, started once) each take the next slice
+// left. With more slices than threads, a scoring thread that the OS runs late (on the caller's core, say)
+// only takes fewer slices: the scan is never slower than the caller alone.
+void run_parallel(void *(*fn)(void *), void *args, size_t size, int slices, int threads);
+
+// Slices for a scan over `threads` threads: a few per thread, so that the work balances (see run_parallel).
+static inline int slices_for(int threads) { return threads > 1 ? 4 * threads : 1; }
 
 // How many scoring threads the process has started so far.
 int pool_threads(void);

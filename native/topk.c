@@ -1,6 +1,7 @@
 // Exact top-k of dot products between a few user vectors and every row of a float32 item matrix, in one
 // pass over the matrix: each row is read once, scored against every user while it is in cache, and kept
-// in a per-user min-heap of the best k so far. Rows are split over threads; their heaps are merged.
+// in a per-user min-heap of the best k so far. Rows are split into slices that threads take in turn;
+// the slices' heaps are merged.
 #include <pthread.h>
 #include <stdint.h>
 #include <math.h>
@@ -245,26 +246,29 @@ int topk_f32(const float *items, int64_t num_items, int rank, const float *users
   if (threads > num_items) threads = (int)(num_items > 0 ? num_items : 1);
   // Chosen once per process (several threads may call at the same time), before any slice runs.
   topk_f32_isa();
+  int parts = slices_for(threads);
+  if (parts > num_items) parts = (int)(num_items > 0 ? num_items : 1);
   int64_t per_heap = (int64_t)batch * k;
-  float *hs = malloc(sizeof(float) * per_heap * threads);
-  int32_t *hr = malloc(sizeof(int32_t) * per_heap * threads);
-  int *fill = calloc((size_t)batch * threads, sizeof(int));
-  slice_t *slices = malloc(sizeof(slice_t) * threads);
-  entry_t *merged = malloc(sizeof(entry_t) * (size_t)k * threads);
-  float *scratch = malloc(sizeof(float) * 5 * batch * threads);
+  float *hs = malloc(sizeof(float) * per_heap * parts);
+  int32_t *hr = malloc(sizeof(int32_t) * per_heap * parts);
+  int *fill = calloc((size_t)batch * parts, sizeof(int));
+  slice_t *slices = malloc(sizeof(slice_t) * parts);
+  entry_t *merged = malloc(sizeof(entry_t) * (size_t)k * parts);
+  float *scratch = malloc(sizeof(float) * 5 * batch * parts);
   if (!hs || !hr || !fill || !slices || !merged || !scratch) { free(hs); free(hr); free(fill); free(slices); free(merged); free(scratch); return -1; }
-  for (int t = 0; t < threads; t++) {
-    slices[t] = (slice_t){items, users, rank, batch, k, num_items * t / threads, num_items * (t + 1) / threads, hs + per_heap * t, hr + per_heap * t, fill + batch * t,
+  for (int t = 0; t < parts; t++) {
+    slices[t] = (slice_t){items, users, rank, batch, k, num_items * t / parts, num_items * (t + 1) / parts, hs + per_heap * t, hr + per_heap * t, fill + batch * t,
                           scratch + 5 * batch * t, scratch + 5 * batch * t + batch};
   }
-  run_parallel(run_slice, slices, sizeof(slice_t), threads);
+  run_parallel(run_slice, slices, sizeof(slice_t), parts, threads);
   for (int b = 0; b < batch; b++) {
     int n = 0;
-    for (int t = 0; t < threads; t++) {
+    for (int t = 0; t < parts; t++) {
       int f = fill[batch * t + b];
       for (int i = 0; i < f; i++) merged[n++] = (entry_t){hs[per_heap * t + (int64_t)b * k + i], hr[per_heap * t + (int64_t)b * k + i]};
     }
-    sort_best(merged, n);
+    select_best(merged, n, k);
+    sort_best(merged, n < k ? n : k);
     for (int i = 0; i < k; i++) {
       out_rows[(int64_t)b * k + i] = i < n ? merged[i].r : -1;
       out_scores[(int64_t)b * k + i] = i < n ? merged[i].s : 0.f;

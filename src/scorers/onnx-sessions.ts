@@ -1,4 +1,5 @@
 import ort from 'onnxruntime-node';
+import { onnxSessionOptions } from '../model-store/onnx-bundle.js';
 import type { TopK } from './kernel.js';
 
 /** onnxruntime sessions of one graph, built once per rank and shared by every model of that rank. */
@@ -13,12 +14,7 @@ export class GraphSessions {
   get(rank: number): Promise<ort.InferenceSession> {
     let session = this.sessions.get(rank);
     if (!session) {
-      session = ort.InferenceSession.create(this.build(rank), {
-        intraOpNumThreads: this.threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-      });
+      session = ort.InferenceSession.create(this.build(rank), onnxSessionOptions(this.threads));
       this.sessions.set(rank, session);
     }
     return session;

@@ -8,6 +8,7 @@ import type { ReferenceItems, ServedBatch } from '../helpers/reference-topn.js';
 import { servingStack } from '../helpers/serving.js';
 
 const N = 10;
+const IN_FLIGHT = 64;
 
 function flatten(table: Map<number, Float32Array>, rank: number): { ids: Int32Array; factors: Float32Array } {
   const ids = Int32Array.from(table.keys());
@@ -35,14 +36,20 @@ async function serveAndCheckEveryUser(fixture: string, kernels: readonly KernelN
     itemIds: new Int32Array(users.ids.length * N),
     scores: new Float32Array(users.ids.length * N),
   };
-  for (let u = 0; u < users.ids.length; u++) {
-    const answer = await stack.service.recommend({ userId: String(users.ids[u]), n: N, exclude: [] });
-    batch.counts[u] = answer.items.length;
-    answer.items.forEach((item, i) => {
-      batch.itemIds[u * N + i] = Number(item.itemId);
-      batch.scores[u * N + i] = item.score;
+  // 64 requests in flight at a time, as concurrent clients send them: the scorer batches them.
+  for (let first = 0; first < users.ids.length; first += IN_FLIGHT) {
+    const rows = Array.from({ length: Math.min(IN_FLIGHT, users.ids.length - first) }, (_, i) => first + i);
+    const answers = await Promise.all(rows.map((u) => stack.service.recommend({ userId: String(users.ids[u]), n: N, exclude: [] })));
+    answers.forEach((answer, j) => {
+      const u = rows[j]!;
+      batch.counts[u] = answer.items.length;
+      answer.items.forEach((item, i) => {
+        batch.itemIds[u * N + i] = Number(item.itemId);
+        batch.scores[u * N + i] = item.score;
+      });
     });
   }
+  assert.ok(stack.scorer.stats.largestBatch > 1, 'requests were batched');
   const { checked, failures } = await checkAllUsers(items, batch);
   assert.deepEqual(failures, []);
   assert.equal(checked, manifest.numUsers);
