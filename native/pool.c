@@ -2,8 +2,18 @@
 // slices instead of starting threads per request. Callers run queued slices too, until none is left, so
 // several scans at once (from several libuv threads) never wait on each other's threads, and a scoring
 // thread that starts late (the OS sometimes wakes it on the caller's busy core) costs nothing.
+#define _GNU_SOURCE
 #include <pthread.h>
 #include "select.h"
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+// The scoring threads yield to the process's other threads (the event loop above all) when they contend
+// for a core: a lower priority, on Linux where a thread can have its own.
+#define SCORING_NICE 10
 
 #define MAX_THREADS 256
 #define QUEUE 1024
@@ -38,6 +48,9 @@ static void run_task(task_t t) {
 
 static void *serve(void *unused) {
   (void)unused;
+#ifdef __linux__
+  setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), getpriority(PRIO_PROCESS, 0) + SCORING_NICE);
+#endif
   pthread_mutex_lock(&mu);
   for (;;) {
     task_t t;

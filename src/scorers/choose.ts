@@ -58,12 +58,22 @@ async function medianMs(run: () => Promise<unknown>, clock: Clock): Promise<numb
 }
 
 /**
- * Prepares every kernel that accepts the model and, when there is a choice, times each on it for a moment
- * (top-10 of lone users and of a batch), so that the model is served by the fastest measured here, on
- * this machine's CPU, for its shape and encoding. Ties go to the earlier kernel in `kernels`.
+ * The kernels that may serve a model: those that accept it, and of those only the ones that scan off the
+ * event loop when there are any (a kernel on the event loop holds every other request up while it runs).
+ */
+function candidatesFor(model: ModelSnapshot, kernels: readonly ScoringKernel[]): ScoringKernel[] {
+  const accepting = kernels.filter((k) => k.accepts(model));
+  const offLoop = accepting.filter((k) => k.offEventLoop);
+  return offLoop.length > 0 ? offLoop : accepting;
+}
+
+/**
+ * Prepares every candidate kernel for the model and, when there is a choice, times each on it for a
+ * moment (top-10 of lone users and of a batch), so that the model is served by the fastest measured
+ * here, on this machine's CPU, for its shape and encoding. Ties go to the earlier kernel in `kernels`.
  */
 export async function chooseKernels(model: ModelSnapshot, kernels: readonly ScoringKernel[], clock: Clock = () => performance.now()): Promise<KernelChoice> {
-  const candidates = kernels.filter((k) => k.accepts(model));
+  const candidates = candidatesFor(model, kernels);
   if (candidates.length === 0) throw new Error(`no configured scoring kernel accepts model ${model.name} (${model.itemEncoding})`);
   await Promise.all(candidates.map((k) => k.prepare(model)));
   if (candidates.length === 1 || model.numItems === 0) return { lone: candidates[0]!, batched: candidates[0]!, timings: [] };

@@ -5,6 +5,7 @@ import { selectTopK } from './select-top-k.js';
 /** Plain TypeScript: one dot product per item, then a heap selection. The baseline the benchmark compares against. */
 export class JsKernel implements ScoringKernel {
   readonly name = 'js';
+  readonly offEventLoop = false;
   private scratch = new Float32Array(0);
 
   accepts(): boolean {

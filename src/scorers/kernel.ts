@@ -19,6 +19,11 @@ export interface TopK {
  */
 export interface ScoringKernel {
   readonly name: KernelName;
+  /**
+   * Whether it scans off the JavaScript thread. The native kernels do; onnxruntime-node runs a session
+   * on the JavaScript thread (inside a setImmediate), and so does the TypeScript baseline.
+   */
+  readonly offEventLoop: boolean;
   /** Whether it can scan this model: int8 kernels need the bundle's item codes. */
   accepts(model: ModelSnapshot): boolean;
   /** Builds what it needs for this model (sessions, tensors) ahead of its first request. */

@@ -5,6 +5,7 @@ import { splitLists, type ScoringKernel, type TopK } from './kernel.js';
 /** The native float32 scan (native/topk.c): one pass over the mapped matrix for the whole batch, fused with top-k. */
 export class NativeFloat32Kernel implements ScoringKernel {
   readonly name = 'native-float32';
+  readonly offEventLoop = true;
 
   constructor(
     private readonly native: NativeAddon,

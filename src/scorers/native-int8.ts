@@ -9,6 +9,7 @@ import { splitLists, type ScoringKernel, type TopK } from './kernel.js';
  */
 export class NativeInt8Kernel implements ScoringKernel {
   readonly name = 'native-int8';
+  readonly offEventLoop = true;
 
   constructor(
     private readonly native: NativeAddon,

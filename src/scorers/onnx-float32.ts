@@ -10,6 +10,7 @@ import { GraphSessions } from './onnx-sessions.js';
  */
 export class OnnxFloat32Kernel implements ScoringKernel {
   readonly name = 'onnx-float32';
+  readonly offEventLoop = false;
   private readonly sessions: GraphSessions;
   private readonly itemTensors = new WeakMap<ModelSnapshot, ort.Tensor>();
 

@@ -14,6 +14,7 @@ import { rescore } from './rescore.js';
  */
 export class OnnxInt8Kernel implements ScoringKernel {
   readonly name = 'onnx-int8';
+  readonly offEventLoop = false;
   private readonly sessions: GraphSessions;
   private readonly codeTensors = new WeakMap<ModelSnapshot, Record<string, ort.Tensor>>();
 

@@ -64,14 +64,32 @@ export class Scorer {
     });
   }
 
-  /** Runs batches for a model until its queue is empty; the queue's presence marks a run in flight. */
+  /**
+   * Runs batches for a model until its queue is empty; the queue's presence marks a run in flight. The
+   * next run starts as soon as one ends, before its answers are delivered, so the scan and the writing of
+   * responses overlap.
+   */
   private async drain(model: ModelSnapshot): Promise<void> {
     const queue = this.queues.get(model)!;
-    while (queue.length > 0) await this.serve(model, queue.splice(0, this.maxBatch));
+    let running: Promise<Finished> | undefined;
+    for (;;) {
+      if (!running) {
+        if (queue.length === 0) break;
+        running = this.run(model, queue.splice(0, this.maxBatch));
+      }
+      const finished = await running;
+      running = queue.length > 0 ? this.run(model, queue.splice(0, this.maxBatch)) : undefined;
+      await deliver(finished);
+    }
     this.queues.delete(model);
   }
 
   private async serve(model: ModelSnapshot, batch: Pending[]): Promise<void> {
+    await deliver(await this.run(model, batch));
+  }
+
+  /** One run of the kernel chosen for the batch's size; never rejects. */
+  private async run(model: ModelSnapshot, batch: Pending[]): Promise<Finished> {
     try {
       const choice = await this.prepare(model);
       const kernel = batch.length >= BATCHED_FROM ? choice.batched : choice.lone;
@@ -79,10 +97,9 @@ export class Scorer {
       const users = new Float32Array(batch.length * model.rank);
       batch.forEach((p, i) => users.set(userVector(model, p.userRow), i * model.rank));
       this.count(kernel.name, batch.length);
-      const lists = await kernel.topK(model, users, k);
-      batch.forEach((p, i) => p.resolve(firstK(lists[i]!, p.k)));
-    } catch (err) {
-      for (const p of batch) p.reject(err);
+      return { batch, lists: await kernel.topK(model, users, k) };
+    } catch (error) {
+      return { batch, error };
     }
   }
 
@@ -95,6 +112,23 @@ export class Scorer {
 
   async close(): Promise<void> {
     await Promise.all(this.kernels.map((k) => k.close()));
+  }
+}
+
+type Finished = { batch: Pending[]; lists: TopK[] } | { batch: Pending[]; error: unknown };
+
+/** Answers are handed out this many at a time, the event loop turning in between (reading requests, timers). */
+const DELIVERY_SLICE = 8;
+
+async function deliver(finished: Finished): Promise<void> {
+  const { batch } = finished;
+  for (let first = 0; first < batch.length; first += DELIVERY_SLICE) {
+    if (first > 0) await new Promise((resolve) => setImmediate(resolve));
+    for (let i = first; i < Math.min(batch.length, first + DELIVERY_SLICE); i++) {
+      const p = batch[i]!;
+      if ('error' in finished) p.reject(finished.error);
+      else p.resolve(firstK(finished.lists[i]!, p.k));
+    }
   }
 }
 

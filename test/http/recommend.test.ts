@@ -62,12 +62,10 @@ describe('GET /readyz and /models before and after loading', () => {
     assert.equal(models.length, 1);
     const { scoring, ...rest } = models[0]!;
     assert.deepEqual({ ...rest, loadedAt: undefined }, { name: 'als', kind: 'als', loaded: true, version, rank: 6, numUsers: 40, numItems: 300, itemEncoding: 'float32', loadedAt: undefined, lastError: null });
-    // The load timed every float32 kernel on this model and serves with the fastest of each kind of run.
-    const { lone, batched, isa, timings } = scoring as { lone: string; batched: string; isa: string | null; timings: { kernel: string; loneMs: number; batchMs: number }[] };
-    assert.deepEqual(timings.map((t) => t.kernel), ['native-float32', 'onnx-float32']);
-    const fastest = (key: 'loneMs' | 'batchMs') => timings.reduce((a, b) => (b[key] < a[key] ? b : a)).kernel;
-    assert.deepEqual([lone, batched], [fastest('loneMs'), fastest('batchMs')]);
-    assert.equal(isa, lone === 'native-float32' ? loadNative()!.isa().float32 : null);
+    // Of the float32 kernels, only the native one scans off the event loop: it serves, with nothing to time.
+    const { lone, batched, isa, timings } = scoring as { lone: string; batched: string; isa: string | null; timings: unknown[] };
+    assert.deepEqual([lone, batched, timings], ['native-float32', 'native-float32', []]);
+    assert.equal(isa, loadNative()!.isa().float32);
     assert.ok(!Number.isNaN(Date.parse(models[0]!.loadedAt as string)));
   });
 });

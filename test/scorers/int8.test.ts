@@ -133,7 +133,8 @@ describe('int8 first pass with exact float32 re-scoring', () => {
       await stack.store.loadAll();
       const models = (await stack.app.inject('/models')).json().models;
       assert.equal(models[0].itemEncoding, 'int8');
-      assert.deepEqual(models[0].scoring.timings.map((x: { kernel: string }) => x.kernel).sort(), ['native-float32', 'native-int8', 'onnx-float32', 'onnx-int8']);
+      // Both native kernels (off the event loop) were timed on it; onnxruntime's run on the event loop.
+      assert.deepEqual(models[0].scoring.timings.map((x: { kernel: string }) => x.kernel), ['native-float32', 'native-int8']);
       const s = stack.store.get('syn')! as ModelSnapshot;
       const body = (await stack.app.inject('/recommend/3?n=5')).json();
       assert.equal(body.items.length, 5);

@@ -7,12 +7,15 @@ import { tinySnapshot } from '../helpers/snapshots.js';
 /** A kernel that answers each user with its own first value as the row, and says when each run starts. */
 class FakeKernel implements ScoringKernel {
   readonly runs: number[][] = [];
+  readonly offEventLoop: boolean;
   private release: (() => void)[] = [];
 
   constructor(
     readonly name: KernelName,
-    private readonly options: { held?: boolean; costMs?: (users: number) => number; clock?: { now: number }; int8?: boolean } = {},
-  ) {}
+    private readonly options: { held?: boolean; costMs?: (users: number) => number; clock?: { now: number }; int8?: boolean; onEventLoop?: boolean } = {},
+  ) {
+    this.offEventLoop = !options.onEventLoop;
+  }
 
   accepts(model: ModelSnapshot): boolean {
     return !this.options.int8 || model.itemCodes !== null;
@@ -89,10 +92,24 @@ describe('scorer', () => {
     assert.equal(await scorer.prepare(model), choice, 'measured once per snapshot');
   });
 
+  it('serves with kernels that scan off the event loop whenever one accepts the model, however fast the others', async () => {
+    const clock = { now: 0 };
+    const onLoop = new FakeKernel('onnx-float32', { clock, costMs: () => 0.1, onEventLoop: true });
+    const offLoop = new FakeKernel('native-float32', { clock, costMs: () => 5 });
+    const int8OffLoop = new FakeKernel('native-int8', { clock, costMs: () => 1, int8: true });
+    const choice = await new Scorer({ kernels: [onLoop, offLoop, int8OffLoop], batching: true, maxBatch: 8, clock: () => clock.now }).prepare(model);
+    assert.deepEqual([choice.lone.name, choice.batched.name, choice.timings.length], ['native-float32', 'native-float32', 0]);
+    // Without one (no native addon), the fastest of the others.
+    const js = new FakeKernel('js', { clock, costMs: () => 3, onEventLoop: true });
+    const without = await new Scorer({ kernels: [js, onLoop], batching: true, maxBatch: 8, clock: () => clock.now }).prepare(model);
+    assert.deepEqual([without.lone.name, without.batched.name], ['onnx-float32', 'onnx-float32']);
+  });
+
   it('rejects the requests of a failed run and goes on with the next', async () => {
     let calls = 0;
     const flaky: ScoringKernel = {
       name: 'onnx-float32',
+      offEventLoop: false,
       accepts: () => true,
       prepare: async () => {},
       topK: async (_m, users, k) => {
