@@ -105,16 +105,20 @@ static void int8_case(int rank, int64_t rows, int batch, int k, int candidates, 
 int main(void) {
   const int ranks[] = {1, 3, 4, 5, 7, 8, 15, 16, 17, 31, 33, 64, 100};
   const int64_t rows[] = {1, 5, 63, 64, 65, 130, 1001};
+  // Batches below and past one vector of users (8 with AVX2, 16 with AVX-512), where the float32 scan puts users in lanes.
+  const int batches[] = {1, 6, 9, 17};
   for (size_t r = 0; r < sizeof ranks / sizeof *ranks; r++)
     for (size_t n = 0; n < sizeof rows / sizeof *rows; n++)
-      for (int batch = 1; batch <= 6; batch += 5)
+      for (size_t bi = 0; bi < sizeof batches / sizeof *batches; bi++)
         for (int k = 1; k <= 21; k += 10) {
+          const int batch = batches[bi];
           float32_case(ranks[r], rows[n], batch, k, 1 + k % 3);
           for (int extra = 0; extra <= 200; extra += 100) int8_case(ranks[r], rows[n], batch, k, k + extra, 1 + k % 2, ranks[r] < 4 ? 3 : 7);
         }
   // Past the sizes from which the scans split rows over threads, with full-range codes.
   for (int threads = 1; threads <= 8; threads *= 2) {
     float32_case(64, 5003, 2, 25, threads);
+    float32_case(64, 5003, 20, 25, threads);
     int8_case(64, 70000, 5, 25, 125, threads, 0);
   }
   printf("%s %s failures=%d digest=%016llx\n", isa_name(topk_f32_isa()), isa_name(topk_i8_isa()), failures, (unsigned long long)digest);
