@@ -38,9 +38,8 @@ export function userVector(model: ModelSnapshot, userRow: number): Float32Array 
 }
 
 /** One list per user out of a batch's `rows`/`scores`, `k` entries each. */
-export function splitLists(rows: ArrayLike<number> & { subarray?: unknown }, scores: Float32Array, users: number, k: number): TopK[] {
-  const r = rows as Int32Array;
-  return Array.from({ length: users }, (_, i) => ({ rows: r.subarray(i * k, (i + 1) * k), scores: scores.subarray(i * k, (i + 1) * k) }));
+export function splitLists(rows: Int32Array, scores: Float32Array, users: number, k: number): TopK[] {
+  return Array.from({ length: users }, (_, i) => ({ rows: rows.subarray(i * k, (i + 1) * k), scores: scores.subarray(i * k, (i + 1) * k) }));
 }
 
 /** Each user's vector of a row-major batch. */
