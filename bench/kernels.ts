@@ -35,7 +35,7 @@ function userSequence(numUsers: number): () => number {
 
 /** One kernel alone, as the server runs it for lone requests. */
 function only(kernel: KernelName, threads: number): Scorer {
-  return new Scorer({ kernels: createKernels([kernel], { threads, rescoreCandidates: 100, native }), batching: false, maxBatch: 1 });
+  return new Scorer({ kernels: createKernels([kernel], { threads, rescoreCandidates: 100, native }), batching: false, maxBatch: 1, gatherMs: 0 });
 }
 
 /** Times one top-10 request at a time after a warm-up. */

@@ -117,7 +117,7 @@ int main(void) {
         }
   // Past the sizes from which the scans split rows over threads, with full-range codes.
   for (int threads = 1; threads <= 8; threads *= 2) {
-    float32_case(64, 5003, 2, 25, threads);
+    float32_case(64, 20011, 2, 25, threads);
     float32_case(64, 5003, 20, 25, threads);
     int8_case(64, 70000, 5, 25, 125, threads, 0);
   }

@@ -243,8 +243,9 @@ static void *run_slice(void *arg) {
 int topk_f32(const float *items, int64_t num_items, int rank, const float *users, int batch, int k, int threads, int32_t *out_rows, float *out_scores) {
   if (k > num_items) k = (int)num_items;
   if (threads < 1) threads = 1;
-  // Handing a slice to another thread costs microseconds: small matrices are scanned on the calling thread alone.
-  if (num_items * rank * batch < (1 << 18)) threads = 1;
+  // Waking a scoring thread costs tens of microseconds: a scan of under 2M products stays on the calling
+  // thread (43,331 x 15, one user: 0.213 ms on one thread, 0.315 ms on two).
+  if (num_items * rank * batch < (1 << 21)) threads = 1;
   if (threads > num_items) threads = (int)(num_items > 0 ? num_items : 1);
   // Chosen once per process (several threads may call at the same time), before any slice runs.
   topk_f32_isa();

@@ -68,10 +68,10 @@ function scoringStatus(choice: KernelChoice, native: NativeAddon | null): Scorin
 export async function createServing(config: Readonly<ResolvedConfig>, logger: Logger, adminToken = process.env.RECSERVE_ADMIN_TOKEN): Promise<Serving> {
   // Workers share the cores: each scores on its share of them.
   const threads = config.scoring.threads ?? Math.max(1, Math.floor(availableParallelism() / workerCount()));
-  const { kernels: names, batching, maxBatch, rescoreCandidates } = config.scoring;
+  const { kernels: names, batching, maxBatch, gatherMs, rescoreCandidates } = config.scoring;
   const native = names.some((n) => n.startsWith('native-')) ? loadNative() : null;
   if (names.some((n) => n.startsWith('native-')) && !native) logger.warn('the native scans (build/Release/recserve_kernel.node) are not built: onnxruntime scores every request');
-  const scorer = new Scorer({ kernels: createKernels(names, { threads, rescoreCandidates, native }), batching, maxBatch });
+  const scorer = new Scorer({ kernels: createKernels(names, { threads, rescoreCandidates, native }), batching, maxBatch, gatherMs });
   const metrics = createMetrics();
   const store = new ModelStore(
     modelSources(config),

@@ -113,6 +113,12 @@ export const ConfigSchema = Type.Object(
         digestRecordDir: Type.Optional(Type.String({ minLength: 1, description: 'where verified digests are recorded; default: <tmp>/recserve-verified-digests' })),
         batching: Type.Boolean({ default: true, description: 'continuous batching: while a scan of a model is in flight, its new requests wait and the next scan takes them together' }),
         maxBatch: Type.Integer({ minimum: 1, maximum: 1024, default: 32, description: 'the most requests one scan takes, oldest first' }),
+        gatherMs: Type.Number({
+          minimum: 0,
+          maximum: 50,
+          default: 0.3,
+          description: 'after a batch of B, how long (ms, at most) a scan starting from idle waits for about B requests; 0 starts at once',
+        }),
         rescoreCandidates: Type.Integer({
           minimum: 0,
           maximum: 100000,

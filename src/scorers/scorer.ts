@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { ModelSnapshot } from '../model-store/snapshot.js';
 import { BATCHED_FROM, chooseKernels, type Clock, type KernelChoice } from './choose.js';
 import { KERNEL_NAMES, userVector, type KernelName, type ScoringKernel, type TopK } from './kernel.js';
@@ -16,6 +17,8 @@ export interface ScorerOptions {
   batching: boolean;
   /** The most requests one run takes (the oldest first). */
   maxBatch: number;
+  /** The longest a run starting from idle waits for the rest of a batch (see gather), in ms. */
+  gatherMs: number;
   /** What the chooser times kernels with (tests pass their own). */
   clock?: Clock;
 }
@@ -30,13 +33,16 @@ export class Scorer {
   private readonly batching: boolean;
   private readonly maxBatch: number;
   private readonly clock: Clock | undefined;
+  private readonly gatherMs: number;
   private readonly choices = new WeakMap<ModelSnapshot, Promise<KernelChoice>>();
   private readonly queues = new Map<ModelSnapshot, Pending[]>();
+  private readonly lastBatch = new WeakMap<ModelSnapshot, number>();
   /** Runs and the requests they answered (requests / runs is the mean batch), runs per kernel, the largest batch. */
   readonly stats = { runs: 0, requests: 0, largestBatch: 0, kernels: Object.fromEntries(KERNEL_NAMES.map((n) => [n, 0])) as Record<KernelName, number> };
 
-  constructor({ kernels, batching, maxBatch, clock }: ScorerOptions) {
+  constructor({ kernels, batching, maxBatch, gatherMs, clock }: ScorerOptions) {
     this.kernels = kernels;
+    this.gatherMs = gatherMs;
     this.clock = clock;
     this.batching = batching;
     this.maxBatch = batching ? maxBatch : 1;
@@ -75,6 +81,7 @@ export class Scorer {
     for (;;) {
       if (!running) {
         if (queue.length === 0) break;
+        await this.gather(model, queue);
         running = this.run(model, queue.splice(0, this.maxBatch));
       }
       const finished = await running;
@@ -82,6 +89,18 @@ export class Scorer {
       await deliver(finished);
     }
     this.queues.delete(model);
+  }
+
+  /**
+   * Before a run starts from idle, waits a few turns of the event loop (at most gatherMs) for as many
+   * requests as the model's last run took: clients answered together send their next requests together,
+   * and without the wait the first would run alone while the others queue behind it. After a lone run
+   * nothing waits.
+   */
+  private async gather(model: ModelSnapshot, queue: Pending[]): Promise<void> {
+    const want = Math.min(this.maxBatch, this.lastBatch.get(model) ?? 1);
+    const until = performance.now() + this.gatherMs;
+    while (queue.length < want && performance.now() < until) await new Promise((resolve) => setImmediate(resolve));
   }
 
   private async serve(model: ModelSnapshot, batch: Pending[]): Promise<void> {
@@ -97,6 +116,7 @@ export class Scorer {
       const users = new Float32Array(batch.length * model.rank);
       batch.forEach((p, i) => users.set(userVector(model, p.userRow), i * model.rank));
       this.count(kernel.name, batch.length);
+      this.lastBatch.set(model, batch.length);
       return { batch, lists: await kernel.topK(model, users, k) };
     } catch (error) {
       return { batch, error };

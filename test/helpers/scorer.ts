@@ -12,5 +12,5 @@ export interface TestScorerOptions {
 export function scorerWith(names: KernelName[], { batching = false, maxBatch = 32, threads = 1, rescoreCandidates = 100 }: TestScorerOptions = {}): Scorer {
   const kernels = createKernels(names, { threads, rescoreCandidates, native: loadNative() });
   if (kernels.length !== names.length) throw new Error(`cannot create ${names.join(', ')}: the native addon is not built`);
-  return new Scorer({ kernels, batching, maxBatch });
+  return new Scorer({ kernels, batching, maxBatch, gatherMs: 0 });
 }

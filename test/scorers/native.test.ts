@@ -25,8 +25,8 @@ describe('native scan', () => {
   it('splits large matrices over threads and merges their heaps exactly', async () => {
     const addon = native as NativeAddon;
     const rank = 64;
-    // 5,003 x 64 is past the size from which the scan starts threads; exact ties abound with small integers.
-    const items = smallInts(5003 * rank);
+    // 20,011 x 64 for 2 users is past the size from which the scan starts threads; exact ties abound with small integers.
+    const items = smallInts(20011 * rank);
     const users = smallInts(2 * rank);
     for (const threads of [1, 2, 3, 8]) {
       const got = await addon.topK(items, rank, users, 25, threads);
