@@ -106,6 +106,9 @@ static napi_value submit(napi_env env, job_t *j, napi_value *keep, int nkeep, na
     goto fail;
   return promise;
 fail:
+  for (int i = 0; i < j->nrefs; i++) napi_delete_reference(env, j->refs[i]);
+  if (j->result) napi_delete_reference(env, j->result);
+  free(j);
   napi_throw_error(env, NULL, "recserve native: cannot queue the scan");
   return NULL;
 }

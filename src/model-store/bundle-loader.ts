@@ -80,8 +80,7 @@ export async function loadBundle(name: string, version: string, dir: string, opt
   }
   // Checksums are computed on another thread while this one checks the contents; a digest verified
   // before is taken from the record while its file is unchanged.
-  const known = files.map((f) => (options.verifiedDigests?.lookup(f.file) === f.sha256 ? f.sha256 : null));
-  const toHash = files.filter((_, i) => known[i] === null);
+  const toHash = options.verifyChecksums ? files.filter((f) => options.verifiedDigests?.lookup(f.file) !== f.sha256) : [];
   const digests = options.verifyChecksums ? sha256Files(toHash.map((f) => ({ file: f.file, data: mapped[f.role]! }))) : undefined;
   digests?.catch(() => undefined);
   const checkDigests = async () => {

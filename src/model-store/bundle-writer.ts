@@ -1,7 +1,7 @@
 import { BUNDLE_FILES, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type Manifest } from './manifest.js';
 import { firstUnsorted, type FactorModel } from './factors.js';
 import { publishUpdate, writeDataFile, type PublishedUpdate } from './publish.js';
-import { FILE_OFFSET_FACTOR, USER_CODE_ZERO, quantizeItems, type ItemEncoding } from './quantize.js';
+import { FILE_OFFSET_FACTOR, quantizeItems, type ItemEncoding } from './quantize.js';
 
 export interface PublishOptions {
   feedRoot: string;
@@ -59,10 +59,10 @@ export function bundleWriter(model: FactorModel, options: Pick<PublishOptions, '
 }
 
 async function writeItemCodes(dir: string, model: FactorModel): Promise<Pick<Manifest['files'], 'itemCodes' | 'itemScales' | 'itemCodeOffsets'>> {
-  const { codes, scales, offsets } = quantizeItems(model.items.factors, model.items.ids.length, model.rank);
+  const { codes, scales, sums } = quantizeItems(model.items.factors, model.items.ids.length, model.rank);
   return {
     itemCodes: await writeDataFile(dir, BUNDLE_FILES.itemCodes, bytesOf(codes)),
     itemScales: await writeDataFile(dir, BUNDLE_FILES.itemScales, bytesOf(scales)),
-    itemCodeOffsets: await writeDataFile(dir, BUNDLE_FILES.itemCodeOffsets, bytesOf(offsets.map((o) => (o / USER_CODE_ZERO) * FILE_OFFSET_FACTOR))),
+    itemCodeOffsets: await writeDataFile(dir, BUNDLE_FILES.itemCodeOffsets, bytesOf(sums.map((sum) => FILE_OFFSET_FACTOR * sum))),
   };
 }

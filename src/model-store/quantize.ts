@@ -32,7 +32,8 @@ export function scanOffsets(sums: Int32Array): Int32Array {
   return sums.map((s) => USER_CODE_ZERO * s);
 }
 
-export function quantizeItems(factors: Float32Array, numItems: number, rank: number): QuantizedItems {
+/** Codes, scales and scan offsets of a factor matrix, and each item's code sum (what the bundle's offsets file is made of). */
+export function quantizeItems(factors: Float32Array, numItems: number, rank: number): QuantizedItems & { sums: Int32Array } {
   const codes = new Int8Array(numItems * rank);
   const scales = new Float32Array(numItems);
   const sums = new Int32Array(numItems);
@@ -49,7 +50,7 @@ export function quantizeItems(factors: Float32Array, numItems: number, rank: num
       sums[i]! += code;
     }
   }
-  return { codes, scales, offsets: scanOffsets(sums) };
+  return { codes, scales, offsets: scanOffsets(sums), sums };
 }
 
 /** A user vector as 7-bit codes around 64. The user's own scale is dropped: it does not change the order. */
