@@ -105,8 +105,9 @@ static void int8_case(int rank, int64_t rows, int batch, int k, int candidates, 
 int main(void) {
   const int ranks[] = {1, 3, 4, 5, 7, 8, 15, 16, 17, 31, 33, 64, 100};
   const int64_t rows[] = {1, 5, 63, 64, 65, 130, 1001};
-  // Batches below and past one vector of users (8 with AVX2, 16 with AVX-512), where the float32 scan puts users in lanes.
-  const int batches[] = {1, 6, 9, 17};
+  // The float32 scan's ways with a batch: users in tiles only (1, 5), one group of lanes with padding (7), a
+  // whole group plus tiled users (9), a whole group plus a padded one (15).
+  const int batches[] = {1, 5, 7, 9, 15};
   for (size_t r = 0; r < sizeof ranks / sizeof *ranks; r++)
     for (size_t n = 0; n < sizeof rows / sizeof *rows; n++)
       for (size_t bi = 0; bi < sizeof batches / sizeof *batches; bi++)
@@ -117,8 +118,8 @@ int main(void) {
         }
   // Past the sizes from which the scans split rows over threads, with full-range codes.
   for (int threads = 1; threads <= 8; threads *= 2) {
-    float32_case(64, 20011, 2, 25, threads);
-    float32_case(64, 5003, 20, 25, threads);
+    float32_case(64, 32771, 2, 25, threads);  // 8.4 MB: the float32 scan splits matrices of 8 MB or more
+    float32_case(64, 32771, 9, 25, threads);
     int8_case(64, 70000, 5, 25, 125, threads, 0);
   }
   printf("%s %s failures=%d digest=%016llx\n", isa_name(topk_f32_isa()), isa_name(topk_i8_isa()), failures, (unsigned long long)digest);
