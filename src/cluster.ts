@@ -1,11 +1,15 @@
 import cluster, { type Worker } from 'node:cluster';
+import { createServer, type Socket } from 'node:net';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import type { LineSink } from './recommender/exposure-log.js';
 
 /**
  * Several worker processes serving one port (node:cluster). Every worker maps the same bundle files,
- * so the factors live once in the page cache; each follows the feed itself. The primary only forks,
- * relays admin actions to every worker, aggregates /metrics across workers and forwards signals.
+ * so the factors live once in the page cache; each follows the feed itself. The primary forks, holds the
+ * listening socket and hands each connection to a ready worker in turn, relays admin actions to every
+ * worker, aggregates /metrics across workers, writes every worker's exposure lines to the one log, and
+ * at SIGTERM stops accepting before any worker stops serving.
  */
 
 export interface AdminAction {
@@ -14,41 +18,91 @@ export interface AdminAction {
   version?: string;
 }
 
-type Message = { type: 'recserve:metrics'; id: number; text?: string } | { type: 'recserve:admin'; from?: number; action: AdminAction };
+type Message =
+  | { type: 'recserve:ready' }
+  | { type: 'recserve:connection' }
+  | { type: 'recserve:stopped' }
+  | { type: 'recserve:exposures-flushed' }
+  | { type: 'recserve:metrics'; id: number; text?: string }
+  | { type: 'recserve:admin'; from?: number; action: AdminAction }
+  | { type: 'recserve:exposures'; text: string };
 
 function isMessage(m: unknown): m is Message {
   return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string' && (m as { type: string }).type.startsWith('recserve:');
 }
 
-/** Forks the workers and serves them until SIGTERM, which reaches every worker; resolves with the exit code. */
-export function runPrimary(workers: number, logger: Logger): Promise<number> {
+export interface PrimaryOptions {
+  host: string;
+  port: number;
+  /** After SIGTERM, how long the primary keeps accepting while workers' /readyz answers 503. */
+  drainDelayMs: number;
+  /** Where every worker's exposure lines go, if the log is on. */
+  exposures?: LineSink;
+}
+
+/**
+ * Forks the workers and serves them until SIGTERM; resolves with the exit code once every worker has
+ * exited and their last exposure lines are written. The primary listens once a worker is ready. At SIGTERM
+ * the workers turn /readyz to 503, the primary stops accepting after `drainDelayMs` and tells them so
+ * (after every connection it handed over), and each then answers what it has accepted and exits.
+ */
+export function runPrimary(workers: number, logger: Logger, { host, port, drainDelayMs, exposures }: PrimaryOptions): Promise<number> {
   const aggregator = new AggregatorRegistry();
+  const ready: Worker[] = [];
+  let turn = 0;
+  const listener = createServer({ pauseOnConnect: true }, (socket: Socket) => {
+    const worker = ready[turn++ % Math.max(ready.length, 1)];
+    if (!worker) return socket.destroy();
+    worker.send({ type: 'recserve:connection' } satisfies Message, socket, (err: Error | null) => err && socket.destroy());
+  });
+  listener.on('error', (err) => {
+    logger.fatal({ err: err.message }, 'cannot listen');
+    process.exit(1);
+  });
   const fork = () => cluster.fork();
   for (let i = 0; i < workers; i++) fork();
   let stopping = false;
+  // Batches are written in the order they arrive.
+  let writing = Promise.resolve();
   cluster.on('message', (worker: Worker, message: unknown) => {
     if (!isMessage(message)) return;
-    if (message.type === 'recserve:metrics') {
+    if (message.type === 'recserve:ready') {
+      ready.push(worker);
+      if (!listener.listening && !stopping) {
+        listener.listen(port, host, () => {
+          const address = listener.address() as { port: number };
+          logger.info({ workers }, `Server listening at http://${host.includes(':') ? `[${host}]` : host}:${address.port}`);
+        });
+      }
+    } else if (message.type === 'recserve:exposures') {
+      if (!exposures) return;
+      writing = writing.then(() => exposures.write(message.text)).catch((err: Error) => logger.error({ err: err.message }, 'exposure lines could not be written'));
+    } else if (message.type === 'recserve:exposures-flushed') {
+      // A stopping worker waits for this: its lines are written before it exits.
+      void writing.then(() => worker.isConnected() && worker.send({ type: 'recserve:exposures-flushed' } satisfies Message));
+    } else if (message.type === 'recserve:metrics') {
       aggregator.clusterMetrics().then(
         (text) => worker.send({ type: 'recserve:metrics', id: message.id, text }),
         (err: Error) => worker.send({ type: 'recserve:metrics', id: message.id, text: `# aggregation failed: ${err.message}\n` }),
       );
-    } else {
+    } else if (message.type === 'recserve:admin') {
       for (const other of Object.values(cluster.workers ?? {})) if (other && other.id !== worker.id) other.send(message);
     }
   });
   cluster.on('exit', (worker, code, signal) => {
+    const at = ready.indexOf(worker);
+    if (at >= 0) ready.splice(at, 1);
     if (stopping) return;
     logger.error({ worker: worker.process.pid, code, signal }, 'worker died; starting another');
     fork();
   });
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
+  const finished = new Promise<number>((resolve) => {
+    const stop = async (signal: NodeJS.Signals) => {
       if (stopping) return;
       stopping = true;
-      logger.info({ signal, workers: Object.keys(cluster.workers ?? {}).length }, 'stopping workers');
-      let failed = false;
       const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+      logger.info({ signal, workers: alive.length, drainDelayMs }, 'stopping: workers answer /readyz 503, then no new connections');
+      let failed = false;
       let remaining = alive.length;
       if (remaining === 0) resolve(0);
       for (const worker of alive) {
@@ -58,10 +112,62 @@ export function runPrimary(workers: number, logger: Logger): Promise<number> {
         });
         worker.process.kill(signal);
       }
+      await new Promise((wait) => setTimeout(wait, drainDelayMs));
+      listener.close();
+      // Sent after every connection handed over: a worker that reads it has all it will ever get.
+      for (const worker of alive) if (worker.isConnected()) worker.send({ type: 'recserve:stopped' } satisfies Message);
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGTERM'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGTERM'));
   });
+  return finished.then(async (code) => {
+    await writing;
+    await exposures?.close();
+    return code;
+  });
+}
+
+/**
+ * Worker side of the connection hand-over: takes each connection the primary accepted, tells the primary
+ * it is ready, and resolves `stopped` once the primary has stopped accepting (or is gone).
+ */
+export function joinPrimary(accept: (socket: Socket) => void): { stopped: Promise<void> } {
+  let markStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (markStopped = resolve));
+  process.on('message', (message: unknown, handle: unknown) => {
+    if (!isMessage(message)) return;
+    if (message.type === 'recserve:connection' && handle) accept(handle as Socket);
+    else if (message.type === 'recserve:stopped') markStopped();
+  });
+  process.once('disconnect', () => markStopped());
+  process.send!({ type: 'recserve:ready' } satisfies Message);
+  return { stopped };
+}
+
+/** How long a stopping worker waits for the primary to confirm its last exposure lines are written. */
+const FLUSH_ACK_MS = 5_000;
+
+/**
+ * A worker's exposure lines go to the primary, which writes them (one file, one writer, rotation
+ * included). Closing waits until the primary has written everything this worker sent.
+ */
+export function primaryExposureSink(): LineSink {
+  return {
+    write: (text) => new Promise((resolve, reject) => process.send!({ type: 'recserve:exposures', text } satisfies Message, undefined, {}, (err) => (err ? reject(err) : resolve()))),
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (!process.connected) return resolve();
+        const done = () => {
+          clearTimeout(timer);
+          process.off('message', onMessage);
+          resolve();
+        };
+        const onMessage = (message: unknown) => isMessage(message) && message.type === 'recserve:exposures-flushed' && done();
+        const timer = setTimeout(done, FLUSH_ACK_MS);
+        process.on('message', onMessage);
+        process.send!({ type: 'recserve:exposures-flushed' } satisfies Message);
+      }),
+  };
 }
 
 /** Worker side: metrics of all workers through the primary, and admin actions shared with the others. */

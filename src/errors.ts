@@ -3,7 +3,10 @@
  * the others are raised by the CLI, the importer, the config loader and the model store.
  */
 export const ERROR_CODES = {
-  invalid_request: { status: 400, summary: 'a path, query or header value is malformed' },
+  invalid_request: { status: 400, summary: 'a path, query or header value is malformed, or a query parameter is unknown' },
+  request_timeout: { status: 408, summary: 'the request was not received in time' },
+  uri_too_long: { status: 414, summary: 'a path segment is longer than any valid value' },
+  headers_too_large: { status: 431, summary: 'the request headers exceed the size limit' },
   not_found: { status: 404, summary: 'no such route or resource' },
   unknown_user: { status: 404, summary: 'the user is not known to the model' },
   unknown_model: { status: 404, summary: 'the model is not configured' },
@@ -22,9 +25,11 @@ export const ERROR_CODES = {
   bad_features: { status: 500, summary: 'a factor row is null, of the wrong length or not finite' },
   duplicate_id: { status: 500, summary: 'an id appears twice' },
   corrupt_parquet: { status: 500, summary: 'a parquet file is truncated or corrupt' },
+  checksum_mismatch: { status: 500, summary: "a file of a Spark save does not match its Hadoop .crc side file or a parquet page's CRC" },
   bundle_invalid: { status: 500, summary: 'a bundle does not match its manifest' },
   feed_invalid: { status: 500, summary: 'a feed folder holds no usable update' },
   static_list_invalid: { status: 500, summary: 'a static item list file is malformed' },
+  store_unavailable: { status: 503, summary: 'a Redis or Cassandra store cannot be reached or refused a write' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,11 +1,14 @@
+import type { Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { RecommenderConfig, ResolvedConfig } from './config/schema.js';
 import { buildApp } from './http/app.js';
+import { trackConnections } from './http/drain.js';
+import type { Lifecycle } from './http/routes/status.js';
 import { ModelStore } from './model-store/store.js';
 import { FeedWatcher } from './model-store/feed-watcher.js';
-import { openExposureLog, type ExposureLog } from './recommender/exposure-log.js';
+import { exposureFileSink, openExposureLog, type ExposureLog } from './recommender/exposure-log.js';
 import { AlsRecommender } from './recommender/kinds/als.js';
 import { OnnxRecommender } from './recommender/kinds/onnx.js';
 import { StaticRecommender } from './recommender/kinds/static.js';
@@ -13,7 +16,7 @@ import type { ItemRecommender } from './recommender/kinds/types.js';
 import { RecommendationService, type VariantPlan } from './recommender/service.js';
 import { createSource, guard, type FallbackHooks } from './fallback/build.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { WorkerLink } from './cluster.js';
+import { primaryExposureSink, WorkerLink } from './cluster.js';
 import type { WritableSource } from './fallback/source.js';
 import { loadStaticList } from './recommender/static-list.js';
 import { createKernels, Scorer, type KernelChoice } from './scorers/index.js';
@@ -25,8 +28,10 @@ import { compileExperiment } from './variants/experiments.js';
 
 export interface Serving {
   app: FastifyInstance;
-  /** `draining` turns /readyz to 503 ahead of a shutdown. */
-  lifecycle: { draining: boolean };
+  /** `draining` turns /readyz to 503 ahead of a shutdown; `closing` closes each connection after its answer. */
+  lifecycle: Lifecycle;
+  /** Open connections, to drain at shutdown. */
+  connections: Set<Socket>;
   /** Follows the feeds once started (the server starts it after the first load). */
   watcher: FeedWatcher;
   metrics: Metrics;
@@ -115,7 +120,11 @@ export async function createServing(config: Readonly<ResolvedConfig>, logger: Lo
       ),
     ]),
   );
-  const exposureLog: ExposureLog | undefined = config.exposureLog && openExposureLog(config.exposureLog.destination, config.exposureLog.sampleRate);
+  const exposureLog: ExposureLog | undefined = config.exposureLog && openExposureLog(
+    // In a cluster, the primary writes every worker's lines to the one file.
+    WorkerLink.active ? primaryExposureSink() : exposureFileSink(config.exposureLog.destination, config.exposureLog.rotate),
+    { ...config.exposureLog, onError: (err) => logger.error({ err: err.message }, 'exposure lines could not be written') },
+  );
   const service = new RecommendationService({
     experiments: new Map(config.experiments.map((e) => [e.name, compileExperiment(e)])),
     defaultExperiment: config.defaultExperiment,
@@ -133,7 +142,7 @@ export async function createServing(config: Readonly<ResolvedConfig>, logger: Lo
   });
   const breakerCodes: Record<string, number> = { closed: 0, 'half-open': 1, open: 2, isolated: 3 };
   metrics.breakers.read = () => [...guarded.values()].map((g) => [g.source.name, breakerCodes[g.breakerState] ?? -1]);
-  const lifecycle = { draining: false };
+  const lifecycle: Lifecycle = { draining: false, closing: false };
   // In a cluster worker: /metrics aggregates every worker, and admin actions reach the others.
   const link = WorkerLink.active
     ? new WorkerLink(metrics.registry, (a) => {
@@ -154,9 +163,11 @@ export async function createServing(config: Readonly<ResolvedConfig>, logger: Lo
     lifecycle,
   });
   let closing: Promise<void> | undefined;
+  const connections = trackConnections(app.server);
   return {
     app,
     lifecycle,
+    connections,
     watcher,
     metrics,
     store,

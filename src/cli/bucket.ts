@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
@@ -75,15 +75,18 @@ function csvIds(input: string, column: string): [Readable, Transform, Transform]
     source.on('end', () => bar.stop());
   }
   let checked = false;
+  let records = 0;
   const ids = new Transform({
     objectMode: true,
     transform(record: Record<string, string>, _enc, done) {
       if (!checked && !(column in record)) return done(usageError(`${input} has no column ${JSON.stringify(column)} (header: ${Object.keys(record).join(', ')})`));
       checked = true;
+      records++;
+      if (!record[column]) return done(usageError(`${input}: record ${records} has an empty ${column}`));
       done(null, record[column]);
     },
   });
-  return [source, parse({ columns: true, bom: true, relax_column_count: true }), ids];
+  return [source, parse({ columns: true, bom: true, relax_column_count: true, skip_empty_lines: true }), ids];
 }
 
 /** User ids from a parquet file, one row group at a time. */
@@ -98,7 +101,10 @@ function parquetIds(input: string, column: string): [Readable] {
       let rowStart = 0;
       for (const group of metadata.row_groups) {
         const rowEnd = rowStart + Number(group.num_rows);
-        for (const row of await parquetReadObjects({ file, metadata, columns: [column], rowStart, rowEnd })) yield String(row[column]);
+        for (const [i, row] of (await parquetReadObjects({ file, metadata, columns: [column], rowStart, rowEnd })).entries()) {
+          if (row[column] === null || row[column] === undefined || row[column] === '') usage(`${input}: row ${rowStart + i} has no ${column}`);
+          yield String(row[column]);
+        }
         bar.rows((rowStart = rowEnd));
       }
       bar.stop();
@@ -109,6 +115,7 @@ function parquetIds(input: string, column: string): [Readable] {
 /** `recserve bucket`: writes user_id,bucket,variant for every input id, in constant memory. */
 export async function bucketCommand(options: BucketOptions): Promise<void> {
   const experiment = experimentFromOptions(options);
+  if (options.input !== '-' && !existsSync(options.input)) usage(`--input ${options.input} does not exist`);
   const ids = options.input.endsWith('.parquet') ? parquetIds(options.input, options.column) : csvIds(options.input, options.column);
   const toRow = new Transform({
     objectMode: true,

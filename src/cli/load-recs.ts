@@ -27,8 +27,21 @@ function invalid(message: string): never {
   throw new RecserveError('invalid_request', `load-recs: ${message}`);
 }
 
+/** Where a store lives, for messages: a Redis URL without its password, or Cassandra's contact points. */
+function storeAddress(config: FallbackConfig): string {
+  if (config.kind === 'cassandra') return `cassandra at ${(config.contactPoints ?? []).join(', ')}`;
+  if (config.kind !== 'redis' || !config.url) return config.kind;
+  try {
+    const url = new URL(config.url);
+    if (url.password) url.password = '***';
+    return `redis at ${url.toString()}`;
+  } catch {
+    return 'redis';
+  }
+}
+
 /** The store to load into: a fallback of the config (by name, or by kind when only one has it), or one built from flags. */
-async function targetOf(options: LoadRecsOptions): Promise<WritableSource> {
+async function targetOf(options: LoadRecsOptions): Promise<{ source: WritableSource; address: string }> {
   const logger = createLogger('warn');
   let name = options.to;
   let config: FallbackConfig;
@@ -58,13 +71,13 @@ async function targetOf(options: LoadRecsOptions): Promise<WritableSource> {
   }
   const source = await createSource(name, { ...config, timeoutMs: Math.max(config.timeoutMs, 10_000) }, logger);
   if (!isWritable(source)) invalid(`${name} is a ${source.kind} source and cannot be loaded`);
-  return source;
+  return { source, address: storeAddress(config) };
 }
 
 /** `recserve load-recs`: Spark's recommendForAllUsers output into Redis or Cassandra. */
 export async function loadRecsCommand(options: LoadRecsOptions): Promise<void> {
   const ttl = options.ttl === undefined ? undefined : /^\d+$/.test(options.ttl) && Number(options.ttl) > 0 ? Number(options.ttl) : invalid('--ttl must be a positive number of seconds');
-  const target = await targetOf(options);
+  const { source: target, address } = await targetOf(options);
   let bar: Progress | undefined;
   try {
     const report = await loadRecs(options.input, target, options.variant, ttl, {
@@ -73,6 +86,11 @@ export async function loadRecsCommand(options: LoadRecsOptions): Promise<void> {
         bar.start(total);
       },
       advance: (done) => bar?.rows(done),
+    }).catch((err: unknown) => {
+      // The input's own problems are RecserveErrors already; anything else came from the store's client.
+      if (err instanceof RecserveError) throw err;
+      // Drivers nest their causes' stacks in the message (cassandra-driver's NoHostAvailableError): the first line says it.
+      throw new RecserveError('store_unavailable', `cannot write to ${address}: ${String((err as Error).message).split('\n')[0]}`);
     });
     bar?.stop();
     console.log(

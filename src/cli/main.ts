@@ -1,6 +1,8 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isRecserveError, RecserveError } from '../errors.js';
 import { ITEM_ENCODINGS, type ItemEncoding } from '../model-store/quantize.js';
@@ -23,7 +25,23 @@ const itemEncodingOption = () =>
     .choices(ITEM_ENCODINGS)
     .default('float32');
 
-const program = new Command('recserve').description('Serve Spark ALS recommendations from memory-mapped bundles').showHelpAfterError();
+/** This package's version, from the package.json above this file (src/cli/ when run from source, dist/ when bundled). */
+function ownVersion(): string {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)), i = 0; i < 4; i++, dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'recserve' && pkg.version) return pkg.version;
+    } catch {
+      // not here: look one folder up
+    }
+  }
+  return 'unknown';
+}
+
+const program = new Command('recserve')
+  .description('Serve Spark ALS recommendations from memory-mapped bundles')
+  .version(ownVersion(), '-V, --version', 'print the version')
+  .showHelpAfterError();
 
 program
   .command('serve')
@@ -157,11 +175,16 @@ program
     console.log(`kept ${result.kept.length} (${result.kept.join(', ') || 'none'}); deleted ${result.deleted.length} (${result.deleted.join(', ') || 'none'}); left ${result.leftAlone.length} incomplete younger than ${options.grace} s`);
   });
 
+/** One line for the user, never a stack (RECSERVE_DEBUG=1 adds it, for bug reports). */
+function describeFailure(err: unknown): string {
+  if (isRecserveError(err)) return `${err.code}: ${err.message}`;
+  const system = err as NodeJS.ErrnoException;
+  if (system?.syscall && system.code) return `cannot ${system.syscall} ${system.path ?? ''}: ${system.code}`.replace('  ', ' ');
+  return `unexpected error: ${(err as Error)?.message ?? String(err)} (RECSERVE_DEBUG=1 prints the stack)`;
+}
+
 program.parseAsync().catch((err: unknown) => {
-  if (isRecserveError(err)) {
-    console.error(`recserve: ${err.code}: ${err.message}`);
-  } else {
-    console.error(err);
-  }
+  console.error(`recserve: ${describeFailure(err)}`);
+  if (process.env.RECSERVE_DEBUG) console.error(err);
   process.exit(1);
 });

@@ -2,7 +2,7 @@ import { loadConfigFile, resolveConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { runPrimary } from '../cluster.js';
+import { joinPrimary, runPrimary } from '../cluster.js';
 import { RecserveError } from '../errors.js';
 import { createLogger } from '../logger.js';
 
@@ -51,7 +51,9 @@ export async function serve(options: ServeOptions): Promise<void> {
     process.env.RECSERVE_WORKERS = String(workers);
     const logger = createLogger(config.logLevel);
     logger.info({ workers }, 'starting workers');
-    process.exit(await runPrimary(workers, logger));
+    const { exposureLog } = config;
+    const exposures = exposureLog && (await import('../recommender/exposure-log.js')).exposureFileSink(exposureLog.destination, exposureLog.rotate);
+    process.exit(await runPrimary(workers, logger, { host: config.host, port: config.port, drainDelayMs: config.shutdown.drainDelayMs, exposures }));
   }
   // Checksums first: their hashing threads then run while the serving stack is imported.
   if (config.scoring.verifyChecksums) {
@@ -61,21 +63,24 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   // Imported here: the cluster primary never serves, so it never loads the serving stack.
   const { startServer } = await import('../server.js');
-  const server = await startServer(config);
+  // In a cluster the primary holds the listening socket and hands connections over.
+  const server = await startServer(config, { listen: cluster.isPrimary });
+  const primary = cluster.isWorker ? joinPrimary((socket) => server.accept(socket)) : undefined;
   const stop = async (signal: string) => {
     const { drainDelayMs, graceMs } = config.shutdown;
     server.app.log.info({ signal, drainDelayMs, graceMs }, 'shutting down: /readyz now answers 503');
     server.lifecycle.draining = true;
-    await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
-    // Requests still running after the grace period are not worth a hung pod: exit anyway.
-    const forced = setTimeout(() => {
+    // Alone, this process stops accepting after the drain delay; in a cluster the primary does, then says so.
+    await (primary ? primary.stopped : new Promise((resolve) => setTimeout(resolve, drainDelayMs)));
+    // Whatever hangs past the grace period is not worth a hung pod: exit anyway.
+    setTimeout(() => {
       server.app.log.error({ graceMs }, 'requests still in flight after the grace period; exiting');
       process.exit(1);
-    }, graceMs);
-    forced.unref();
-    await server.close();
+    }, graceMs + 5_000).unref();
+    const drained = await server.stop();
+    if (!drained) server.app.log.error({ graceMs }, 'connections still open after the grace period; closed them');
     server.app.log.info('stopped');
-    process.exit(0);
+    process.exit(drained ? 0 : 1);
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

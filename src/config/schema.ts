@@ -152,8 +152,17 @@ export const ConfigSchema = Type.Object(
     exposureLog: Type.Optional(
       Type.Object(
         {
-          destination: Type.String({ minLength: 1, description: '"stdout" or a file path (appended)' }),
+          destination: Type.String({ minLength: 1, description: '"stdout" or a file path (appended; folders created)' }),
           sampleRate: Type.Number({ minimum: 0, maximum: 1, default: 1, description: 'share of users logged, chosen by a hash of the user id' }),
+          flushIntervalMs: Type.Integer({ minimum: 10, maximum: 1000, default: 500, description: 'buffered lines are written at least this often: a crash loses at most this much' }),
+          rotate: Type.Object(
+            {
+              size: Type.Optional(Type.String({ pattern: '^[1-9][0-9]*[BKMG]$', description: 'rotate when the file reaches this size, e.g. "100M"' })),
+              interval: Type.Optional(Type.String({ pattern: '^[1-9][0-9]*[mhd]$', description: 'rotate at each such boundary, e.g. "1d" or "6h"' })),
+              maxFiles: Type.Optional(Type.Integer({ minimum: 1, description: 'rotated files kept, oldest removed first' })),
+            },
+            { additionalProperties: false, default: {} },
+          ),
         },
         { additionalProperties: false },
       ),

@@ -1,4 +1,4 @@
-import { BrokenCircuitError, circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll, type CircuitBreakerPolicy } from 'cockatiel';
+import { BrokenCircuitError, circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { ScoredItemId } from '../recommender/kinds/types.js';
 import type { FallbackSource } from './source.js';
@@ -15,17 +15,27 @@ export interface GuardOptions {
 
 class LookupTimeout extends Error {
   override name = 'LookupTimeout';
+  /** Whether the request's remaining budget, shorter than the source's own timeout, ran out: not the source's fault. */
+  constructor(
+    message: string,
+    readonly budgetCut: boolean,
+  ) {
+    super(message);
+  }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+function withTimeout<T>(promise: Promise<T>, ms: number, budgetCut: boolean): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     promise,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new LookupTimeout(`no answer in ${ms.toFixed(1)} ms`)), ms);
+      timer = setTimeout(() => reject(new LookupTimeout(`no answer in ${ms.toFixed(1)} ms`, budgetCut)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
 }
+
+/** The breaker counts the store's own failures only: a lookup cut short by the request's deadline says nothing of the store. */
+const storeFailure = handleWhen((err) => !(err instanceof LookupTimeout && err.budgetCut));
 
 const STATE_NAMES: Record<CircuitState, string> = {
   [CircuitState.Closed]: 'closed',
@@ -36,7 +46,9 @@ const STATE_NAMES: Record<CircuitState, string> = {
 
 /**
  * A fallback source behind a timeout and a circuit breaker (cockatiel): a source that keeps failing
- * or timing out is skipped without waiting until, after `halfOpenAfterMs`, one probe succeeds.
+ * or timing out is skipped without waiting until, after `halfOpenAfterMs`, one probe succeeds. A
+ * lookup cut short by the request's own deadline does not count, and a corrupt entry (a bad payload,
+ * a key of the wrong type) is a miss for that user, not a failure of the store.
  */
 export class GuardedSource {
   private readonly breaker: CircuitBreakerPolicy;
@@ -45,7 +57,7 @@ export class GuardedSource {
     readonly source: FallbackSource,
     private readonly options: GuardOptions,
   ) {
-    this.breaker = circuitBreaker(handleAll, { halfOpenAfter: options.halfOpenAfterMs, breaker: new ConsecutiveBreaker(options.failures) });
+    this.breaker = circuitBreaker(storeFailure, { halfOpenAfter: options.halfOpenAfterMs, breaker: new ConsecutiveBreaker(options.failures) });
     this.breaker.onStateChange((state) => options.logger.warn({ source: source.name, breaker: STATE_NAMES[state] }, 'fallback source circuit changed'));
   }
 
@@ -55,13 +67,14 @@ export class GuardedSource {
 
   /** The cached list, or null with the reason; never throws. `budgetMs` caps the source's own timeout. */
   async lookup(variant: string, userId: string, n: number, budgetMs: number): Promise<{ items: ScoredItemId[] | null; outcome: LookupOutcome }> {
-    const timeoutMs = this.source.inMemory ? this.options.timeoutMs : Math.min(this.options.timeoutMs, budgetMs);
+    const budgetCut = !this.source.inMemory && budgetMs < this.options.timeoutMs;
+    const timeoutMs = budgetCut ? budgetMs : this.options.timeoutMs;
     let result: { items: ScoredItemId[] | null; outcome: LookupOutcome };
     if (timeoutMs <= 0) {
       result = { items: null, outcome: 'no_time' };
     } else {
       try {
-        const items = await this.breaker.execute(() => withTimeout(this.source.lookup(variant, userId, n), timeoutMs));
+        const items = await this.breaker.execute(() => withTimeout(this.source.lookup(variant, userId, n), timeoutMs, budgetCut));
         result = { items, outcome: items ? 'hit' : 'miss' };
       } catch (err) {
         const outcome = err instanceof BrokenCircuitError ? 'open' : err instanceof LookupTimeout ? 'timeout' : 'error';

@@ -28,6 +28,8 @@ export interface LoadReport {
 interface RawRow {
   row: Record<string, unknown>;
   where: string;
+  /** Why the line is no row at all (not JSON, not an object). */
+  problem?: string;
 }
 
 /** Parquet parts or JSON-lines parts of a folder written by Spark, or one such file. */
@@ -81,9 +83,11 @@ async function* jsonRows(files: string[], progress?: LoadProgress): AsyncGenerat
       try {
         row = JSON.parse(text);
       } catch {
-        row = null;
+        row = undefined;
       }
-      yield { row: row && typeof row === 'object' ? (row as Record<string, unknown>) : { __invalid: text.slice(0, 40) }, where: `${path.basename(file)} line ${line}` };
+      const where = `${path.basename(file)} line ${line}`;
+      if (row && typeof row === 'object' && !Array.isArray(row)) yield { row: row as Record<string, unknown>, where };
+      else yield { row: {}, where, problem: `${row === undefined ? 'not JSON' : 'not a JSON object'}: ${JSON.stringify(text.slice(0, 40))}${text.length > 40 ? '...' : ''}` };
     }
   }
   progress?.advance(bytes);
@@ -132,12 +136,12 @@ export async function loadRecs(input: string, target: WritableSource, variant: s
     report.users += batch.length;
     batch = [];
   };
-  for await (const { row, where } of rows) {
-    if (report.userCol === null || report.itemCol === null) {
+  for await (const { row, where, problem } of rows) {
+    if (!problem && (report.userCol === null || report.itemCol === null)) {
       const names = inferNames(row);
       if (names) [report.userCol, report.itemCol] = [names.userCol, names.itemCol ?? report.itemCol];
     }
-    const list = report.userCol && report.itemCol ? toList(row, report.userCol, report.itemCol, variant) : `cannot tell the user and item columns from ${JSON.stringify(row).slice(0, 80)}`;
+    const list = problem ?? (report.userCol && report.itemCol ? toList(row, report.userCol, report.itemCol, variant) : `cannot tell the user and item columns from ${JSON.stringify(row).slice(0, 80)}`);
     if (typeof list === 'string') {
       report.badRows++;
       if (report.examples.length < 5) report.examples.push(`${where}: ${list}`);

@@ -52,8 +52,13 @@ export function itemsOrMiss(raw: string | Buffer | null | undefined, n: number, 
     return decodeItems(raw, n);
   } catch (err) {
     if (!(err instanceof PayloadError)) throw err;
-    context.logger.warn({ source: context.source, variant: context.variant, userId: context.userId, err: err.message }, 'corrupt cached payload treated as a miss');
-    context.onCorrupt?.(context.source);
-    return null;
+    return corruptEntry(context, err.message);
   }
+}
+
+/** A user's unusable cached entry: logged and counted, and a miss for that user only. */
+export function corruptEntry(context: PayloadContext, reason: string): null {
+  context.logger.warn({ source: context.source, variant: context.variant, userId: context.userId, err: reason }, 'corrupt cached entry treated as a miss');
+  context.onCorrupt?.(context.source);
+  return null;
 }

@@ -1,7 +1,7 @@
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ScoredItemId } from '../recommender/kinds/types.js';
-import { encodeItems, itemsOrMiss } from './payload.js';
+import { corruptEntry, encodeItems, itemsOrMiss } from './payload.js';
 import type { CachedList, WritableSource } from './source.js';
 
 export { DEFAULT_KEY_TEMPLATE } from './store-settings.js';
@@ -63,8 +63,16 @@ export class RedisSource implements WritableSource {
 
   async lookup(variant: string, userId: string, n: number): Promise<ScoredItemId[] | null> {
     await this.connected();
-    const raw = await this.client.getBuffer(redisKey(this.options.keyTemplate, variant, userId));
-    return itemsOrMiss(raw, n, { source: this.name, variant, userId, logger: this.options.logger, onCorrupt: this.options.onCorrupt });
+    const context = { source: this.name, variant, userId, logger: this.options.logger, onCorrupt: this.options.onCorrupt };
+    let raw: Buffer | null;
+    try {
+      raw = await this.client.getBuffer(redisKey(this.options.keyTemplate, variant, userId));
+    } catch (err) {
+      // A key of another type (a hash, a list) is that user's corrupt entry, not a failing store.
+      if (err instanceof ReplyError && (err as Error).message.startsWith('WRONGTYPE')) return corruptEntry(context, 'the key holds another Redis type than a string');
+      throw err;
+    }
+    return itemsOrMiss(raw, n, context);
   }
 
   async write(lists: readonly CachedList[], ttlSeconds?: number): Promise<void> {

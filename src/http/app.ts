@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
@@ -7,7 +7,8 @@ import type { Metrics } from '../metrics.js';
 import type { AdminAction } from '../cluster.js';
 import type { ModelStore } from '../model-store/store.js';
 import type { RecommendationService } from '../recommender/service.js';
-import { registerErrorHandlers } from './errors.js';
+import { clientErrorHandler, frameworkErrors, registerErrorHandlers } from './errors.js';
+import { strictQueries } from './strict-query.js';
 import { ErrorBody, MAX_ID_LENGTH } from './schemas.js';
 import { recommendRoutes } from './routes/recommend.js';
 import { statusRoutes, type Lifecycle } from './routes/status.js';
@@ -41,7 +42,12 @@ export async function buildApp({ store, service, fallbacks, metrics, metricsText
     return503OnClosing: true,
     // A log line per request would cost more than scoring a small model.
     logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors: frameworkErrors as FastifyServerOptions['frameworkErrors'],
+    clientErrorHandler,
+    // An unknown query parameter or body field is a 400, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
   });
+  app.addHook('onRoute', strictQueries);
   app.addSchema(ErrorBody);
   await app.register(swagger, {
     openapi: {
@@ -52,6 +58,10 @@ export async function buildApp({ store, service, fallbacks, metrics, metricsText
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   registerErrorHandlers(app);
+  // While draining, every answer closes its connection: the client reconnects to an instance still serving.
+  app.addHook('onSend', async (_request, reply) => {
+    if (lifecycle.closing) reply.header('connection', 'close');
+  });
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpDuration.observe({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { RecserveError } from '../errors.js';
 import { dateOfUpdateId, listUpdates, modelFeedDir } from './feed.js';
 
 export interface PruneResult {
@@ -15,6 +16,11 @@ export interface PruneResult {
  */
 export async function pruneFeed(feedRoot: string, name: string, keep: number, graceMs: number, now = Date.now()): Promise<PruneResult> {
   const dir = modelFeedDir(feedRoot, name);
+  if (!(await fs.stat(dir).then((s) => s.isDirectory(), () => false))) {
+    const models = await fs.readdir(feedRoot).catch(() => null);
+    if (models === null) throw new RecserveError('feed_invalid', `feed root ${feedRoot} does not exist`);
+    throw new RecserveError('feed_invalid', `no model ${JSON.stringify(name)} in ${feedRoot} (it has ${models.filter((m) => !m.startsWith('.')).join(', ') || 'none'})`);
+  }
   const updates = await listUpdates(feedRoot, name);
   const complete = updates.filter((u) => u.complete);
   const kept = complete.slice(Math.max(0, complete.length - keep)).map((u) => u.id);

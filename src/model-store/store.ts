@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { RecserveError } from '../errors.js';
+import { isRecserveError, RecserveError } from '../errors.js';
 import type { LoadOptions } from './bundle-loader.js';
 import { listUpdates, type FeedUpdate } from './feed.js';
 import { loadUpdate } from './load-update.js';
@@ -135,7 +135,7 @@ export class ModelStore {
       this.options.logger.info({ model: name, kind: snapshot.kind, version: update.id, rank: snapshot.rank, scoring: scoring && { lone: scoring.lone, batched: scoring.batched, isa: scoring.isa } }, 'model loaded');
       return true;
     } catch (err) {
-      const reason = (err as Error).message;
+      const reason = isRecserveError(err) ? `${err.code}: ${err.message}` : (err as Error).message;
       slot.rejected.set(update.id, reason);
       slot.lastError = reason;
       this.options.onLoad?.(name, 'rejected');

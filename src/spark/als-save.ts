@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { RecserveError } from '../errors.js';
+import { verifyHadoopCrc } from './checksums.js';
 
 export const ALS_MODEL_CLASS = 'org.apache.spark.ml.recommendation.ALSModel';
 
@@ -23,13 +24,18 @@ interface RawMetadata {
 
 /** Reads and checks `metadata/part-00000` (one JSON line written by Spark's DefaultParamsWriter). */
 export async function readAlsMetadata(saveDir: string): Promise<AlsMetadata> {
+  const stat = await fs.stat(saveDir).catch(() => null);
+  if (!stat) throw new RecserveError('not_als_model', `${saveDir} does not exist`);
+  if (!stat.isDirectory()) throw new RecserveError('not_als_model', `${saveDir} is a file, not the folder of a Spark ALSModel save`);
   const file = path.join(saveDir, 'metadata', 'part-00000');
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await fs.readFile(file, 'utf8');
+    bytes = await fs.readFile(file);
   } catch {
     throw new RecserveError('not_als_model', `${saveDir} is not a Spark ALSModel save: ${file} is missing`);
   }
+  await verifyHadoopCrc(file, bytes);
+  const text = bytes.toString('utf8');
   let meta: RawMetadata;
   try {
     meta = JSON.parse(text.split('\n')[0] ?? '') as RawMetadata;

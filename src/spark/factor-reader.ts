@@ -1,7 +1,9 @@
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type FileMetaData } from 'hyparquet';
+import { parquetMetadata, parquetReadObjects, type FileMetaData } from 'hyparquet';
 import { RecserveError } from '../errors.js';
 import { idOrder, permuteRows, type FactorTable } from '../model-store/factors.js';
+import { verifyHadoopCrc, verifyPageCrcs } from './checksums.js';
 
 /** Told the row count once every part file's footer is read, then the rows read so far. */
 export interface ReadProgress {
@@ -12,7 +14,7 @@ export interface ReadProgress {
 interface PartFile {
   file: string;
   metadata: FileMetaData;
-  buffer: Awaited<ReturnType<typeof asyncBufferFromFile>>;
+  buffer: ArrayBuffer;
 }
 
 function corrupt(file: string, err: unknown): RecserveError {
@@ -29,22 +31,25 @@ function checkSchema(file: string, metadata: FileMetaData): void {
   }
 }
 
+/** A part file read whole, checked against its Hadoop `.crc` and its page CRCs (when Spark wrote them) before it is parsed. */
 async function openPart(file: string): Promise<PartFile> {
-  let buffer: PartFile['buffer'];
+  const bytes = await fs.readFile(file);
+  await verifyHadoopCrc(file, bytes);
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   let metadata: FileMetaData;
   try {
-    buffer = await asyncBufferFromFile(file);
-    metadata = await parquetMetadataAsync(buffer);
+    metadata = parquetMetadata(buffer);
   } catch (err) {
     throw corrupt(file, err);
   }
   checkSchema(file, metadata);
+  verifyPageCrcs(file, bytes, metadata);
   return { file, metadata, buffer };
 }
 
 /**
  * Reads one factor folder (every part file) into a table sorted by id. Rejects, naming the file,
- * null or wrong-length features, non-finite values, duplicate ids and unreadable parquet.
+ * a checksum mismatch, null or wrong-length features, non-finite values, duplicate ids and unreadable parquet.
  */
 export async function readFactorTable(files: string[], rank: number, onProgress?: ReadProgress): Promise<FactorTable> {
   const parts: PartFile[] = [];

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { listUpdates } from '../../src/model-store/feed.js';
-import { fixturePath, REPO_ROOT, tempDir } from '../helpers/fixtures.js';
+import { EXPLICIT_FIXTURE, fixturePath, HASHED_FIXTURE, REPO_ROOT, tempDir } from '../helpers/fixtures.js';
 import { servingStack } from '../helpers/serving.js';
 import { linearTanhModel } from '../helpers/onnx-models.js';
 import { runCli, startCli, waitFor } from '../helpers/cli.js';
@@ -29,7 +29,7 @@ describe('recserve CLI', () => {
     const synth = await runCli(['synth', '--users', '5', '--items', '9', '--rank', '3', '--feed', feed, '--name', 'q', '--item-encoding', 'int8']);
     assert.equal(synth.code, 0, synth.stderr);
     assert.match(synth.stdout, /rank 3, items int8 -> /);
-    const imported = await runCli(['import-spark', fixturePath('music-spark2.3.1-rank3'), '--feed', feed, '--name', 'q', '--item-encoding', 'int8']);
+    const imported = await runCli(['import-spark', fixturePath(HASHED_FIXTURE), '--feed', feed, '--name', 'q', '--item-encoding', 'int8']);
     assert.equal(imported.code, 0, imported.stderr);
     for (const update of await listUpdates(feed, 'q')) {
       const manifest = JSON.parse(readFileSync(path.join(update.dir, 'manifest.json'), 'utf8'));
@@ -49,9 +49,9 @@ describe('recserve CLI', () => {
 
   it('import-spark imports a real save and reports its shape', async (t) => {
     const feed = tempDir(t);
-    const result = await runCli(['import-spark', fixturePath('ml100k-spark3.0.2-rank10'), '--feed', feed, '--name', 'ml']);
+    const result = await runCli(['import-spark', fixturePath(EXPLICIT_FIXTURE), '--feed', feed, '--name', 'ml']);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /943 users x 1682 items, rank 10, items float32 -> /);
+    assert.match(result.stdout, /300 users x 500 items, rank 10, items float32 -> /);
     assert.equal((await listUpdates(feed, 'ml')).length, 1);
   });
 

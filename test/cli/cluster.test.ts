@@ -1,9 +1,25 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { startCli, waitFor } from '../helpers/cli.js';
 import { stageUpdate } from '../helpers/feed-staging.js';
 import { tempDir } from '../helpers/fixtures.js';
+
+/** One GET, on the agent's kept-alive connection or a fresh one: the status, or the socket error's code. */
+function get(url: string, agent?: Agent): Promise<number | string> {
+  return new Promise((resolve) => {
+    const req = request(url, agent ? { agent } : { agent: false, headers: { connection: 'close' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+      res.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    req.end();
+  });
+}
 
 describe('several workers (RECSERVE_WORKERS=2)', () => {
   it('serve one port, aggregate /metrics over every worker, repeat admin actions in every worker, and stop on SIGTERM', { timeout: 60_000 }, async (t) => {
@@ -12,9 +28,8 @@ describe('several workers (RECSERVE_WORKERS=2)', () => {
     const second = await stageUpdate(feed, 'als', { seed: 2 });
     const { child, baseUrl, output } = await startCli(['--feed', feed, '--model', 'als', '--port', '0', '--host', '127.0.0.1'], { RECSERVE_WORKERS: '2', RECSERVE_ADMIN_TOKEN: 'tok' });
     t.after(() => child.kill('SIGKILL'));
-    // Both workers log that they listen on the same port.
-    await waitFor(async () => (output().match(/Server listening at http:\/\/127\.0\.0\.1/g) ?? []).length >= 2, 20_000);
-    assert.equal(new Set(output().match(/Server listening at http:\/\/127\.0\.0\.1:\d+/g)).size, 1, 'one port');
+    // The primary holds the one listening socket and hands connections to the workers.
+    assert.equal((output().match(/Server listening at http:\/\/127\.0\.0\.1:\d+/g) ?? []).length, 1, 'one listener');
     await waitFor(async () => (await fetch(`${baseUrl}/readyz`)).status === 200);
 
     const pids = new Set<string>();
@@ -40,5 +55,38 @@ describe('several workers (RECSERVE_WORKERS=2)', () => {
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
     assert.equal(code, 0);
+  });
+
+  it('SIGTERM under load with no drain delay: every accepted request is answered, the rest refused, every exposure written once', { timeout: 60_000 }, async (t) => {
+    const feed = tempDir(t);
+    await stageUpdate(feed, 'als', { seed: 1 });
+    const log = path.join(tempDir(t), 'exposures.jsonl');
+    const config = path.join(feed, 'recserve.yaml');
+    writeFileSync(config, `feed: ${feed}\nmodels: [{name: als}]\nhost: 127.0.0.1\nport: 0\nshutdown: {drainDelayMs: 0, graceMs: 10000}\nexposureLog: {destination: ${log}}\n`);
+    const { child, baseUrl } = await startCli(['--config', config], { RECSERVE_WORKERS: '2' });
+    t.after(() => child.kill('SIGKILL'));
+    await waitFor(async () => (await get(`${baseUrl}/readyz`)) === 200, 20_000);
+    const outcomes: (number | string)[] = [];
+    let running = true;
+    // Half the clients keep their connections alive, half open one per request.
+    const clients = Array.from({ length: 8 }, async (_, c) => {
+      const agent = c % 2 === 0 ? new Agent({ keepAlive: true, maxSockets: 1 }) : undefined;
+      for (let i = 0; running; i++) outcomes.push(await get(`${baseUrl}/recommend/${(i + c) % 50}`, agent));
+      agent?.destroy();
+    });
+    await waitFor(async () => outcomes.length > 200);
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    running = false;
+    await Promise.all(clients);
+    assert.equal(code, 0);
+    const counts = Object.fromEntries([...new Set(outcomes)].map((k) => [k, outcomes.filter((o) => o === k).length]));
+    t.diagnostic(`outcomes: ${JSON.stringify(counts)}`);
+    // 200 for what a worker accepted; a refused connection for what came after the listener closed. Never a reset or a 503.
+    assert.deepEqual(Object.keys(counts).filter((k) => k !== '200' && k !== 'ECONNREFUSED'), [], JSON.stringify(counts));
+    const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    assert.equal(lines.length, counts['200'], 'one exposure line per answered request, none lost at shutdown');
+    for (const line of lines) assert.equal((JSON.parse(line) as { experiment: string }).experiment, 'default');
   });
 });

@@ -64,15 +64,17 @@ describe('recserve load-recs', () => {
     );
     const result = await runCli(['load-recs', '--input', file, '--to', 'redis', '--url', redis.url, '--key-template', 'js:{variant}:{userId}', '--variant', 'v']);
     assert.match(result.stdout, /loaded 2 users .*columns kakao_id \/ musicID; 2 bad rows/);
-    assert.match(result.stdout, /recs\.json line 2: cannot tell|recs\.json line 2: kakao_id is missing/);
+    assert.match(result.stdout, /recs\.json line 2: not JSON: "\{broken json"/);
+    assert.doesNotMatch(result.stdout, /__invalid/);
     assert.match(result.stdout, /recs\.json line 3: recommendations\[0\]\.rating is "high"/);
     const get = await serveFromRedis(t, 'js:{variant}:{userId}');
     assert.deepEqual((await get('5')).body.items, [{ itemId: '-2143335460', score: 2.5 }]);
     assert.deepEqual((await get('7')).body.items, [{ itemId: '10', score: 1.5 }, { itemId: '11', score: 0.5 }]);
   });
 
-  it('rejects a missing input, an unknown store and a bad TTL', async (t) => {
+  it('rejects a missing input, an unknown store, a bad TTL and a dead Redis or Cassandra in one line each', async (t) => {
     const dir = tempDir(t);
+    const [deadRedis, deadCassandra] = [await freePort(), await freePort()];
     const recsFile = path.join(dir, 'recs.json');
     writeFileSync(recsFile, JSON.stringify({ u: 1, recommendations: [{ i: 2, rating: 1 }] }) + '\n');
     const cases: [string[], RegExp][] = [
@@ -81,12 +83,16 @@ describe('recserve load-recs', () => {
       [['--input', dir, '--to', 'memcached', '--variant', 'v'], /--to must be redis or cassandra/],
       [['--input', dir, '--to', 'redis', '--variant', 'v', '--ttl', '-5'], /--ttl must be a positive number of seconds/],
       [['--input', dir, '--to', 'cassandra', '--variant', 'v'], /--to cassandra needs --contact-points/],
-      [['--input', recsFile, '--to', 'redis', '--variant', 'v', '--url', `redis://127.0.0.1:${await freePort()}`], /redis redis is not connected/],
+      [['--input', recsFile, '--to', 'redis', '--variant', 'v', '--url', `redis://:secret@127.0.0.1:${deadRedis}`], new RegExp(`store_unavailable: cannot write to redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${deadRedis}`)],
+      [['--input', recsFile, '--to', 'cassandra', '--variant', 'v', '--contact-points', `127.0.0.1:${deadCassandra}`], new RegExp(`store_unavailable: cannot write to cassandra at 127\\.0\\.0\\.1:${deadCassandra}`)],
     ];
     for (const [args, message] of cases) {
       const result = await runCli(['load-recs', ...args]);
       assert.equal(result.code, 1, args.join(' '));
       assert.match(result.stderr, message);
+      // One line for the user: no stack trace, no secret.
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+      assert.doesNotMatch(result.stderr, /secret|\n\s+at /);
     }
   });
 });

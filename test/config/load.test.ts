@@ -88,7 +88,7 @@ describe('configuration', () => {
     assert.equal(config.experiments[0]!.buckets, 10_000);
     assert.equal(config.experiments[0]!.hash, 'murmur3');
     assert.equal(config.recommenders.top!.file, path.join(path.dirname(file), 'popular.json'));
-    assert.deepEqual(config.exposureLog, { destination: 'stdout', sampleRate: 1 });
+    assert.deepEqual(config.exposureLog, { destination: 'stdout', sampleRate: 1, flushIntervalMs: 500, rotate: {} });
   });
 
   it('rejects experiment settings that cannot work, naming the field', (t) => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,17 +6,39 @@ import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { pino } from 'pino';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const FIXTURES_DIR = process.env.RECSERVE_FIXTURES ?? path.resolve(REPO_ROOT, '../shared/fixtures/spark-als');
+/** Small real Spark saves in the repository (scripts/make-spark-fixtures.py wrote them with pyspark). */
+export const REPO_FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'spark-als');
+/** More real saves from elsewhere, when present: RECSERVE_FIXTURES, or ../shared/fixtures/spark-als beside the clone. */
+export const EXTRA_FIXTURES = process.env.RECSERVE_FIXTURES ?? path.resolve(REPO_ROOT, '../shared/fixtures/spark-als');
 
-export function fixtureNames(): string[] {
-  return readdirSync(FIXTURES_DIR, { withFileTypes: true })
+/** Rank 10, 300 users x 500 items, positive ids. */
+export const EXPLICIT_FIXTURE = 'explicit-spark3.5.7-rank10';
+/** Rank 3, 5 users x 2,000 items with hashed ids over the whole int32 range, many exact zeros. */
+export const HASHED_FIXTURE = 'hashed-spark3.5.7-rank3';
+/** The 20 MB one (43,331 items, rank 15): only among the extra fixtures. */
+export const LARGE_FIXTURE = 'mllatest-spark2.3.0-rank15';
+
+function saveFolders(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
-    .map((d) => d.name)
-    .sort();
+    .map((d) => d.name);
+}
+
+/** Every real save available: the repository's, then the extra ones present on this machine. */
+export function fixtureNames(): string[] {
+  return [...new Set([...saveFolders(REPO_FIXTURES), ...saveFolders(EXTRA_FIXTURES)])].sort();
 }
 
 export function fixturePath(name: string): string {
-  return path.join(FIXTURES_DIR, name);
+  const own = path.join(REPO_FIXTURES, name);
+  return existsSync(own) ? own : path.join(EXTRA_FIXTURES, name);
+}
+
+/** An extra fixture's path, or a reason to skip (shown by the test runner) when this machine lacks it. */
+export function optionalFixture(name: string): { path: string } | { skip: string } {
+  const found = fixturePath(name);
+  return existsSync(found) ? { path: found } : { skip: `fixture ${name} is not present (put it under ${EXTRA_FIXTURES} or set RECSERVE_FIXTURES)` };
 }
 
 export const silentLogger = pino({ level: 'silent' });

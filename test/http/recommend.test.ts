@@ -109,8 +109,8 @@ describe('GET /recommend/:userId', () => {
     const cases: [string, RegExp][] = [
       ['/recommend/1?n=0', /n must be >= 1/],
       ['/recommend/1?n=1001', /n must be <= 1000/],
-      ['/recommend/1?n=abc', /n must be integer/],
-      ['/recommend/1?n=2.5', /n must be integer/],
+      ['/recommend/1?n=abc', /n must be a decimal integer/],
+      ['/recommend/1?n=2.5', /n must be a decimal integer/],
       [`/recommend/${'1'.repeat(129)}`, /userId must NOT have more than 128 characters/],
       ['/recommend/1?exclude=1,,2', /exclude must be comma-separated ids/],
       ['/recommend/1?exclude=,', /exclude must be comma-separated ids/],

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { importSparkSave } from '../../src/spark/import.js';
 import type { KernelName } from '../../src/scorers/index.js';
-import { fixtureNames, fixturePath, readSparkFactors, tempDir } from '../helpers/fixtures.js';
+import { fixtureNames, fixturePath, LARGE_FIXTURE, optionalFixture, readSparkFactors, tempDir } from '../helpers/fixtures.js';
 import { checkAllUsers } from '../helpers/reference-check.js';
 import type { ReferenceItems, ServedBatch } from '../helpers/reference-topn.js';
 import { servingStack } from '../helpers/serving.js';
@@ -61,7 +61,9 @@ describe('served top-10 equals a brute-force float32 reference for every user of
       await serveAndCheckEveryUser(fixture, undefined, t);
     });
   }
-  for (const fixture of fixtureNames().filter((f) => !f.startsWith('mllatest'))) {
+  const large = optionalFixture(LARGE_FIXTURE);
+  if ('skip' in large) it(`${LARGE_FIXTURE} (the kernels measured fastest)`, (t) => t.skip(large.skip));
+  for (const fixture of fixtureNames().filter((f) => f !== LARGE_FIXTURE)) {
     for (const kernel of ['native-float32', 'onnx-float32', 'js'] as const) {
       it(`${fixture} (${kernel} alone)`, async (t) => {
         await serveAndCheckEveryUser(fixture, [kernel], t);

@@ -5,7 +5,7 @@ import { quantizeUser, USER_CODE_ZERO } from '../../src/model-store/quantize.js'
 import type { ModelSnapshot } from '../../src/model-store/snapshot.js';
 import { topN, type KernelName, type ScoredItem } from '../../src/scorers/index.js';
 import { importSparkSave } from '../../src/spark/import.js';
-import { fixturePath, tempDir } from '../helpers/fixtures.js';
+import { fixturePath, LARGE_FIXTURE, optionalFixture, tempDir } from '../helpers/fixtures.js';
 import { recallAtK } from '../helpers/recall.js';
 import { scorerWith } from '../helpers/scorer.js';
 import { publishSynth } from '../helpers/synth-feed.js';
@@ -69,11 +69,13 @@ describe('7-bit user codes', () => {
 
 describe('int8 first pass with exact float32 re-scoring', () => {
   const recallCases: [string, number, (dir: string) => ReturnType<typeof publishSynth>][] = [
-    ['the real mllatest fixture (43,331 items, rank 15)', 2000, (dir) => importSparkSave(fixturePath('mllatest-spark2.3.0-rank15'), dir, 'm', undefined, 'int8')],
+    ['the real mllatest fixture (43,331 items, rank 15)', 2000, (dir) => importSparkSave(fixturePath(LARGE_FIXTURE), dir, 'm', undefined, 'int8')],
     ['a synthetic 200,000 x 32 model', 300, (dir) => publishSynth(dir, 'm', { users: 1000, items: 200_000, rank: 32, seed: 11, itemEncoding: 'int8' })],
   ];
   for (const [label, users, publish] of recallCases) {
     it(`keeps recall@10 >= 0.99 on ${label}, ${users} users, with either first pass`, async (t) => {
+      const large = optionalFixture(LARGE_FIXTURE);
+      if (label.includes('mllatest') && 'skip' in large) return t.skip(large.skip);
       const update = await publish(tempDir(t));
       const snapshot = await loadBundle('m', update.updateId, update.dir);
       for (const kernel of int8Kernels) {

@@ -4,13 +4,17 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { importSparkSave } from '../../src/spark/import.js';
 import { RecserveError, type ErrorCode } from '../../src/errors.js';
-import { fixturePath, tempDir } from '../helpers/fixtures.js';
+import { EXPLICIT_FIXTURE, fixtureNames, fixturePath, tempDir } from '../helpers/fixtures.js';
+import { verifyPageCrcs } from '../../src/spark/checksums.js';
 import { writeSparkFactorParquet } from '../helpers/spark-parquet.js';
 
-/** A writable copy of the small ml100k save (rank 10) to break. */
-function copySave(t: { after(fn: () => void): void }): string {
+/**
+ * A writable copy of a small real save (rank 8) to break; without Hadoop's `.crc` side files unless asked,
+ * as a save copied by a tool that drops them would be, so that each test reaches the check it aims at.
+ */
+function copySave(t: { after(fn: () => void): void }, { keepCrc = false } = {}): string {
   const dir = path.join(tempDir(t), 'save');
-  cpSync(fixturePath('ml100k-spark3.0.2-rank10'), dir, { recursive: true });
+  cpSync(fixturePath(EXPLICIT_FIXTURE), dir, { recursive: true, filter: (src) => keepCrc || !src.endsWith('.crc') });
   return dir;
 }
 
@@ -94,5 +98,73 @@ describe('import-spark rejects bad saves with a message naming the file', () => 
     const { parquetWriteFile } = await import('hyparquet-writer');
     parquetWriteFile({ filename: path.join(save, 'itemFactors', 'part-00099-other.snappy.parquet'), columnData: [{ name: 'name', data: ['a'], type: 'STRING' }] });
     await assertRejected(save, t, 'bad_schema', /part-00099-other\.snappy\.parquet: expected columns id: int32 and features: array<float>/);
+  });
+});
+
+/** A seeded stream of offsets, so a failure names offsets that reproduce it. */
+function offsets(seed: number, count: number, size: number): number[] {
+  let state = seed;
+  return Array.from({ length: count }, () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) % size);
+}
+
+async function importError(save: string, t: { after(fn: () => void): void }): Promise<RecserveError> {
+  try {
+    await importSparkSave(save, tempDir(t), 'als');
+  } catch (err) {
+    assert.ok(err instanceof RecserveError, `expected a RecserveError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('the import succeeded');
+}
+
+function flipBit(file: string, offset: number): void {
+  const bytes = readFileSync(file);
+  bytes[offset]! ^= 1 << (offset % 8);
+  writeFileSync(file, bytes);
+}
+
+describe('import-spark rejects a bit flipped anywhere in a real save', () => {
+  for (const fixture of fixtureNames()) {
+    it(`${fixture}: 20 flips in a factor file, each refused by its Hadoop .crc naming the file`, async (t) => {
+      const save = path.join(tempDir(t), 'save');
+      cpSync(fixturePath(fixture), save, { recursive: true });
+      for (const folder of ['itemFactors', 'userFactors']) {
+        const part = firstPart(save, folder);
+        assert.ok(existsSync(path.join(path.dirname(part), `.${path.basename(part)}.crc`)), 'Spark wrote a .crc beside the part file');
+        for (const offset of offsets(fixture.length, folder === 'itemFactors' ? 20 : 5, statSync(part).size)) {
+          flipBit(part, offset);
+          const err = await importError(save, t);
+          assert.equal(err.code, 'checksum_mismatch', `offset ${offset}: ${err.message}`);
+          assert.ok(err.message.includes(part), `the message names ${part}: ${err.message}`);
+          flipBit(part, offset);
+        }
+      }
+      // Flipped back, the save imports again.
+      await importSparkSave(save, tempDir(t), 'als');
+    });
+  }
+
+  it('a flip in a data page is refused by the page CRC when the .crc side files are gone', async (t) => {
+    const save = copySave(t);
+    const part = firstPart(save, 'itemFactors');
+    const bytes = readFileSync(part);
+    const { parquetMetadata } = await import('hyparquet');
+    const metadata = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    assert.ok(verifyPageCrcs(part, bytes, metadata) > 0, 'parquet-mr 1.13 (Spark 3.5) writes page CRCs');
+    // The last byte of the features column's first page: inside the page body, past its header.
+    const features = metadata.row_groups[0]!.columns.at(-1)!.meta_data!;
+    const pageEnd = Number(features.dictionary_page_offset ?? features.data_page_offset) + Number(features.total_compressed_size) - 1;
+    flipBit(part, pageEnd);
+    const err = await importError(save, t);
+    assert.equal(err.code, 'checksum_mismatch', err.message);
+    assert.match(err.message, /does not match its CRC/);
+  });
+
+  it('a metadata file with a flipped bit is refused too', async (t) => {
+    const save = copySave(t, { keepCrc: true });
+    flipBit(path.join(save, 'metadata', 'part-00000'), 20);
+    const err = await importError(save, t);
+    assert.equal(err.code, 'checksum_mismatch');
+    assert.match(err.message, /metadata\/part-00000/);
   });
 });

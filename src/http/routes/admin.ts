@@ -16,6 +16,13 @@ function bearerMatches(header: string | undefined, expected: Buffer): boolean {
   return timingSafeEqual(digest(token), expected);
 }
 
+/** How many times a header came, whatever its case (rawHeaders alternates names and values). */
+function headerCount(rawHeaders: string[], name: string): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === name) count++;
+  return count;
+}
+
 const NameParams = Type.Object({ name: Type.String({ pattern: MODEL_NAME_PATTERN }) });
 const PinBody = Type.Object({ version: Type.String({ pattern: '^\\d{8}T\\d{6}Z$', description: 'a complete update id of the model' }) }, { additionalProperties: false });
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody };
@@ -24,6 +31,8 @@ const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody 
 export const adminRoutes: FastifyPluginAsync<{ store: ModelStore; token: string; onAction?: (action: AdminAction) => void }> = async (app, { store, token, onAction }) => {
   const expected = digest(token);
   app.addHook('onRequest', async (request) => {
+    // Node keeps the first of repeated Authorization headers and drops the rest: refuse the ambiguity instead.
+    if (headerCount(request.raw.rawHeaders, 'authorization') > 1) throw new RecserveError('unauthorized', 'send exactly one Authorization header');
     if (!bearerMatches(request.headers.authorization, expected)) throw new RecserveError('unauthorized', 'admin routes need Authorization: Bearer <RECSERVE_ADMIN_TOKEN>');
   });
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();

@@ -4,9 +4,12 @@ import type { GuardedSource } from '../../fallback/guarded.js';
 import type { ModelStore } from '../../model-store/store.js';
 import { HealthBody, ModelsBody, ReadyBody } from '../schemas.js';
 
-/** Shared with the process: set once SIGTERM arrives. */
+/** Shared with the process. */
 export interface Lifecycle {
+  /** Set once SIGTERM arrives: /readyz answers 503 so load balancers move on. */
   draining: boolean;
+  /** Set once no new connection can arrive: answers close their connections. */
+  closing: boolean;
 }
 
 export const statusRoutes: FastifyPluginAsync<{ store: ModelStore; fallbacks: readonly GuardedSource[]; lifecycle: Lifecycle }> = async (app, { store, fallbacks, lifecycle }) => {
