@@ -4,7 +4,7 @@
 
 # Production dependencies; @riaskov/mmap-io and the native scan (native/, via npm's install script) compile here,
 # so this stage has the build tools.
-FROM node:20-bookworm-slim AS deps
+FROM node:22-bookworm-slim AS deps
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json binding.gyp ./
@@ -21,7 +21,7 @@ COPY scripts/bundle.mjs ./scripts/
 COPY src ./src
 RUN npm run build
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production \
     RECSERVE_HOST=0.0.0.0 \
     RECSERVE_PORT=8080
