@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { request } from 'node:http';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { startCli, waitFor } from '../helpers/cli.js';
@@ -56,5 +56,24 @@ describe('graceful shutdown', () => {
     assert.ok(inFlight.length > 10, `${inFlight.length} requests in flight around SIGTERM`);
     assert.deepEqual(inFlight.filter((o) => o.outcome !== 200), [], 'no request in flight was cut off');
     t.diagnostic(`${inFlight.length} requests sent before or while draining, all 200; later ones: ${JSON.stringify(Object.fromEntries([...new Set(late.map((o) => o.outcome))].map((k) => [k, late.filter((o) => o.outcome === k).length])))}`);
+  });
+
+  it('SIGKILL loses no exposure line older than the flush interval', { timeout: 60_000 }, async (t) => {
+    const dir = tempDir(t);
+    await publishSynth(dir, 'als', { users: 20, items: 100, rank: 4 });
+    const log = path.join(dir, 'exposures.jsonl');
+    const config = path.join(dir, 'recserve.yaml');
+    writeFileSync(config, `feed: ${dir}\nmodels: [{name: als}]\nhost: 127.0.0.1\nport: 0\nexposureLog: {destination: ${log}, flushIntervalMs: 200}\n`);
+    const { child, baseUrl } = await startCli(['--config', config]);
+    t.after(() => child.kill('SIGKILL'));
+    await waitFor(async () => (await get(`${baseUrl}/readyz`)) === 200, 20_000);
+    for (let i = 0; i < 10; i++) assert.equal(await get(`${baseUrl}/recommend/${i}`), 200);
+    const lines = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0);
+    // The process keeps running: only the flush interval can write them.
+    await waitFor(async () => lines() === 10, 10_000);
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+    assert.equal(lines(), 10);
   });
 });
