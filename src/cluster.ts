@@ -20,6 +20,7 @@ export interface AdminAction {
 
 type Message =
   | { type: 'recserve:ready' }
+  | { type: 'recserve:loaded' }
   | { type: 'recserve:connection' }
   | { type: 'recserve:stopped' }
   | { type: 'recserve:exposures-flushed' }
@@ -48,10 +49,14 @@ export interface PrimaryOptions {
  */
 export function runPrimary(workers: number, logger: Logger, { host, port, drainDelayMs, exposures }: PrimaryOptions): Promise<number> {
   const aggregator = new AggregatorRegistry();
+  // Workers that take connections, and those among them whose models have loaded: once one has, only those
+  // get connections, so a client that saw /readyz 200 is not sent to a worker still loading.
   const ready: Worker[] = [];
+  const loaded: Worker[] = [];
   let turn = 0;
   const listener = createServer({ pauseOnConnect: true }, (socket: Socket) => {
-    const worker = ready[turn++ % Math.max(ready.length, 1)];
+    const pool = loaded.length > 0 ? loaded : ready;
+    const worker = pool[turn++ % Math.max(pool.length, 1)];
     if (!worker) return socket.destroy();
     worker.send({ type: 'recserve:connection' } satisfies Message, socket, (err: Error | null) => err && socket.destroy());
   });
@@ -74,6 +79,8 @@ export function runPrimary(workers: number, logger: Logger, { host, port, drainD
           logger.info({ workers }, `Server listening at http://${host.includes(':') ? `[${host}]` : host}:${address.port}`);
         });
       }
+    } else if (message.type === 'recserve:loaded') {
+      loaded.push(worker);
     } else if (message.type === 'recserve:exposures') {
       if (!exposures) return;
       writing = writing.then(() => exposures.write(message.text)).catch((err: Error) => logger.error({ err: err.message }, 'exposure lines could not be written'));
@@ -90,8 +97,10 @@ export function runPrimary(workers: number, logger: Logger, { host, port, drainD
     }
   });
   cluster.on('exit', (worker, code, signal) => {
-    const at = ready.indexOf(worker);
-    if (at >= 0) ready.splice(at, 1);
+    for (const list of [ready, loaded]) {
+      const at = list.indexOf(worker);
+      if (at >= 0) list.splice(at, 1);
+    }
     if (stopping) return;
     logger.error({ worker: worker.process.pid, code, signal }, 'worker died; starting another');
     fork();
@@ -129,9 +138,10 @@ export function runPrimary(workers: number, logger: Logger, { host, port, drainD
 
 /**
  * Worker side of the connection hand-over: takes each connection the primary accepted, tells the primary
- * it is ready, and resolves `stopped` once the primary has stopped accepting (or is gone).
+ * it is ready and, once `loaded` settles, that its models are in; resolves `stopped` once the primary has
+ * stopped accepting (or is gone).
  */
-export function joinPrimary(accept: (socket: Socket) => void): { stopped: Promise<void> } {
+export function joinPrimary(accept: (socket: Socket) => void, loaded: Promise<void>): { stopped: Promise<void> } {
   let markStopped: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (markStopped = resolve));
   process.on('message', (message: unknown, handle: unknown) => {
@@ -141,6 +151,8 @@ export function joinPrimary(accept: (socket: Socket) => void): { stopped: Promis
   });
   process.once('disconnect', () => markStopped());
   process.send!({ type: 'recserve:ready' } satisfies Message);
+  const tell = () => void (process.connected && process.send!({ type: 'recserve:loaded' } satisfies Message));
+  loaded.then(tell, tell);
   return { stopped };
 }
 

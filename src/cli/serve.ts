@@ -65,7 +65,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const { startServer } = await import('../server.js');
   // In a cluster the primary holds the listening socket and hands connections over.
   const server = await startServer(config, { listen: cluster.isPrimary });
-  const primary = cluster.isWorker ? joinPrimary((socket) => server.accept(socket)) : undefined;
+  const primary = cluster.isWorker ? joinPrimary((socket) => server.accept(socket), server.loaded) : undefined;
   const stop = async (signal: string) => {
     const { drainDelayMs, graceMs } = config.shutdown;
     server.app.log.info({ signal, drainDelayMs, graceMs }, 'shutting down: /readyz now answers 503');
