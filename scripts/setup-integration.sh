@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what the integration suite (npm run test:integration) runs for real, into .tools/ (ignored by
+# git), each step skipped when already done:
+#   - PySpark 3.5 and 4.0 from PyPI, each in its own folder (.tools/pyspark/<version>), run on this Java 17.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+tools="$root/.tools"
+mkdir -p "$tools/pyspark"
+for version in 3.5.7 4.0.1; do
+  if [ ! -d "$tools/pyspark/$version/pyspark" ]; then
+    echo "installing PySpark $version into .tools/pyspark/$version"
+    python3 -m pip install -q --disable-pip-version-check --target "$tools/pyspark/$version" "pyspark==$version"
+  fi
+done
+java -version 2>&1 | head -1
