@@ -1,5 +1,6 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { alsMetadataFile } from '../spark/als-save.js';
 import { readAlsModel } from '../spark/import.js';
 import { bundleWriter } from './bundle-writer.js';
 import { SUCCESS_MARKER } from './feed.js';
@@ -7,7 +8,7 @@ import { writeUpdate } from './publish.js';
 
 /** A feed update holding a Spark ALSModel save rather than a bundle. */
 export function isSparkSave(dir: string): boolean {
-  return !existsSync(path.join(dir, 'manifest.json')) && existsSync(path.join(dir, 'metadata', 'part-00000'));
+  return !existsSync(path.join(dir, 'manifest.json')) && alsMetadataFile(dir) !== null;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { RecserveError } from '../errors.js';
 import { verifyHadoopCrc } from './checksums.js';
@@ -22,18 +22,31 @@ interface RawMetadata {
   defaultParamMap?: Record<string, unknown>;
 }
 
-/** Reads and checks `metadata/part-00000` (one JSON line written by Spark's DefaultParamsWriter). */
+/**
+ * The metadata file of a save: `metadata/part-00000` up to Spark 3.5 (an RDD text file), and
+ * `metadata/part-00000-<uuid>-c000.txt` from Spark 4.0 (a DataFrame text file); the first part file, as
+ * Spark's own reader takes the first line of the folder. Null when there is none.
+ */
+export function alsMetadataFile(saveDir: string): string | null {
+  const dir = path.join(saveDir, 'metadata');
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return null;
+  }
+  const first = names.filter((n) => /^part-\d+/.test(n)).sort()[0];
+  return first === undefined ? null : path.join(dir, first);
+}
+
+/** Reads and checks the metadata line Spark's DefaultParamsWriter wrote (see alsMetadataFile). */
 export async function readAlsMetadata(saveDir: string): Promise<AlsMetadata> {
   const stat = await fs.stat(saveDir).catch(() => null);
   if (!stat) throw new RecserveError('not_als_model', `${saveDir} does not exist`);
   if (!stat.isDirectory()) throw new RecserveError('not_als_model', `${saveDir} is a file, not the folder of a Spark ALSModel save`);
-  const file = path.join(saveDir, 'metadata', 'part-00000');
-  let bytes: Buffer;
-  try {
-    bytes = await fs.readFile(file);
-  } catch {
-    throw new RecserveError('not_als_model', `${saveDir} is not a Spark ALSModel save: ${file} is missing`);
-  }
+  const file = alsMetadataFile(saveDir);
+  if (file === null) throw new RecserveError('not_als_model', `${saveDir} is not a Spark ALSModel save: ${path.join(saveDir, 'metadata', 'part-00000')} is missing`);
+  const bytes = await fs.readFile(file);
   await verifyHadoopCrc(file, bytes);
   const text = bytes.toString('utf8');
   let meta: RawMetadata;

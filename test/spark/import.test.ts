@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadBundle } from '../../src/model-store/bundle-loader.js';
 import { importSparkSave } from '../../src/spark/import.js';
+import { alsMetadataFile } from '../../src/spark/als-save.js';
 import { fixtureNames, fixturePath, HASHED_FIXTURE, LARGE_FIXTURE, optionalFixture, readSparkFactors, tempDir } from '../helpers/fixtures.js';
 
 describe('import-spark on real Spark saves', () => {
@@ -14,7 +15,7 @@ describe('import-spark on real Spark saves', () => {
       const update = await importSparkSave(save, feed, 'als');
       assert.match(update.updateId, /^\d{8}T\d{6}Z$/);
       assert.equal(update.dir, path.join(feed, 'als', 'v1', update.updateId));
-      const meta = JSON.parse(readFileSync(path.join(save, 'metadata', 'part-00000'), 'utf8')) as { sparkVersion: string; uid: string; rank: number; paramMap: { userCol: string; itemCol: string } };
+      const meta = JSON.parse(readFileSync(alsMetadataFile(save)!, 'utf8')) as { sparkVersion: string; uid: string; rank: number; paramMap: { userCol: string; itemCol: string } };
       const m = update.manifest;
       assert.equal(m.rank, meta.rank);
       assert.deepEqual(m.spark, { sparkVersion: meta.sparkVersion, uid: meta.uid, userCol: meta.paramMap.userCol, itemCol: meta.paramMap.itemCol });
