@@ -6,7 +6,7 @@ import YAML from 'yaml';
 import { resolveConfig } from '../../src/config/load.js';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 
-// helm cannot be installed here: check what can be checked without rendering.
+// What can be checked without rendering; chart.integration.ts renders it with helm and validates every manifest.
 const CHART = path.join(REPO_ROOT, 'helm', 'recserve');
 const values = YAML.parse(readFileSync(path.join(CHART, 'values.yaml'), 'utf8')) as Record<string, unknown>;
 const templates = readdirSync(path.join(CHART, 'templates')).map((name) => ({ name, text: readFileSync(path.join(CHART, 'templates', name), 'utf8') }));
