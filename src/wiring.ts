@@ -18,13 +18,14 @@ import { createSource, guard, type FallbackHooks } from './fallback/build.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { primaryExposureSink, WorkerLink } from './cluster.js';
 import type { WritableSource } from './fallback/source.js';
-import { loadStaticList } from './recommender/static-list.js';
+import { loadStaticList } from './fallback/static-list.js';
 import { createKernels, Scorer, type KernelChoice } from './scorers/index.js';
 import { loadNative, type NativeAddon } from './native-addon.js';
 import { modelSources } from './model-store/first-digests.js';
 import { verifiedDigestsOf } from './model-store/verified-digests.js';
 import type { ScoringStatus } from './model-store/status.js';
 import { compileExperiment } from './variants/experiments.js';
+import { sparkSaveImporter } from './spark/feed-saves.js';
 
 export interface Serving {
   app: FastifyInstance;
@@ -52,11 +53,6 @@ function buildRecommender(config: RecommenderConfig, store: ModelStore, scorer: 
   }
 }
 
-function workerCount(): number {
-  const n = Number(process.env.RECSERVE_WORKERS);
-  return Number.isInteger(n) && n > 0 ? n : 1;
-}
-
 function scoringStatus(choice: KernelChoice, native: NativeAddon | null): ScoringStatus {
   const { name } = choice.lone;
   const isa = native && name.startsWith('native-') ? native.isa()[name === 'native-int8' ? 'int8' : 'float32'] : null;
@@ -70,9 +66,9 @@ function scoringStatus(choice: KernelChoice, native: NativeAddon | null): Scorin
 }
 
 /** config -> store -> kernel -> recommenders and experiments -> service -> HTTP; nothing listens or loads yet. */
-export async function createServing(config: Readonly<ResolvedConfig>, logger: Logger, adminToken = process.env.RECSERVE_ADMIN_TOKEN): Promise<Serving> {
+export async function createServing(config: Readonly<ResolvedConfig>, logger: Logger, adminToken = config.secrets.adminToken): Promise<Serving> {
   // Workers share the cores: each scores on its share of them.
-  const threads = config.scoring.threads ?? Math.max(1, Math.floor(availableParallelism() / workerCount()));
+  const threads = config.scoring.threads ?? Math.max(1, Math.floor(availableParallelism() / config.workers));
   const { kernels: names, batching, maxBatch, gatherMs, rescoreCandidates } = config.scoring;
   const native = names.some((n) => n.startsWith('native-')) ? loadNative() : null;
   if (names.some((n) => n.startsWith('native-')) && !native) logger.warn('the native scans (build/Release/recserve_kernel.node) are not built: onnxruntime scores every request');
@@ -85,7 +81,7 @@ export async function createServing(config: Readonly<ResolvedConfig>, logger: Lo
       verifyChecksums: config.scoring.verifyChecksums,
       verifiedDigests: verifiedDigestsOf(config),
       threads,
-      sparkCacheDir: config.reload.sparkCacheDir,
+      rawUpdates: sparkSaveImporter(config.reload.sparkCacheDir),
       // Choose and warm the scoring before a snapshot is swapped in, not on its first request.
       prepare: async (s) => (s.kind === 'als' ? scoringStatus(await scorer.prepare(s), native) : null),
       onLoad: (model, result, snapshot) => {
@@ -103,7 +99,7 @@ export async function createServing(config: Readonly<ResolvedConfig>, logger: Lo
     onCorrupt: (store) => metrics.corruptPayloads.inc({ store }),
     onOutcome: (source, result) => metrics.cacheLookups.inc({ store: source.name, result }),
   };
-  const sources = new Map(await Promise.all(Object.entries(config.fallbacks).map(async ([name, f]) => [name, await createSource(name, f, logger, hooks)] as const)));
+  const sources = new Map(await Promise.all(Object.entries(config.fallbacks).map(async ([name, f]) => [name, await createSource(name, f, logger, hooks, config.secrets.passwords[name])] as const)));
   const guarded = new Map([...sources].map(([name, source]) => [name, guard(source, config.fallbacks[name]!, logger, hooks)]));
   const plans = new Map(
     config.experiments.map((e) => [

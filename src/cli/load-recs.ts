@@ -45,11 +45,14 @@ async function targetOf(options: LoadRecsOptions): Promise<{ source: WritableSou
   const logger = createLogger('warn');
   let name = options.to;
   let config: FallbackConfig;
+  let password: string | undefined;
   if (options.config) {
-    const fallbacks = loadConfigFile(options.config, {}).fallbacks;
+    const loaded = loadConfigFile(options.config);
+    const fallbacks = loaded.fallbacks;
     const byKind = Object.entries(fallbacks).filter(([, f]) => f.kind === options.to);
     const found = fallbacks[options.to] ? [options.to, fallbacks[options.to]!] : byKind.length === 1 ? byKind[0]! : invalid(`--to ${options.to} names no fallback of ${options.config} (has ${Object.keys(fallbacks).join(', ') || 'none'})`);
     [name, config] = found as [string, FallbackConfig];
+    password = loaded.secrets.passwords[name];
   } else {
     if (options.to !== 'redis' && options.to !== 'cassandra') invalid('--to must be redis or cassandra (or a fallback name with --config)');
     const raw = Value.Default(FallbackSchema, {
@@ -69,7 +72,7 @@ async function targetOf(options: LoadRecsOptions): Promise<{ source: WritableSou
     config = raw as FallbackConfig;
     if (config.kind === 'cassandra' && !config.contactPoints) invalid('--to cassandra needs --contact-points');
   }
-  const source = await createSource(name, { ...config, timeoutMs: Math.max(config.timeoutMs, 10_000) }, logger);
+  const source = await createSource(name, { ...config, timeoutMs: Math.max(config.timeoutMs, 10_000) }, logger, {}, password);
   if (!isWritable(source)) invalid(`${name} is a ${source.kind} source and cannot be loaded`);
   return { source, address: storeAddress(config) };
 }

@@ -152,7 +152,8 @@ program
   .action(async (options: { feed: string; name: string; sample: number }) => {
     const { ModelStore } = await import('../model-store/store.js');
     const { createLogger } = await import('../logger.js');
-    const store = new ModelStore([{ name: options.name, feedRoot: options.feed }], { logger: createLogger('silent'), verifyChecksums: false });
+    const { sparkSaveImporter } = await import('../spark/feed-saves.js');
+    const store = new ModelStore([{ name: options.name, feedRoot: options.feed }], { logger: createLogger('silent'), verifyChecksums: false, rawUpdates: sparkSaveImporter() });
     const model = await store.refresh(options.name);
     if (model?.kind !== 'als') throw new RecserveError('feed_invalid', `${options.name} has no ALS update under ${options.feed}`);
     const count = Math.min(options.sample, model.numUsers);

@@ -1,9 +1,7 @@
-import { loadConfigFile, resolveConfig } from '../config/load.js';
+import { readConfigSettings, resolveConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import cluster from 'node:cluster';
-import { availableParallelism } from 'node:os';
 import { joinPrimary, runPrimary } from '../cluster.js';
-import { RecserveError } from '../errors.js';
 import { createLogger } from '../logger.js';
 
 export interface ServeOptions {
@@ -21,8 +19,9 @@ export function configFromFlags(options: ServeOptions, env: NodeJS.ProcessEnv = 
   if (options.host !== undefined) flags.host = options.host;
   if (options.port !== undefined) flags.port = /^\d+$/.test(options.port) ? Number(options.port) : options.port;
   if (file) {
-    const fromFile = loadConfigFile(file, env);
-    return resolveConfig({ ...fromFile, ...flags, ...(options.feed ? { feed: options.feed } : {}) }, `${file} with command-line flags`, env);
+    const overrides = { ...flags, ...(options.feed ? { feed: options.feed } : {}) };
+    const source = Object.keys(overrides).length > 0 ? `${file} with command-line flags` : file;
+    return resolveConfig({ ...readConfigSettings(file), ...overrides }, source, env);
   }
   return resolveConfig(
     { ...flags, feed: options.feed ?? './models', models: (options.model ?? []).map((name) => ({ name })) },
@@ -31,24 +30,11 @@ export function configFromFlags(options: ServeOptions, env: NodeJS.ProcessEnv = 
   );
 }
 
-/**
- * RECSERVE_WORKERS, or one worker per two cores, each scoring on two threads: on a 2-core machine one
- * worker with two scoring threads measured more req/s and a lower p99 than two workers with one each
- * (100,000 x 64 float32, README's benchmarks), while every further pair of cores adds a process.
- */
-export function workersFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.RECSERVE_WORKERS;
-  if (raw === undefined || raw === '') return Math.max(1, Math.floor(availableParallelism() / 2));
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new RecserveError('config_invalid', `RECSERVE_WORKERS: ${JSON.stringify(raw)} is not a positive integer`);
-  return Number(raw);
-}
-
 export async function serve(options: ServeOptions): Promise<void> {
   const config = configFromFlags(options);
-  const workers = workersFromEnv();
+  const { workers } = config;
   if (workers > 1 && cluster.isPrimary) {
-    // Workers read the same flags and environment; they learn their count to share the cores.
-    process.env.RECSERVE_WORKERS = String(workers);
+    // Workers read the same flags and environment, so they resolve the same config (and worker count).
     const logger = createLogger(config.logLevel);
     logger.info({ workers }, 'starting workers');
     const { exposureLog } = config;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Value } from 'typebox/value';
 import YAML from 'yaml';
@@ -11,7 +12,9 @@ const ENV_OVERRIDES = {
   RECSERVE_HOST: 'host',
   RECSERVE_PORT: 'port',
   RECSERVE_LOG_LEVEL: 'logLevel',
+  RECSERVE_WORKERS: 'workers',
 } as const;
+const NUMERIC_FIELDS = new Set<string>(['port', 'workers']);
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
@@ -51,7 +54,7 @@ export function resolveConfig(raw: Record<string, unknown>, source: string, env:
   for (const [variable, field] of Object.entries(ENV_OVERRIDES)) {
     const value = env[variable];
     if (value === undefined || value === '') continue;
-    merged[field] = field === 'port' ? (/^\d+$/.test(value) ? Number(value) : value) : value;
+    merged[field] = NUMERIC_FIELDS.has(field) && /^\d+$/.test(value) ? Number(value) : value;
   }
   const withDefaults = Value.Default(ConfigSchema, merged) as Record<string, unknown>;
   // TypeBox does not fill defaults inside Record values: fill each fallback source's itself.
@@ -67,17 +70,34 @@ export function resolveConfig(raw: Record<string, unknown>, source: string, env:
     const envHint = Object.entries(ENV_OVERRIDES).find(([, f]) => f === field);
     invalid(envHint && env[envHint[0]] ? `${source} (or ${envHint[0]})` : source, `field ${field} ${detail}`);
   }
-  const config = withDerivedDefaults(withDefaults as Config);
+  const config = withDerivedDefaults(withDefaults as Config, secretsFrom(withDefaults as Config, source, env), availableParallelism());
   const problem = checkReferences(config);
   if (problem) invalid(source, problem);
   return deepFreeze(config);
 }
 
-/** Loads the config file at `file`, applies environment overrides, validates and freezes it. */
-export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Readonly<ResolvedConfig> {
+/** The secrets the environment holds for this config; a password variable a fallback names must be set. */
+function secretsFrom(config: Config, source: string, env: NodeJS.ProcessEnv): ResolvedConfig['secrets'] {
+  const passwords: Record<string, string> = {};
+  for (const [name, fallback] of Object.entries(config.fallbacks ?? {})) {
+    if (!fallback.passwordEnv) continue;
+    const value = env[fallback.passwordEnv];
+    if (value === undefined) invalid(source, `field fallbacks.${name}.passwordEnv: environment variable ${fallback.passwordEnv} is not set`);
+    passwords[name] = value;
+  }
+  return { adminToken: env.RECSERVE_ADMIN_TOKEN || undefined, passwords };
+}
+
+/** The settings of the config file at `file` as written (relative paths made absolute), not yet validated. */
+export function readConfigSettings(file: string): Record<string, unknown> {
   const raw = readConfigFile(file);
   resolvePaths(raw, path.dirname(file));
-  return resolveConfig(raw, file, env);
+  return raw;
+}
+
+/** Loads the config file at `file`, applies environment overrides, validates and freezes it. */
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Readonly<ResolvedConfig> {
+  return resolveConfig(readConfigSettings(file), file, env);
 }
 
 /** Relative paths in a config file mean relative to that file, not to wherever the process started. */

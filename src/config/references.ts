@@ -1,15 +1,18 @@
-import { FLOAT32_KERNELS } from '../scorers/kernel.js';
+import { FLOAT32_KERNELS } from '../shared.js';
 import type { Config, ExperimentConfig, FallbackConfig, RecommenderConfig, ResolvedConfig } from './schema.js';
 
 /** Fills the sections whose defaults depend on other fields: one als recommender per model, one experiment. */
-export function withDerivedDefaults(config: Config): ResolvedConfig {
+export function withDerivedDefaults(config: Config, secrets: ResolvedConfig['secrets'], cores: number): ResolvedConfig {
   const recommenders: Record<string, RecommenderConfig> =
     config.recommenders ?? Object.fromEntries(config.models.map((m) => [m.name, { kind: 'als', model: m.name }]));
   const first = config.models[0]!.name;
   const experiments: ExperimentConfig[] = config.experiments ?? [
     { name: 'default', salt: 'default', buckets: 10_000, hash: 'murmur3', variants: [{ name: first, weight: 1, recommender: first, fallback: [] }] },
   ];
-  return { ...config, recommenders, experiments, defaultExperiment: config.defaultExperiment ?? experiments[0]!.name };
+  // One worker per two cores: on 2 cores one worker scoring on two threads measured more req/s and a lower
+  // p99 than two workers with one thread each (docs/benchmarks.md).
+  const workers = config.workers ?? Math.max(1, Math.floor(cores / 2));
+  return { ...config, recommenders, experiments, defaultExperiment: config.defaultExperiment ?? experiments[0]!.name, workers, secrets };
 }
 
 function duplicate(names: string[]): string | undefined {

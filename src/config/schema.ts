@@ -1,7 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { HASH_MODES } from '../hashing/bucketing.js';
-import { KERNEL_NAMES, type KernelName } from '../scorers/kernel.js';
-import { CONSISTENCY_LEVELS, DEFAULT_KEY_TEMPLATE } from '../fallback/store-settings.js';
+import { CONSISTENCY_LEVELS, DEFAULT_KEY_TEMPLATE, HASH_MODES, KERNEL_NAMES, UPDATE_ID_SOURCE, type KernelName } from '../shared.js';
 
 export const MODEL_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 /** Every kernel but the TypeScript baseline: measured at load, the fastest serves. */
@@ -12,7 +10,7 @@ const ModelConfig = Type.Object(
   {
     name: Type.String({ pattern: MODEL_NAME_PATTERN, description: 'model name: its folder in the feed' }),
     feed: Type.Optional(Type.String({ minLength: 1, description: 'feed root of this model; default: the top-level feed' })),
-    pin: Type.Optional(Type.String({ pattern: '^\\d{8}T\\d{6}Z$', description: 'serve this update id and do not follow the feed' })),
+    pin: Type.Optional(Type.String({ pattern: UPDATE_ID_SOURCE, description: 'serve this update id and do not follow the feed' })),
   },
   { additionalProperties: false },
 );
@@ -96,6 +94,7 @@ export const ConfigSchema = Type.Object(
     host: Type.String({ minLength: 1, default: '0.0.0.0' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
     logLevel: Type.Enum(LOG_LEVELS, { default: 'info' }),
+    workers: Type.Optional(Type.Integer({ minimum: 1, description: 'worker processes serving the port (RECSERVE_WORKERS); default: one per two cores, at least one' })),
     feed: Type.String({ minLength: 1, default: './models', description: 'feed root: <feed>/<model>/v1/<updateId>/' }),
     models: Type.Array(ModelConfig, { minItems: 1, description: 'models to serve; the first is the default' }),
     scoring: Type.Object(
@@ -177,8 +176,11 @@ export type ExperimentConfig = Static<typeof ExperimentSchema>;
 export type FallbackConfig = Static<typeof FallbackSchema>;
 
 /** A config after defaults that depend on other fields are filled in: every optional section is present. */
-export type ResolvedConfig = Omit<Config, 'recommenders' | 'experiments' | 'defaultExperiment'> & {
+export type ResolvedConfig = Omit<Config, 'recommenders' | 'experiments' | 'defaultExperiment' | 'workers'> & {
   recommenders: Record<string, RecommenderConfig>;
   experiments: ExperimentConfig[];
   defaultExperiment: string;
+  workers: number;
+  /** Read from the environment only, never from a file: the admin token, and each fallback's password by name. */
+  secrets: { adminToken?: string; passwords: Record<string, string> };
 };

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { FallbackConfig } from '../config/schema.js';
-import { RecserveError } from '../errors.js';
 import { GuardedSource, type LookupOutcome } from './guarded.js';
 import type { FallbackSource } from './source.js';
 import { StaticSource } from './static-source.js';
@@ -14,7 +13,8 @@ export interface FallbackHooks {
  * One source from its config; connections open in the background, so a dead store does not stop start-up.
  * Each driver is imported only when a source of its kind is configured: workers start faster without them.
  */
-export async function createSource(name: string, config: FallbackConfig, logger: Logger, hooks: FallbackHooks = {}): Promise<FallbackSource> {
+/** `password`: the store's password, read from the environment by the config module. */
+export async function createSource(name: string, config: FallbackConfig, logger: Logger, hooks: FallbackHooks = {}, password?: string): Promise<FallbackSource> {
   switch (config.kind) {
     case 'redis': {
       const { RedisSource } = await import('./redis-source.js');
@@ -22,8 +22,6 @@ export async function createSource(name: string, config: FallbackConfig, logger:
     }
     case 'cassandra': {
       const { CassandraSource } = await import('./cassandra-source.js');
-      const password = config.passwordEnv ? process.env[config.passwordEnv] : undefined;
-      if (config.passwordEnv && password === undefined) throw new RecserveError('config_invalid', `fallbacks.${name}.passwordEnv: environment variable ${config.passwordEnv} is not set`);
       return new CassandraSource({
         name,
         contactPoints: config.contactPoints!,

@@ -1,9 +1,9 @@
 import cassandra from 'cassandra-driver';
 import type { Logger } from 'pino';
-import type { ScoredItemId } from '../recommender/kinds/types.js';
+import type { ScoredItemId } from '../shared.js';
 import { encodeItems, itemsOrMiss } from './payload.js';
 import type { CachedList, WritableSource } from './source.js';
-import type { ConsistencyName } from './store-settings.js';
+import type { ConsistencyName } from '../shared.js';
 
 
 export interface CassandraSourceOptions {

@@ -1,6 +1,6 @@
 import { BrokenCircuitError, circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import type { Logger } from 'pino';
-import type { ScoredItemId } from '../recommender/kinds/types.js';
+import type { ScoredItemId } from '../shared.js';
 import type { FallbackSource } from './source.js';
 
 export type LookupOutcome = 'hit' | 'miss' | 'error' | 'timeout' | 'open' | 'no_time';

@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
-import type { ScoredItemId } from '../recommender/kinds/types.js';
+import { MAX_ID_LENGTH, type ScoredItemId } from '../shared.js';
 
 /** Cached values above this many bytes are refused as corrupt: nobody stores 1 MB of item ids per user. */
 export const MAX_PAYLOAD_BYTES = 1024 * 1024;
-const MAX_ID_LENGTH = 128;
 
 /** Stored form of a cached list: `[{"itemId":"7","score":4.31},...]`, best first. */
 export function encodeItems(items: readonly ScoredItemId[]): string {

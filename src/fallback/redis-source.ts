@@ -1,10 +1,10 @@
 import { Redis, ReplyError } from 'ioredis';
 import type { Logger } from 'pino';
-import type { ScoredItemId } from '../recommender/kinds/types.js';
+import type { ScoredItemId } from '../shared.js';
 import { corruptEntry, encodeItems, itemsOrMiss } from './payload.js';
 import type { CachedList, WritableSource } from './source.js';
 
-export { DEFAULT_KEY_TEMPLATE } from './store-settings.js';
+export { DEFAULT_KEY_TEMPLATE } from '../shared.js';
 
 export interface RedisSourceOptions {
   name: string;

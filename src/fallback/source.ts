@@ -1,4 +1,4 @@
-import type { ScoredItemId } from '../recommender/kinds/types.js';
+import type { ScoredItemId } from '../shared.js';
 
 export type FallbackKind = 'redis' | 'cassandra' | 'static';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { RecserveError } from '../errors.js';
-import type { ScoredItemId } from '../recommender/kinds/types.js';
-import { parseStaticList } from '../recommender/static-list.js';
+import type { ScoredItemId } from '../shared.js';
+import { parseStaticList } from './static-list.js';
 import type { FallbackSource } from './source.js';
 
 /** Key of the list shared by every variant in a per-variant file. */

@@ -1,9 +1,10 @@
 import murmurhash from 'murmurhash';
 import { sparkHash } from './spark-murmur3.js';
 
+import { HASH_MODES, type HashMode } from '../shared.js';
+
 /** The two named hash modes. Each is reproducible outside recserve (Python mmh3, Spark SQL). */
-export const HASH_MODES = ['murmur3', 'spark'] as const;
-export type HashMode = (typeof HASH_MODES)[number];
+export { HASH_MODES, type HashMode };
 
 const utf8 = new TextEncoder();
 

@@ -7,7 +7,8 @@ import { ModelAdminStatus, ModelStatus } from '../model-store/status.js';
 export { ModelStatus };
 
 export const MAX_EXCLUDE = 1000;
-export const MAX_ID_LENGTH = 128;
+export { MAX_ID_LENGTH } from '../shared.js';
+import { MAX_ID_LENGTH } from '../shared.js';
 
 export const ErrorBody = Type.Object(
   {

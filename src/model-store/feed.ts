@@ -2,7 +2,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
 /** Each feed update is a folder named by its UTC creation second, e.g. 20261121T225959Z; the name sorts by time. */
-export const UPDATE_ID_PATTERN = /^\d{8}T\d{6}Z$/;
+export { UPDATE_ID_PATTERN } from '../shared.js';
+import { UPDATE_ID_PATTERN } from '../shared.js';
 export const SUCCESS_MARKER = '_SUCCESS';
 export const FEED_LAYOUT_VERSION = 'v1';
 

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import ort from 'onnxruntime-node';
+import ort, { type InferenceSession } from 'onnxruntime-node';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { RecserveError } from '../errors.js';
 import { publishUpdate, writeDataFile, type PublishedUpdate } from './publish.js';
-import type { OnnxSnapshot } from './snapshot.js';
 
 /**
  * Options of every onnxruntime session recserve creates. Its threads do not spin after a run: spinning
@@ -39,6 +38,19 @@ export const OnnxManifestSchema = Type.Object({
   }),
 });
 export type OnnxManifest = Static<typeof OnnxManifestSchema>;
+
+/** One loaded ONNX update: a session whose input `user` is [1, rank] and output `scores` is [1, numItems]. */
+export interface OnnxSnapshot {
+  readonly kind: 'onnx';
+  readonly name: string;
+  readonly version: string;
+  readonly dir: string;
+  /** The rank the `user` input takes, when the graph fixes it. */
+  readonly rank: number | null;
+  readonly session: InferenceSession;
+  readonly manifest: OnnxManifest;
+  readonly loadedAt: Date;
+}
 
 /** Publishes an ONNX graph as a new feed update of `name`. */
 export function publishOnnxBundle(modelBytes: Uint8Array, options: { feedRoot: string; name: string; source: string }): Promise<PublishedUpdate<OnnxManifest>> {

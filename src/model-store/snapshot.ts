@@ -1,6 +1,5 @@
-import type { InferenceSession } from 'onnxruntime-node';
 import type { Manifest } from './manifest.js';
-import type { OnnxManifest } from './onnx-bundle.js';
+import type { OnnxSnapshot } from './onnx-bundle.js';
 import type { ItemEncoding, QuantizedItems } from './quantize.js';
 
 /**
@@ -28,17 +27,6 @@ export interface ModelSnapshot {
   readonly loadedAt: Date;
 }
 
-/** One loaded ONNX update: a session whose input `user` is [1, rank] and output `scores` is [1, numItems]. */
-export interface OnnxSnapshot {
-  readonly kind: 'onnx';
-  readonly name: string;
-  readonly version: string;
-  readonly dir: string;
-  /** The rank the `user` input takes, when the graph fixes it. */
-  readonly rank: number | null;
-  readonly session: InferenceSession;
-  readonly manifest: OnnxManifest;
-  readonly loadedAt: Date;
-}
+export type { OnnxSnapshot };
 
 export type LoadedModel = ModelSnapshot | OnnxSnapshot;

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { isRecserveError, RecserveError } from '../errors.js';
 import type { LoadOptions } from './bundle-loader.js';
 import { listUpdates, type FeedUpdate } from './feed.js';
-import { loadUpdate } from './load-update.js';
+import { loadUpdate, type RawUpdateImporter } from './load-update.js';
 import type { LoadedModel } from './snapshot.js';
 import type { ModelAdminStatus, ModelStatus, ScoringStatus } from './status.js';
 
@@ -21,8 +21,8 @@ export interface ModelStoreOptions extends LoadOptions {
   prepare?: (snapshot: LoadedModel) => Promise<ScoringStatus | null>;
   /** Told of every load attempt. */
   onLoad?: (model: string, result: LoadResult, snapshot?: LoadedModel) => void;
-  /** Where raw Spark saves found in a feed are imported once. */
-  sparkCacheDir?: string;
+  /** Turns raw updates found in a feed (Spark saves) into bundles; without it only bundles load. */
+  rawUpdates?: RawUpdateImporter;
 }
 
 interface Slot {

@@ -1,11 +1,10 @@
 import type { ModelSnapshot } from '../model-store/snapshot.js';
 
-/** Every way recserve can scan a model; the scorer measures the ones a model accepts and serves with the fastest. */
-export const KERNEL_NAMES = ['native-float32', 'native-int8', 'onnx-float32', 'onnx-int8', 'js'] as const;
-export type KernelName = (typeof KERNEL_NAMES)[number];
+import { FLOAT32_KERNELS, KERNEL_NAMES, type KernelName } from '../shared.js';
 
-/** The kernels that scan float32 factors: every model accepts them, so a configuration needs one. */
-export const FLOAT32_KERNELS: readonly KernelName[] = ['native-float32', 'onnx-float32', 'js'];
+// Every way recserve can scan a model (the scorer measures those a model accepts and serves with the
+// fastest); the float32 ones accept every model, so a configuration needs one. Named in the leaf module.
+export { FLOAT32_KERNELS, KERNEL_NAMES, type KernelName };
 
 /** The best `k` item rows for one user, best first; exact ties by row ascending (rows are sorted by item id). */
 export interface TopK {

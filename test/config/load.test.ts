@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfigFile } from '../../src/config/load.js';
@@ -150,5 +151,21 @@ describe('configuration', () => {
     const file = writeConfig(t, 'env.yaml', 'models: [{name: z}]\n');
     assert.deepEqual(configFromFlags({ port: '9999' }, { RECSERVE_CONFIG: file }).models, [{ name: 'z' }]);
     assert.equal(configFromFlags({ port: '9999' }, { RECSERVE_CONFIG: file }).port, 9999);
+  });
+
+  it('reads every environment variable once, into the frozen config: workers, the admin token, store passwords', (t) => {
+    const dir = tempDir(t);
+    const file = path.join(dir, 'c.yaml');
+    writeFileSync(file, 'models: [{name: als}]\nfallbacks: {wide: {kind: cassandra, contactPoints: [c1], passwordEnv: WIDE_PASSWORD}}\n');
+    const config = loadConfigFile(file, { RECSERVE_WORKERS: '3', RECSERVE_ADMIN_TOKEN: 'tok', WIDE_PASSWORD: 'pw' });
+    assert.equal(config.workers, 3);
+    assert.deepEqual(config.secrets, { adminToken: 'tok', passwords: { wide: 'pw' } });
+    assert.ok(Object.isFrozen(config.secrets));
+    const defaults = loadConfigFile(file, { WIDE_PASSWORD: 'pw' });
+    assert.equal(defaults.workers, Math.max(1, Math.floor(availableParallelism() / 2)));
+    assert.equal(defaults.secrets.adminToken, undefined);
+    assert.throws(() => loadConfigFile(file, {}), /field fallbacks\.wide\.passwordEnv: environment variable WIDE_PASSWORD is not set/);
+    assert.throws(() => loadConfigFile(file, { RECSERVE_WORKERS: '0', WIDE_PASSWORD: 'pw' }), /\(or RECSERVE_WORKERS\): field workers must be >= 1/);
+    assert.throws(() => loadConfigFile(file, { RECSERVE_WORKERS: 'many', WIDE_PASSWORD: 'pw' }), /\(or RECSERVE_WORKERS\): field workers must be integer/);
   });
 });

@@ -7,6 +7,7 @@ import type { ModelStore } from '../../model-store/store.js';
 import type { AdminAction } from '../../cluster.js';
 import { AdminModelsBody, ErrorBody, ModelStatus } from '../schemas.js';
 import { MODEL_NAME_PATTERN } from '../../config/schema.js';
+import { UPDATE_ID_SOURCE } from '../../shared.js';
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
@@ -24,7 +25,7 @@ function headerCount(rawHeaders: string[], name: string): number {
 }
 
 const NameParams = Type.Object({ name: Type.String({ pattern: MODEL_NAME_PATTERN }) });
-const PinBody = Type.Object({ version: Type.String({ pattern: '^\\d{8}T\\d{6}Z$', description: 'a complete update id of the model' }) }, { additionalProperties: false });
+const PinBody = Type.Object({ version: Type.String({ pattern: UPDATE_ID_SOURCE, description: 'a complete update id of the model' }) }, { additionalProperties: false });
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
 /** Operator control of the models; registered only when RECSERVE_ADMIN_TOKEN is set. */

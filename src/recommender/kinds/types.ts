@@ -3,10 +3,9 @@ import { rowOfId } from '../../model-store/factors.js';
 import type { ModelSnapshot } from '../../model-store/snapshot.js';
 import type { ModelStore } from '../../model-store/store.js';
 
-export interface ScoredItemId {
-  itemId: string;
-  score: number;
-}
+import type { ScoredItemId } from '../../shared.js';
+
+export type { ScoredItemId };
 
 export interface VariantAnswer {
   items: ScoredItemId[];

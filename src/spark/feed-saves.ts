@@ -1,10 +1,12 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { alsMetadataFile } from '../spark/als-save.js';
-import { readAlsModel } from '../spark/import.js';
-import { bundleWriter } from './bundle-writer.js';
-import { SUCCESS_MARKER } from './feed.js';
-import { writeUpdate } from './publish.js';
+import { tmpdir } from 'node:os';
+import { bundleWriter } from '../model-store/bundle-writer.js';
+import { SUCCESS_MARKER } from '../model-store/feed.js';
+import type { RawUpdateImporter } from '../model-store/load-update.js';
+import { writeUpdate } from '../model-store/publish.js';
+import { alsMetadataFile } from './als-save.js';
+import { readAlsModel } from './import.js';
 
 /** A feed update holding a Spark ALSModel save rather than a bundle. */
 export function isSparkSave(dir: string): boolean {
@@ -25,4 +27,9 @@ export async function importedBundleDir(saveDir: string, cacheDir: string, model
   await fs.rm(dir, { recursive: true, force: true });
   await writeUpdate(parent, bundleWriter(factors, { spark: { sparkVersion, uid, userCol, itemCol }, source: path.resolve(saveDir) }), async () => updateId);
   return dir;
+}
+
+/** What the model store is given so that raw Spark saves in a feed load like bundles. */
+export function sparkSaveImporter(cacheDir = path.join(tmpdir(), 'recserve-spark-cache')): RawUpdateImporter {
+  return { matches: isSparkSave, bundleDir: (dir, model, version) => importedBundleDir(dir, cacheDir, model, version) };
 }

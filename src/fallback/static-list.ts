@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { RecserveError } from '../errors.js';
-import type { ScoredItemId } from './kinds/types.js';
+import type { ScoredItemId } from '../shared.js';
 
 function invalid(file: string, message: string): never {
   throw new RecserveError('static_list_invalid', `${file}: ${message}`);

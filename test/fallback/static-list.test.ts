@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { RecserveError } from '../../src/errors.js';
-import { loadStaticList } from '../../src/recommender/static-list.js';
+import { loadStaticList } from '../../src/fallback/static-list.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 describe('static item lists', () => {

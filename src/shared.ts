@@ -1,0 +1,31 @@
+// The names, limits and shapes several layers share. A leaf: it imports nothing of recserve, so config,
+// stores, scorers and routes can all depend on it without depending on each other.
+
+/** One recommended item as every layer passes it: the item id and its score. */
+export interface ScoredItemId {
+  itemId: string;
+  score: number;
+}
+
+/** The longest user or item id accepted anywhere (path parameter, exclude list, cached payload). */
+export const MAX_ID_LENGTH = 128;
+
+/** A feed update's id: its creation second, UTC (`20261129T190501Z`). */
+export const UPDATE_ID_SOURCE = '^\\d{8}T\\d{6}Z$';
+export const UPDATE_ID_PATTERN = new RegExp(UPDATE_ID_SOURCE);
+
+/** The scoring kernels, by config name; the float32 ones accept every ALS model. */
+export const KERNEL_NAMES = ['native-float32', 'native-int8', 'onnx-float32', 'onnx-int8', 'js'] as const;
+export type KernelName = (typeof KERNEL_NAMES)[number];
+export const FLOAT32_KERNELS: readonly KernelName[] = ['native-float32', 'onnx-float32', 'js'];
+
+/** How user ids are hashed into buckets: standard MurmurHash3, or exactly Spark SQL's `hash()`. */
+export const HASH_MODES = ['murmur3', 'spark'] as const;
+export type HashMode = (typeof HASH_MODES)[number];
+
+/** Where the Redis store keeps a (variant, user) list by default. */
+export const DEFAULT_KEY_TEMPLATE = 'recserve:recs:{variant}:{userId}';
+
+/** Cassandra consistency levels a store may read and write at. */
+export const CONSISTENCY_LEVELS = ['one', 'two', 'three', 'quorum', 'all', 'localQuorum', 'eachQuorum', 'localOne'] as const;
+export type ConsistencyName = (typeof CONSISTENCY_LEVELS)[number];
