@@ -29,3 +29,8 @@ export const DEFAULT_KEY_TEMPLATE = 'recserve:recs:{variant}:{userId}';
 /** Cassandra consistency levels a store may read and write at. */
 export const CONSISTENCY_LEVELS = ['one', 'two', 'three', 'quorum', 'all', 'localQuorum', 'eachQuorum', 'localOne'] as const;
 export type ConsistencyName = (typeof CONSISTENCY_LEVELS)[number];
+
+/** A schema violation's JSON pointer (`/fallbacks/cache/url`) as the field every error names (`fallbacks.cache.url`). */
+export function fieldName(pointer: string, whole = '(top level)'): string {
+  return pointer.replace(/^\//, '').replace(/\//g, '.') || whole;
+}

@@ -3,11 +3,13 @@ import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { Value } from 'typebox/value';
 import { loadConfigFile } from '../config/load.js';
 import { ExperimentSchema } from '../config/schema.js';
 import { RecserveError } from '../errors.js';
+import { rowGroups } from '../parquet-groups.js';
+import { fieldName } from '../shared.js';
 import { compileExperiment, assign, type Experiment, type ExperimentSpec } from '../variants/experiments.js';
 import { progressBar } from './progress.js';
 
@@ -58,7 +60,7 @@ export function experimentFromOptions(options: BucketOptions): Experiment {
     variants: parseVariants(options.variants),
   }) as ExperimentSpec;
   const first = Value.Errors(ExperimentSchema, raw)[0];
-  if (first) usage(`${first.instancePath.replace(/^\//, '').replace(/\//g, '.') || 'experiment'} ${first.message}`);
+  if (first) usage(`${fieldName(first.instancePath, 'experiment')} ${first.message}`);
   const names = raw.variants.map((v) => v.name);
   if (new Set(names).size !== names.length) usage('--variants has a duplicate variant name');
   return compileExperiment(raw as ExperimentSpec);
@@ -98,14 +100,12 @@ function parquetIds(input: string, column: string): [Readable] {
       if (!metadata.schema.some((s) => s.name === column)) usage(`${input} has no column ${JSON.stringify(column)}`);
       const bar = progressBar('bucket');
       bar.start(Number(metadata.num_rows));
-      let rowStart = 0;
-      for (const group of metadata.row_groups) {
-        const rowEnd = rowStart + Number(group.num_rows);
-        for (const [i, row] of (await parquetReadObjects({ file, metadata, columns: [column], rowStart, rowEnd })).entries()) {
+      for await (const { rows, rowStart } of rowGroups(file, metadata, [column])) {
+        for (const [i, row] of rows.entries()) {
           if (row[column] === null || row[column] === undefined || row[column] === '') usage(`${input}: row ${rowStart + i} has no ${column}`);
           yield String(row[column]);
         }
-        bar.rows((rowStart = rowEnd));
+        bar.rows(rowStart + rows.length);
       }
       bar.stop();
     })(),

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Value } from 'typebox/value';
 import YAML from 'yaml';
 import { RecserveError } from '../errors.js';
+import { fieldName } from '../shared.js';
 import { ConfigSchema, FallbackSchema, type Config, type ResolvedConfig } from './schema.js';
 import { checkReferences, withDerivedDefaults } from './references.js';
 
@@ -64,7 +65,7 @@ export function resolveConfig(raw: Record<string, unknown>, source: string, env:
   }
   const first = Value.Errors(ConfigSchema, withDefaults)[0];
   if (first) {
-    const field = first.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(top level)';
+    const field = fieldName(first.instancePath);
     // An unknown key fails the `additionalProperties: false` sub-schema, reported as "schema is false".
     const detail = first.keyword === 'boolean' ? 'is not a known setting' : first.message;
     const envHint = Object.entries(ENV_OVERRIDES).find(([, f]) => f === field);

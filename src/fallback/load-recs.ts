@@ -1,8 +1,9 @@
 import { createReadStream, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type FileMetaData } from 'hyparquet';
+import { asyncBufferFromFile, parquetMetadataAsync, type FileMetaData } from 'hyparquet';
 import { RecserveError } from '../errors.js';
+import { rowGroups } from '../parquet-groups.js';
 import type { CachedList, WritableSource } from './source.js';
 
 const RECS = 'recommendations';
@@ -58,12 +59,8 @@ async function* parquetRows(files: string[], progress?: LoadProgress): AsyncGene
   progress?.start(opened.reduce((sum, o) => sum + Number(o.metadata.num_rows), 0), 'rows');
   let done = 0;
   for (const { file, buffer, metadata } of opened) {
-    let rowStart = 0;
-    for (const group of metadata.row_groups) {
-      const rowEnd = rowStart + Number(group.num_rows);
-      const rows = await parquetReadObjects({ file: buffer, metadata, rowStart, rowEnd });
+    for await (const { rows, rowStart } of rowGroups(buffer, metadata)) {
       for (const [i, row] of rows.entries()) yield { row, where: `${path.basename(file)} row ${rowStart + i}` };
-      rowStart = rowEnd;
       progress?.advance((done += rows.length));
     }
   }

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
 import { ERROR_CODES, RecserveError, type ErrorCode } from '../errors.js';
+import { fieldName } from '../shared.js';
 import type { ErrorBody } from './schemas.js';
 
 /** How much of a client's input an error message may repeat. */
@@ -19,7 +20,7 @@ const body = (error: ErrorCode, message: string): ErrorBody => ({ error, message
 function validationMessage(context: string | undefined, errors: FastifySchemaValidationError[]): string {
   const first = errors[0];
   if (!first) return 'the request is invalid';
-  const where = `${context ?? 'request'}${first.instancePath ? first.instancePath.replace(/\//g, '.') : ''}`;
+  const where = [context ?? 'request', fieldName(first.instancePath, '')].filter(Boolean).join('.');
   const extra = (first.params as { additionalProperty?: string }).additionalProperty;
   if (extra !== undefined) return `${where}: unknown parameter ${echo(extra)}`;
   return `${where} ${first.message ?? 'is invalid'}`;

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { RecserveError } from '../errors.js';
+import { fieldName } from '../shared.js';
 
 export const BUNDLE_FORMAT = 'recserve-als-bundle';
 export const BUNDLE_FORMAT_VERSION = 1;
@@ -77,7 +78,7 @@ export function parseManifest(text: string, file: string): Manifest {
   }
   const first = Value.Errors(ManifestSchema, raw)[0];
   if (first) {
-    throw new RecserveError('bundle_invalid', `${file}: ${first.instancePath || '/'} ${first.message}`);
+    throw new RecserveError('bundle_invalid', `${file}: ${fieldName(first.instancePath)} ${first.message}`);
   }
   return raw as Manifest;
 }

@@ -5,6 +5,7 @@ import ort, { type InferenceSession } from 'onnxruntime-node';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { RecserveError } from '../errors.js';
+import { fieldName } from '../shared.js';
 import { publishUpdate, writeDataFile, type PublishedUpdate } from './publish.js';
 
 /**
@@ -92,7 +93,7 @@ function invalid(dir: string, message: string): never {
 export async function loadOnnxBundle(name: string, version: string, dir: string, manifestText: string, options: { verifyChecksums?: boolean; threads?: number } = {}): Promise<OnnxSnapshot> {
   const raw = JSON.parse(manifestText) as unknown;
   const first = Value.Errors(OnnxManifestSchema, raw)[0];
-  if (first) invalid(dir, `manifest.json: ${first.instancePath || '/'} ${first.message}`);
+  if (first) invalid(dir, `manifest.json: ${fieldName(first.instancePath)} ${first.message}`);
   const manifest = raw as OnnxManifest;
   const entry = manifest.files.model;
   const bytes = await fs.readFile(path.join(dir, path.basename(entry.path))).catch(() => invalid(dir, `${entry.path} is missing`));

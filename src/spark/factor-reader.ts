@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { parquetMetadata, parquetReadObjects, type FileMetaData } from 'hyparquet';
+import { parquetMetadata, type FileMetaData } from 'hyparquet';
+import { rowGroups } from '../parquet-groups.js';
 import { RecserveError } from '../errors.js';
 import { idOrder, permuteRows, type FactorTable } from '../model-store/factors.js';
 import { verifyHadoopCrc, verifyPageCrcs } from './checksums.js';
@@ -62,24 +63,20 @@ export async function readFactorTable(files: string[], rank: number, onProgress?
   const fileOf = new Uint32Array(total);
   let row = 0;
   for (const [fileIndex, part] of parts.entries()) {
-    let rowStart = 0;
-    for (const group of part.metadata.row_groups) {
-      const rowEnd = rowStart + Number(group.num_rows);
-      let rows: Record<string, unknown>[];
-      try {
-        rows = await parquetReadObjects({ file: part.buffer, metadata: part.metadata, columns: ['id', 'features'], rowStart, rowEnd });
-      } catch (err) {
-        throw corrupt(part.file, err);
+    try {
+      for await (const { rows } of rowGroups(part.buffer, part.metadata, ['id', 'features'])) {
+        for (const r of rows) {
+          ids[row] = r.id as number;
+          fileOf[row] = fileIndex;
+          copyFeatures(part.file, r.id as number, r.features, rank, factors, row * rank);
+          row++;
+        }
+        onProgress?.rows(row);
       }
-      if (rows.length !== rowEnd - rowStart) throw corrupt(part.file, new Error(`row group holds ${rows.length} rows, footer says ${rowEnd - rowStart}`));
-      for (const r of rows) {
-        ids[row] = r.id as number;
-        fileOf[row] = fileIndex;
-        copyFeatures(part.file, r.id as number, r.features, rank, factors, row * rank);
-        row++;
-      }
-      rowStart = rowEnd;
-      onProgress?.rows(row);
+    } catch (err) {
+      // The rows' own problems are named already; anything else is the parquet failing to decode.
+      if (err instanceof RecserveError) throw err;
+      throw corrupt(part.file, err);
     }
   }
   const order = idOrder(ids);
