@@ -59,8 +59,10 @@ export async function buildApp({ store, service, fallbacks, metrics, metricsText
   await app.register(swaggerUi, { routePrefix: '/docs' });
   registerErrorHandlers(app);
   // While draining, every answer closes its connection: the client reconnects to an instance still serving.
-  app.addHook('onSend', async (_request, reply) => {
+  // A callback hook, not an async one: no promise per request for a flag that is false until shutdown.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (lifecycle.closing) reply.header('connection', 'close');
+    done(null, payload);
   });
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpDuration.observe({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);

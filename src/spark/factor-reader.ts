@@ -36,7 +36,9 @@ function checkSchema(file: string, metadata: FileMetaData): void {
 async function openPart(file: string): Promise<PartFile> {
   const bytes = await fs.readFile(file);
   await verifyHadoopCrc(file, bytes);
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  // A file read whole owns its ArrayBuffer (only small reads share Node's pool): use it without a copy.
+  const owns = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  const buffer = owns ? (bytes.buffer as ArrayBuffer) : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   let metadata: FileMetaData;
   try {
     metadata = parquetMetadata(buffer);
