@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { ResolvedConfig } from './config/schema.js';
-import { drainConnections } from './http/drain.js';
+import { drainConnections, stopListening } from './http/drain.js';
 import { createLogger } from './logger.js';
 import { createServing, type Serving } from './wiring.js';
 
@@ -31,8 +31,8 @@ export async function startServer(config: Readonly<ResolvedConfig>, { listen = t
       socket.resume();
     },
     async stop() {
-      if (server.listening) server.close();
-      const drained = await drainConnections(server, serving.connections, serving.lifecycle, config.shutdown.graceMs);
+      stopListening(server);
+      const drained = await drainConnections(serving.connections, config.shutdown.graceMs);
       await serving.close();
       return drained;
     },

@@ -1,10 +1,9 @@
-import type { Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { RecommenderConfig, ResolvedConfig } from './config/schema.js';
 import { buildApp } from './http/app.js';
-import { trackConnections } from './http/drain.js';
+import { Connections } from './http/drain.js';
 import type { Lifecycle } from './http/routes/status.js';
 import { ModelStore } from './model-store/store.js';
 import { FeedWatcher } from './model-store/feed-watcher.js';
@@ -29,10 +28,10 @@ import { sparkSaveImporter } from './spark/feed-saves.js';
 
 export interface Serving {
   app: FastifyInstance;
-  /** `draining` turns /readyz to 503 ahead of a shutdown; `closing` closes each connection after its answer. */
+  /** `draining` turns /readyz to 503 ahead of a shutdown and closes each connection after its answer. */
   lifecycle: Lifecycle;
   /** Open connections, to drain at shutdown. */
-  connections: Set<Socket>;
+  connections: Connections;
   /** Follows the feeds once started (the server starts it after the first load). */
   watcher: FeedWatcher;
   metrics: Metrics;
@@ -138,7 +137,7 @@ export async function createServing(config: Readonly<ResolvedConfig>, logger: Lo
   });
   const breakerCodes: Record<string, number> = { closed: 0, 'half-open': 1, open: 2, isolated: 3 };
   metrics.breakers.read = () => [...guarded.values()].map((g) => [g.source.name, breakerCodes[g.breakerState] ?? -1]);
-  const lifecycle: Lifecycle = { draining: false, closing: false };
+  const lifecycle: Lifecycle = { draining: false };
   // In a cluster worker: /metrics aggregates every worker, and admin actions reach the others.
   const link = WorkerLink.active
     ? new WorkerLink(metrics.registry, (a) => {
@@ -159,7 +158,7 @@ export async function createServing(config: Readonly<ResolvedConfig>, logger: Lo
     lifecycle,
   });
   let closing: Promise<void> | undefined;
-  const connections = trackConnections(app.server);
+  const connections = new Connections(app.server);
   return {
     app,
     lifecycle,

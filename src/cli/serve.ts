@@ -54,7 +54,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const primary = cluster.isWorker ? joinPrimary((socket) => server.accept(socket), server.loaded) : undefined;
   const stop = async (signal: string) => {
     const { drainDelayMs, graceMs } = config.shutdown;
-    server.app.log.info({ signal, drainDelayMs, graceMs }, 'shutting down: /readyz now answers 503');
+    server.app.log.info({ signal, drainDelayMs, graceMs }, 'shutting down: /readyz now answers 503, every answer closes its connection');
     server.lifecycle.draining = true;
     // Alone, this process stops accepting after the drain delay; in a cluster the primary does, then says so.
     await (primary ? primary.stopped : new Promise((resolve) => setTimeout(resolve, drainDelayMs)));

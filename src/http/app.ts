@@ -61,7 +61,7 @@ export async function buildApp({ store, service, fallbacks, metrics, metricsText
   // While draining, every answer closes its connection: the client reconnects to an instance still serving.
   // A callback hook, not an async one: no promise per request for a flag that is false until shutdown.
   app.addHook('onSend', (_request, reply, payload, done) => {
-    if (lifecycle.closing) reply.header('connection', 'close');
+    if (lifecycle.draining) reply.header('connection', 'close');
     done(null, payload);
   });
   app.addHook('onResponse', async (request, reply) => {

@@ -8,18 +8,27 @@ import { startCli, waitFor } from '../helpers/cli.js';
 import { stageUpdate } from '../helpers/feed-staging.js';
 import { tempDir } from '../helpers/fixtures.js';
 
-/** One GET, on the agent's kept-alive connection or a fresh one: the status, or the socket error's code. */
-function get(url: string, agent?: Agent): Promise<number | string> {
+interface Outcome {
+  /** The status, or the socket error's code. */
+  outcome: number | string;
+  /** Sent on a kept-alive connection that had answered before. */
+  reused: boolean;
+}
+
+/** One GET, on the agent's kept-alive connection or a fresh one. */
+function send(url: string, agent?: Agent): Promise<Outcome> {
   return new Promise((resolve) => {
     const req = request(url, agent ? { agent } : { agent: false, headers: { connection: 'close' } }, (res) => {
       res.resume();
-      res.on('end', () => resolve(res.statusCode!));
-      res.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      res.on('end', () => resolve({ outcome: res.statusCode!, reused: req.reusedSocket }));
+      res.on('error', (err: NodeJS.ErrnoException) => resolve({ outcome: err.code ?? err.message, reused: req.reusedSocket }));
     });
-    req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ outcome: err.code ?? err.message, reused: req.reusedSocket }));
     req.end();
   });
 }
+
+const get = async (url: string) => (await send(url)).outcome;
 
 describe('several workers (RECSERVE_WORKERS=2)', () => {
   it('serve one port, aggregate /metrics over every worker, repeat admin actions in every worker, and stop on SIGTERM', { timeout: 60_000 }, async (t) => {
@@ -66,25 +75,34 @@ describe('several workers (RECSERVE_WORKERS=2)', () => {
     const { child, baseUrl } = await startCli(['--config', config], { RECSERVE_WORKERS: '2' });
     t.after(() => child.kill('SIGKILL'));
     await waitFor(async () => (await get(`${baseUrl}/readyz`)) === 200, 20_000);
-    const outcomes: (number | string)[] = [];
+    const outcomes: (Outcome & { afterSigterm: boolean })[] = [];
     let running = true;
+    let sigtermSent = false;
     // Half the clients keep their connections alive, half open one per request.
     const clients = Array.from({ length: 8 }, async (_, c) => {
       const agent = c % 2 === 0 ? new Agent({ keepAlive: true, maxSockets: 1 }) : undefined;
-      for (let i = 0; running; i++) outcomes.push(await get(`${baseUrl}/recommend/${(i + c) % 50}`, agent));
+      for (let i = 0; running; i++) {
+        const afterSigterm = sigtermSent;
+        outcomes.push({ ...(await send(`${baseUrl}/recommend/${(i + c) % 50}`, agent)), afterSigterm });
+      }
       agent?.destroy();
     });
     await waitFor(async () => outcomes.length > 200);
     const exited = once(child, 'exit');
+    sigtermSent = true;
     child.kill('SIGTERM');
     const [code] = await exited;
     running = false;
     await Promise.all(clients);
     assert.equal(code, 0);
-    const counts = Object.fromEntries([...new Set(outcomes)].map((k) => [k, outcomes.filter((o) => o === k).length]));
+    const counts = Object.fromEntries([...new Set(outcomes.map((o) => o.outcome))].map((k) => [k, outcomes.filter((o) => o.outcome === k).length]));
     t.diagnostic(`outcomes: ${JSON.stringify(counts)}`);
-    // 200 for what a worker accepted; a refused connection for what came after the listener closed. Never a reset or a 503.
-    assert.deepEqual(Object.keys(counts).filter((k) => k !== '200' && k !== 'ECONNREFUSED'), [], JSON.stringify(counts));
+    // 200 for what a worker accepted. After SIGTERM a new connection may be refused, or reset if it was
+    // still in the listening socket's queue when it closed (TCP does that); an answer closes its
+    // kept-alive connection, so one is never cut under a request. Never a 503.
+    const unexpected = outcomes.filter((o) => o.outcome !== 200 && !(o.afterSigterm && !o.reused && (o.outcome === 'ECONNREFUSED' || o.outcome === 'ECONNRESET')));
+    assert.deepEqual(unexpected, [], JSON.stringify(counts));
+    assert.ok((counts['ECONNREFUSED'] ?? 0) > 0, 'clients kept trying after the listener closed');
     const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
     assert.equal(lines.length, counts['200'], 'one exposure line per answered request, none lost at shutdown');
     for (const line of lines) assert.equal((JSON.parse(line) as { experiment: string }).experiment, 'default');

@@ -6,10 +6,11 @@ import { HealthBody, ModelsBody, ReadyBody } from '../schemas.js';
 
 /** Shared with the process. */
 export interface Lifecycle {
-  /** Set once SIGTERM arrives: /readyz answers 503 so load balancers move on. */
+  /**
+   * Set once SIGTERM arrives: /readyz answers 503 so load balancers move on, and every answer closes its
+   * connection so keep-alive clients reconnect (through the balancer) rather than wait to be cut off.
+   */
   draining: boolean;
-  /** Set once no new connection can arrive: answers close their connections. */
-  closing: boolean;
 }
 
 export const statusRoutes: FastifyPluginAsync<{ store: ModelStore; fallbacks: readonly GuardedSource[]; lifecycle: Lifecycle }> = async (app, { store, fallbacks, lifecycle }) => {
