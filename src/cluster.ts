@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { createServer, type Socket } from 'node:net';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import type { AdminAction } from './model-store/admin-actions.js';
 import type { LineSink } from './recommender/exposure-log.js';
 
 /**
@@ -12,11 +13,6 @@ import type { LineSink } from './recommender/exposure-log.js';
  * at SIGTERM stops accepting before any worker stops serving.
  */
 
-export interface AdminAction {
-  action: 'reload' | 'pin' | 'unpin';
-  name: string;
-  version?: string;
-}
 
 type Message =
   | { type: 'recserve:ready' }

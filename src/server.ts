@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { ResolvedConfig } from './config/schema.js';
 import { drainConnections, stopListening } from './http/drain.js';
 import { createLogger } from './logger.js';
-import { createServing, type Serving } from './wiring.js';
+import { createServing, type Serving } from './wiring/index.js';
 
 export interface RunningServer extends Serving {
   /** Resolves once the first load of every model has finished (successfully or not). */

@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
 import type { GuardedSource } from '../fallback/guarded.js';
 import type { Metrics } from '../metrics.js';
-import type { AdminAction } from '../cluster.js';
+import type { AdminAction } from '../model-store/admin-actions.js';
 import type { ModelStore } from '../model-store/store.js';
 import type { RecommendationService } from '../recommender/service.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandlers } from './errors.js';

@@ -7,7 +7,7 @@ import { stringify } from 'csv-stringify/sync';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { bucketOf, variantBounds, variantIndex } from '../../src/hashing/bucketing.js';
 import { loadConfigFile } from '../../src/config/load.js';
-import { createServing } from '../../src/wiring.js';
+import { createServing } from '../../src/wiring/index.js';
 import { silentLogger, tempDir } from '../helpers/fixtures.js';
 import { runCli } from '../helpers/cli.js';
 import { publishSynth } from '../helpers/synth-feed.js';

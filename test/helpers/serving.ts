@@ -1,7 +1,7 @@
 import { resolveConfig } from '../../src/config/load.js';
 import { DEFAULT_KERNELS } from '../../src/config/schema.js';
 import type { KernelName } from '../../src/scorers/index.js';
-import { createServing } from '../../src/wiring.js';
+import { createServing } from '../../src/wiring/index.js';
 import { silentLogger } from './fixtures.js';
 
 /** The serving stack as the server wires it, without listening: models of one feed, the kernels it may choose from, plus any other settings. */

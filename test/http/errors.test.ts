@@ -7,7 +7,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { resolveConfig } from '../../src/config/load.js';
 import { ERROR_CODES } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
-import { createServing } from '../../src/wiring.js';
+import { createServing } from '../../src/wiring/index.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { publishSynth } from '../helpers/synth-feed.js';
 

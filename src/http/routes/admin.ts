@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { RecserveError } from '../../errors.js';
 import type { ModelStore } from '../../model-store/store.js';
-import type { AdminAction } from '../../cluster.js';
+import { applyAdminAction, type AdminAction } from '../../model-store/admin-actions.js';
 import { AdminModelsBody, ErrorBody, ModelStatus } from '../schemas.js';
 import { MODEL_NAME_PATTERN } from '../../config/schema.js';
 import { UPDATE_ID_SOURCE } from '../../shared.js';
@@ -38,8 +38,13 @@ export const adminRoutes: FastifyPluginAsync<{ store: ModelStore; token: string;
   });
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const statusOf = async (name: string) => (await store.adminStatus()).find((m) => m.name === name)!;
-  const known = (name: string) => {
-    if (!store.has(name)) throw new RecserveError('unknown_model', `model ${name} is not configured`);
+  /** Carries out the action here and has every other worker repeat it. A failed pin is the answer; a failed reload or unpin shows in the model's status. */
+  const act = async (action: AdminAction) => {
+    if (!store.has(action.name)) throw new RecserveError('unknown_model', `model ${action.name} is not configured`);
+    const done = applyAdminAction(store, action);
+    await (action.action === 'pin' ? done : done.catch(() => undefined));
+    onAction?.(action);
+    return statusOf(action.name);
   };
 
   typed.get('/admin/models', { schema: { summary: 'Serving version, candidates, pin and last error of every model', tags: ['admin'], security: [{ bearer: [] }], response: { 200: AdminModelsBody, ...errors } } }, async () => ({
@@ -47,23 +52,14 @@ export const adminRoutes: FastifyPluginAsync<{ store: ModelStore; token: string;
   }));
 
   typed.post('/admin/models/:name/reload', { schema: { summary: 'Look for a newer update now', tags: ['admin'], security: [{ bearer: [] }], params: NameParams, response: { 200: ModelStatus, ...errors } } }, async (request) => {
-    known(request.params.name);
-    await store.refresh(request.params.name).catch(() => undefined);
-    onAction?.({ action: 'reload', name: request.params.name });
-    return statusOf(request.params.name);
+    return act({ action: 'reload', name: request.params.name });
   });
 
   typed.post('/admin/models/:name/pin', { schema: { summary: 'Serve this update and stop following the feed', tags: ['admin'], security: [{ bearer: [] }], params: NameParams, body: PinBody, response: { 200: ModelStatus, ...errors } } }, async (request) => {
-    known(request.params.name);
-    await store.pin(request.params.name, request.body.version);
-    onAction?.({ action: 'pin', name: request.params.name, version: request.body.version });
-    return statusOf(request.params.name);
+    return act({ action: 'pin', name: request.params.name, version: request.body.version });
   });
 
   typed.post('/admin/models/:name/unpin', { schema: { summary: 'Follow the feed again', tags: ['admin'], security: [{ bearer: [] }], params: NameParams, response: { 200: ModelStatus, ...errors } } }, async (request) => {
-    known(request.params.name);
-    await store.unpin(request.params.name).catch(() => undefined);
-    onAction?.({ action: 'unpin', name: request.params.name });
-    return statusOf(request.params.name);
+    return act({ action: 'unpin', name: request.params.name });
   });
 };

@@ -1,0 +1,38 @@
+import type { FallbackHooks } from '../fallback/build.js';
+import type { GuardedSource } from '../fallback/guarded.js';
+import type { Metrics } from '../metrics.js';
+import type { ModelStore, ModelStoreOptions } from '../model-store/store.js';
+import type { ServiceOptions } from '../recommender/service.js';
+
+const BREAKER_CODES: Record<string, number> = { closed: 0, 'half-open': 1, open: 2, isolated: 3 };
+
+/** Where each part of the serving stack reports to the metrics: every metric update lives here. */
+export function metricHooks(metrics: Metrics) {
+  return {
+    /** Load counts, and the version and time of what each model serves. */
+    onModelLoad(store: () => ModelStore): NonNullable<ModelStoreOptions['onLoad']> {
+      return (model, result, snapshot) => {
+        metrics.modelLoads.inc({ model, result });
+        if (!snapshot) return;
+        metrics.modelInfo.reset();
+        for (const s of store().status()) if (s.version) metrics.modelInfo.set({ model: s.name, version: s.version }, 1);
+        metrics.modelLastLoad.set({ model }, snapshot.loadedAt.getTime() / 1000);
+      };
+    },
+    fallbacks: {
+      onCorrupt: (store) => metrics.corruptPayloads.inc({ store }),
+      onOutcome: (source, result) => metrics.cacheLookups.inc({ store: source.name, result }),
+    } satisfies FallbackHooks,
+    service: {
+      onFallback: (variant, source, reason) => metrics.fallbacks.inc({ variant, source, reason }),
+      onServed: (experiment, variant, source, seconds) => {
+        metrics.recommendDuration.observe({ experiment, variant, source }, seconds);
+        metrics.exposures.inc({ experiment, variant });
+      },
+    } satisfies Pick<ServiceOptions, 'onFallback' | 'onServed'>,
+    /** The breaker gauge reads each guarded store's state at scrape time. */
+    watchBreakers(guarded: readonly GuardedSource[]): void {
+      metrics.breakers.read = () => guarded.map((g) => [g.source.name, BREAKER_CODES[g.breakerState] ?? -1]);
+    },
+  };
+}
