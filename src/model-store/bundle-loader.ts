@@ -4,7 +4,7 @@ import mmapModule from '@riaskov/mmap-io';
 import { RecserveError } from '../errors.js';
 import { loadNative } from '../native-addon.js';
 import { firstNonFinite, firstUnsorted } from './factors.js';
-import { parseManifest, type Manifest, type BundleFileRole } from './manifest.js';
+import { checkManifest, ManifestSchema, readManifestJson, type Manifest, type BundleFileRole } from './manifest.js';
 import { FILE_OFFSET_FACTOR, scanOffsets, type QuantizedItems } from './quantize.js';
 import type { ModelSnapshot } from './snapshot.js';
 import { sha256Files } from './sha256-files.js';
@@ -53,10 +53,12 @@ function invalid(dir: string, message: string): never {
   throw new RecserveError('bundle_invalid', `${dir}: ${message}`);
 }
 
-/** Maps a bundle folder and checks it against its manifest before anything may serve from it. */
-export async function loadBundle(name: string, version: string, dir: string, options: LoadOptions = {}): Promise<ModelSnapshot> {
-  const manifestFile = path.join(dir, 'manifest.json');
-  const manifest = parseManifest(await fs.readFile(manifestFile, 'utf8').catch((err: Error) => invalid(dir, `cannot read manifest.json (${err.message})`)), manifestFile);
+/**
+ * Maps a bundle folder and checks it against its manifest before anything may serve from it.
+ * `manifestJson`: the manifest already parsed by the caller, if it has read it.
+ */
+export async function loadBundle(name: string, version: string, dir: string, options: LoadOptions = {}, manifestJson?: unknown): Promise<ModelSnapshot> {
+  const manifest = checkManifest(ManifestSchema, manifestJson ?? (await readManifestJson(dir)), dir);
   const { rank, numUsers, numItems } = manifest;
   const itemEncoding = manifest.itemEncoding ?? 'float32';
   const expectedBytes: Partial<Record<BundleFileRole, number>> = {

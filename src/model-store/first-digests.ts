@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { readManifestJson } from './manifest.js';
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/schema.js';
 import { listUpdates } from './feed.js';
@@ -29,7 +29,7 @@ export async function prefetchFirstDigests(
         const complete = (await listUpdates(source.feedRoot, source.name)).filter((u) => u.complete);
         const update = source.pin ? complete.find((u) => u.id === source.pin) : complete.at(-1);
         if (!update) return [];
-        const manifest = JSON.parse(await fs.readFile(path.join(update.dir, 'manifest.json'), 'utf8')) as { files?: Record<string, { path?: unknown; sha256?: unknown } | null> };
+        const manifest = (await readManifestJson(update.dir)) as { files?: Record<string, { path?: unknown; sha256?: unknown } | null> };
         return Object.values(manifest.files ?? {})
           .filter((f) => typeof f?.path === 'string' && path.basename(f.path) === f.path)
           .map((f) => ({ file: path.join(update.dir, f!.path as string), sha256: f!.sha256 }))

@@ -1,7 +1,5 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { RecserveError } from '../errors.js';
 import { loadBundle, type LoadOptions } from './bundle-loader.js';
+import { readManifestJson } from './manifest.js';
 import { loadOnnxBundle, ONNX_BUNDLE_FORMAT } from './onnx-bundle.js';
 import type { LoadedModel } from './snapshot.js';
 
@@ -17,15 +15,8 @@ export interface RawUpdateImporter {
 /** Loads a feed update: a bundle of either kind (by its manifest's `format`), or a raw update the importer turns into one. */
 export async function loadUpdate(name: string, version: string, feedDir: string, options: LoadOptions & { rawUpdates?: RawUpdateImporter } = {}): Promise<LoadedModel> {
   const dir = options.rawUpdates?.matches(feedDir) ? await options.rawUpdates.bundleDir(feedDir, name, version) : feedDir;
-  const text = await fs.readFile(path.join(dir, 'manifest.json'), 'utf8').catch((err: Error) => {
-    throw new RecserveError('bundle_invalid', `${dir}: cannot read manifest.json (${err.message})`);
-  });
-  let format: unknown;
-  try {
-    format = (JSON.parse(text) as { format?: unknown }).format;
-  } catch (err) {
-    throw new RecserveError('bundle_invalid', `${path.join(dir, 'manifest.json')}: not valid JSON (${(err as Error).message})`);
-  }
-  if (format === ONNX_BUNDLE_FORMAT) return loadOnnxBundle(name, version, dir, text, options);
-  return loadBundle(name, version, dir, options);
+  const manifest = await readManifestJson(dir);
+  const format = typeof manifest === 'object' && manifest !== null ? (manifest as { format?: unknown }).format : undefined;
+  if (format === ONNX_BUNDLE_FORMAT) return loadOnnxBundle(name, version, dir, manifest, options);
+  return loadBundle(name, version, dir, options, manifest);
 }

@@ -1,4 +1,6 @@
-import { Type, type Static } from 'typebox';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { RecserveError } from '../errors.js';
 import { fieldName } from '../shared.js';
@@ -68,17 +70,27 @@ export const ManifestSchema = Type.Object(
 );
 export type Manifest = Static<typeof ManifestSchema>;
 
-/** Parses manifest text, naming the file and the first bad field on failure. */
-export function parseManifest(text: string, file: string): Manifest {
-  let raw: unknown;
+/** Where a bundle folder keeps its manifest. */
+export function manifestFile(dir: string): string {
+  return path.join(dir, 'manifest.json');
+}
+
+/** A bundle folder's manifest, parsed once per load and then checked against its kind's schema. */
+export async function readManifestJson(dir: string): Promise<unknown> {
+  const file = manifestFile(dir);
+  const text = await fs.readFile(file, 'utf8').catch((err: Error) => {
+    throw new RecserveError('bundle_invalid', `${dir}: cannot read manifest.json (${err.message})`);
+  });
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (err) {
     throw new RecserveError('bundle_invalid', `${file}: not valid JSON (${(err as Error).message})`);
   }
-  const first = Value.Errors(ManifestSchema, raw)[0];
-  if (first) {
-    throw new RecserveError('bundle_invalid', `${file}: ${fieldName(first.instancePath)} ${first.message}`);
-  }
-  return raw as Manifest;
+}
+
+/** A parsed manifest checked against a bundle kind's schema; the first violation names its field. */
+export function checkManifest<T extends TSchema>(schema: T, raw: unknown, dir: string): Static<T> {
+  const first = Value.Errors(schema, raw)[0];
+  if (first) throw new RecserveError('bundle_invalid', `${manifestFile(dir)}: ${fieldName(first.instancePath)} ${first.message}`);
+  return raw as Static<T>;
 }

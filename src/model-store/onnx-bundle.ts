@@ -3,9 +3,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import ort, { type InferenceSession } from 'onnxruntime-node';
 import { Type, type Static } from 'typebox';
-import { Value } from 'typebox/value';
 import { RecserveError } from '../errors.js';
-import { fieldName } from '../shared.js';
+import { checkManifest } from './manifest.js';
 import { publishUpdate, writeDataFile, type PublishedUpdate } from './publish.js';
 
 /**
@@ -90,11 +89,8 @@ function invalid(dir: string, message: string): never {
 }
 
 /** Opens an ONNX update, checking the checksum and the user -> scores contract before it may serve. */
-export async function loadOnnxBundle(name: string, version: string, dir: string, manifestText: string, options: { verifyChecksums?: boolean; threads?: number } = {}): Promise<OnnxSnapshot> {
-  const raw = JSON.parse(manifestText) as unknown;
-  const first = Value.Errors(OnnxManifestSchema, raw)[0];
-  if (first) invalid(dir, `manifest.json: ${fieldName(first.instancePath)} ${first.message}`);
-  const manifest = raw as OnnxManifest;
+export async function loadOnnxBundle(name: string, version: string, dir: string, manifestJson: unknown, options: { verifyChecksums?: boolean; threads?: number } = {}): Promise<OnnxSnapshot> {
+  const manifest = checkManifest(OnnxManifestSchema, manifestJson, dir);
   const entry = manifest.files.model;
   const bytes = await fs.readFile(path.join(dir, path.basename(entry.path))).catch(() => invalid(dir, `${entry.path} is missing`));
   if (bytes.length !== entry.bytes) invalid(dir, `${entry.path} has ${bytes.length} bytes; the manifest says ${entry.bytes}`);
