@@ -1,4 +1,4 @@
-import { BrokenCircuitError, circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
+import { BrokenCircuitError, circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, TaskCancelledError, timeout, TimeoutStrategy, type CircuitBreakerPolicy, type TimeoutPolicy } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { ScoredItemId } from '../shared.js';
 import type { FallbackSource } from './source.js';
@@ -24,14 +24,13 @@ class LookupTimeout extends Error {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, budgetCut: boolean): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new LookupTimeout(`no answer in ${ms.toFixed(1)} ms`, budgetCut)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+/** Gives up on the store when `deadline` runs out, without waiting for its answer. */
+async function within<T>(deadline: TimeoutPolicy, ms: number, budgetCut: boolean, lookup: () => Promise<T>): Promise<T> {
+  try {
+    return await deadline.execute(lookup);
+  } catch (err) {
+    throw err instanceof TaskCancelledError ? new LookupTimeout(`no answer in ${ms.toFixed(1)} ms`, budgetCut) : err;
+  }
 }
 
 /** The breaker counts the store's own failures only: a lookup cut short by the request's deadline says nothing of the store. */
@@ -52,11 +51,13 @@ const STATE_NAMES: Record<CircuitState, string> = {
  */
 export class GuardedSource {
   private readonly breaker: CircuitBreakerPolicy;
+  private readonly ownTimeout: TimeoutPolicy;
 
   constructor(
     readonly source: FallbackSource,
     private readonly options: GuardOptions,
   ) {
+    this.ownTimeout = timeout(options.timeoutMs, TimeoutStrategy.Aggressive);
     this.breaker = circuitBreaker(storeFailure, { halfOpenAfter: options.halfOpenAfterMs, breaker: new ConsecutiveBreaker(options.failures) });
     this.breaker.onStateChange((state) => options.logger.warn({ source: source.name, breaker: STATE_NAMES[state] }, 'fallback source circuit changed'));
   }
@@ -74,7 +75,9 @@ export class GuardedSource {
       result = { items: null, outcome: 'no_time' };
     } else {
       try {
-        const items = await this.breaker.execute(() => withTimeout(this.source.lookup(variant, userId, n), timeoutMs, budgetCut));
+        // The request's remaining budget, when shorter than the store's own timeout, gets a policy of its own.
+        const deadline = budgetCut ? timeout(timeoutMs, TimeoutStrategy.Aggressive) : this.ownTimeout;
+        const items = await this.breaker.execute(() => within(deadline, timeoutMs, budgetCut, () => this.source.lookup(variant, userId, n)));
         result = { items, outcome: items ? 'hit' : 'miss' };
       } catch (err) {
         const outcome = err instanceof BrokenCircuitError ? 'open' : err instanceof LookupTimeout ? 'timeout' : 'error';

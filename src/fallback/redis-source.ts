@@ -1,3 +1,4 @@
+import { timeout, TimeoutStrategy, type TimeoutPolicy } from 'cockatiel';
 import { Redis, ReplyError } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ScoredItemId } from '../shared.js';
@@ -31,6 +32,8 @@ export class RedisSource implements WritableSource {
   readonly name: string;
   readonly client: Redis;
   private readonly firstReady: Promise<void>;
+  /** How long a command waits for the first connection. */
+  private readonly connectWait: TimeoutPolicy;
 
   constructor(private readonly options: RedisSourceOptions) {
     this.name = options.name;
@@ -46,6 +49,7 @@ export class RedisSource implements WritableSource {
     this.client.on('error', (err: Error) => options.logger.debug({ source: this.name, err: err.message }, 'redis connection error'));
     this.firstReady = new Promise((resolve) => this.client.once('ready', () => resolve()));
     this.firstReady.catch(() => undefined);
+    this.connectWait = timeout(options.connectTimeoutMs, TimeoutStrategy.Aggressive);
   }
 
   /**
@@ -54,11 +58,11 @@ export class RedisSource implements WritableSource {
    */
   private async connected(): Promise<void> {
     if (this.client.status === 'ready') return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`redis ${this.name} is not connected (${this.client.status})`)), this.options.connectTimeoutMs);
-    });
-    await Promise.race([this.firstReady, timeout]).finally(() => clearTimeout(timer));
+    try {
+      await this.connectWait.execute(() => this.firstReady);
+    } catch {
+      throw new Error(`redis ${this.name} is not connected (${this.client.status})`);
+    }
   }
 
   async lookup(variant: string, userId: string, n: number): Promise<ScoredItemId[] | null> {
