@@ -13,10 +13,16 @@ import type { VerifiedDigests } from './verified-digests.js';
 // The package is CommonJS whose typings declare `export default`; at run time the default import is the binding itself.
 const mmap = mmapModule as unknown as typeof mmapModule.default;
 
-// The whole-matrix checks at memory speed when the addon is built (about 20x faster), in TypeScript otherwise.
-const native = loadNative();
-const findNonFinite = native ? native.firstNonFinite : firstNonFinite;
-const sumCodes = native ? native.codeSums : sumCodesInline;
+interface MatrixChecks {
+  findNonFinite(values: Float32Array): number;
+  sumCodes(codes: Int8Array, rank: number): Int32Array;
+}
+
+/** The whole-matrix checks at memory speed when the addon is built (about 20x faster), in TypeScript otherwise. */
+function matrixChecks(useAddon: boolean): MatrixChecks {
+  const native = useAddon ? loadNative() : null;
+  return native ? { findNonFinite: native.firstNonFinite, sumCodes: native.codeSums } : { findNonFinite: firstNonFinite, sumCodes: sumCodesInline };
+}
 
 function sumCodesInline(codes: Int8Array, rank: number): Int32Array {
   const numItems = codes.length / rank;
@@ -35,6 +41,8 @@ export interface LoadOptions {
   verifiedDigests?: VerifiedDigests;
   /** Threads for sessions of ONNX updates. */
   threads?: number;
+  /** false: check the matrices in TypeScript even when the addon is built (its checks are the default). */
+  nativeChecks?: boolean;
 }
 
 /** Maps a whole file read-only; the pages belong to the OS page cache, not the JS heap. */
@@ -112,10 +120,11 @@ export async function loadBundle(name: string, version: string, dir: string, opt
       manifest: Object.freeze(manifest) as Manifest,
       loadedAt: new Date(),
     };
-    validateContents(snapshot);
+    const checks = matrixChecks(options.nativeChecks ?? true);
+    validateContents(snapshot, checks);
     const itemCodes =
       itemEncoding === 'int8'
-        ? itemCodesOf(snapshot, view('itemCodes', Int8Array, numItems * rank), view('itemScales', Float32Array, numItems), view('itemCodeOffsets', Int32Array, numItems))
+        ? itemCodesOf(snapshot, checks, view('itemCodes', Int8Array, numItems * rank), view('itemScales', Float32Array, numItems), view('itemCodeOffsets', Int32Array, numItems))
         : null;
     return Object.freeze({ ...snapshot, itemCodes });
   };
@@ -131,7 +140,7 @@ export async function loadBundle(name: string, version: string, dir: string, opt
   return snapshot;
 }
 
-function validateContents(s: ModelSnapshot): void {
+function validateContents(s: ModelSnapshot, { findNonFinite }: MatrixChecks): void {
   for (const [label, ids] of [['user', s.userIds], ['item', s.itemIds]] as const) {
     const at = firstUnsorted(ids);
     if (at !== -1) invalid(s.dir, `${label} ids are not sorted and unique at row ${at} (id ${ids[at]})`);
@@ -146,7 +155,7 @@ function validateContents(s: ModelSnapshot): void {
  * The codes must describe themselves consistently: finite non-negative scales, and the offsets file equal
  * to 128 · Σ codes. The scans subtract 64 · Σ codes (7-bit user codes), derived here from the same sums.
  */
-function itemCodesOf(s: ModelSnapshot, codes: Int8Array, scales: Float32Array, fileOffsets: Int32Array): Readonly<QuantizedItems> {
+function itemCodesOf(s: ModelSnapshot, { sumCodes }: MatrixChecks, codes: Int8Array, scales: Float32Array, fileOffsets: Int32Array): Readonly<QuantizedItems> {
   const badScale = scales.findIndex((v) => !Number.isFinite(v) || v < 0);
   if (badScale !== -1) invalid(s.dir, `item scale of row ${badScale} is ${scales[badScale]}; scales must be finite and non-negative`);
   const sums = sumCodes(codes, s.rank);

@@ -11,8 +11,8 @@ import { tempDir } from '../helpers/fixtures.js';
 import { publishSynth } from '../helpers/synth-feed.js';
 import { sha256Files } from '../../src/model-store/sha256-files.js';
 
-async function assertBundleRejected(dir: string, message: RegExp, verifyChecksums = true): Promise<void> {
-  await assert.rejects(loadBundle('m', path.basename(dir), dir, { verifyChecksums }), (err: unknown) => {
+async function assertBundleRejected(dir: string, message: RegExp, verifyChecksums = true, nativeChecks = true): Promise<void> {
+  await assert.rejects(loadBundle('m', path.basename(dir), dir, { verifyChecksums, nativeChecks }), (err: unknown) => {
     assert.ok(err instanceof RecserveError);
     assert.equal(err.code, 'bundle_invalid');
     assert.match(err.message, message);
@@ -75,7 +75,9 @@ describe('bundles', () => {
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
     manifest.files.userFactors.sha256 = (await import('node:crypto')).createHash('sha256').update(data).digest('hex');
     writeFileSync(manifestFile, JSON.stringify(manifest));
+    // The addon's check when it is built, and the TypeScript one every machine without it runs.
     await assertBundleRejected(dir, /user factors hold a non-finite value at row 3/);
+    await assertBundleRejected(dir, /user factors hold a non-finite value at row 3/, true, false);
   });
 
   it('rejects a malformed or missing manifest, naming the field', async (t) => {
@@ -125,36 +127,38 @@ describe('sha256 of data files', () => {
 });
 
 describe('int8 item codes', () => {
-  it('are written on request, mapped, and reproduce each factor within half its row scale', async (t) => {
-    const model = synthModel({ users: 10, items: 120, rank: 7, seed: 4 });
-    const update = await publishSynth(tempDir(t), 'm', { users: 10, items: 120, rank: 7, seed: 4, itemEncoding: 'int8' });
-    const s = await loadBundle('m', update.updateId, update.dir, { verifyChecksums: true });
-    assert.equal(s.itemEncoding, 'int8');
-    const { codes, scales, offsets } = s.itemCodes!;
-    assert.equal(codes.length, 120 * 7);
-    // The bundle's offsets file holds 128 · Σ codes (its format since 8-bit user codes); the scans use 64 · Σ codes.
-    const raw = readFileSync(path.join(update.dir, 'item-code-offsets.i32'));
-    const fileOffsets = new Int32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-    for (let i = 0; i < 120; i++) {
-      let sum = 0;
-      let largest = 0;
-      for (let j = 0; j < 7; j++) {
-        const code = codes[j * 120 + i]!;
-        const factor = model.items.factors[i * 7 + j]!;
-        assert.ok(Math.abs(code * scales[i]! - factor) <= scales[i]! / 2 + 1e-7, `item ${i} dim ${j}`);
-        sum += code;
-        largest = Math.max(largest, Math.abs(code));
+  for (const nativeChecks of [true, false]) {
+    it(`are written on request, mapped, and reproduce each factor within half its row scale (${nativeChecks ? 'addon' : 'TypeScript'} checks)`, async (t) => {
+      const model = synthModel({ users: 10, items: 120, rank: 7, seed: 4 });
+      const update = await publishSynth(tempDir(t), 'm', { users: 10, items: 120, rank: 7, seed: 4, itemEncoding: 'int8' });
+      const s = await loadBundle('m', update.updateId, update.dir, { verifyChecksums: true, nativeChecks });
+      assert.equal(s.itemEncoding, 'int8');
+      const { codes, scales, offsets } = s.itemCodes!;
+      assert.equal(codes.length, 120 * 7);
+      // The bundle's offsets file holds 128 · Σ codes (its format since 8-bit user codes); the scans use 64 · Σ codes.
+      const raw = readFileSync(path.join(update.dir, 'item-code-offsets.i32'));
+      const fileOffsets = new Int32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+      for (let i = 0; i < 120; i++) {
+        let sum = 0;
+        let largest = 0;
+        for (let j = 0; j < 7; j++) {
+          const code = codes[j * 120 + i]!;
+          const factor = model.items.factors[i * 7 + j]!;
+          assert.ok(Math.abs(code * scales[i]! - factor) <= scales[i]! / 2 + 1e-7, `item ${i} dim ${j}`);
+          sum += code;
+          largest = Math.max(largest, Math.abs(code));
+        }
+        // The largest magnitude of each row maps to ±127: the row's full int8 range is used.
+        assert.equal(largest, 127);
+        assert.equal(fileOffsets[i], 128 * sum);
+        assert.equal(offsets[i], 64 * sum);
       }
-      // The largest magnitude of each row maps to ±127: the row's full int8 range is used.
-      assert.equal(largest, 127);
-      assert.equal(fileOffsets[i], 128 * sum);
-      assert.equal(offsets[i], 64 * sum);
-    }
-    // float32 bundles carry no codes.
-    const plain = await publishSynth(tempDir(t), 'm');
-    const p = await loadBundle('m', plain.updateId, plain.dir);
-    assert.deepEqual([p.itemEncoding, p.itemCodes], ['float32', null]);
-  });
+      // float32 bundles carry no codes.
+      const plain = await publishSynth(tempDir(t), 'm');
+      const p = await loadBundle('m', plain.updateId, plain.dir);
+      assert.deepEqual([p.itemEncoding, p.itemCodes], ['float32', null]);
+    });
+  }
 
   /** Rewrites one int8 file of a fresh bundle (and its checksum, so only the content check can catch it). */
   async function tamper(t: { after(fn: () => void): void }, file: string, change: (data: Buffer) => void): Promise<string> {
@@ -173,7 +177,8 @@ describe('int8 item codes', () => {
   it('rejects a negative or NaN scale and offsets that do not match the codes', async (t) => {
     await assertBundleRejected(await tamper(t, BUNDLE_FILES.itemScales, (d) => d.writeFloatLE(-1, 4 * 9)), /item scale of row 9 is -1/);
     await assertBundleRejected(await tamper(t, BUNDLE_FILES.itemScales, (d) => d.writeFloatLE(Number.NaN, 0)), /item scale of row 0 is NaN/);
-    await assertBundleRejected(await tamper(t, BUNDLE_FILES.itemCodes, (d) => d.writeInt8(d.readInt8(200 * 2 + 5) === 0 ? 1 : 0, 200 * 2 + 5)), /item code offset of row 5 is -?\d+; its codes need -?\d+/);
+    const flipped = await tamper(t, BUNDLE_FILES.itemCodes, (d) => d.writeInt8(d.readInt8(200 * 2 + 5) === 0 ? 1 : 0, 200 * 2 + 5));
+    for (const nativeChecks of [true, false]) await assertBundleRejected(flipped, /item code offset of row 5 is -?\d+; its codes need -?\d+/, true, nativeChecks);
   });
 
   it('rejects missing or short code files and a manifest that promises codes it does not list', async (t) => {
