@@ -1,6 +1,6 @@
 import type { ModelStore } from '../../model-store/store.js';
 import { topN, type Scorer } from '../../scorers/index.js';
-import { alsSnapshot, excludedRows, userRowOf, type ItemRecommender, type VariantAnswer, type VariantRequest } from './types.js';
+import { alsSnapshot, answerOfRows, excludedRows, userRowOf, type ItemRecommender, type VariantAnswer, type VariantRequest } from './types.js';
 
 /** Exact top-N of an ALS model by dot product. */
 export class AlsRecommender implements ItemRecommender {
@@ -16,9 +16,6 @@ export class AlsRecommender implements ItemRecommender {
     // One read of the snapshot: a swap during scoring does not affect this request.
     const model = alsSnapshot(this.store, this.modelName);
     const scored = await topN(this.scorer, model, userRowOf(model, userId), n, excludedRows(model, exclude));
-    return {
-      items: scored.map(({ row, score }) => ({ itemId: String(model.itemIds[row]), score })),
-      model: { name: model.name, version: model.version },
-    };
+    return answerOfRows(scored, model, model);
   }
 }

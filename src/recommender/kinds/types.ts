@@ -39,6 +39,14 @@ export function userRowOf(model: ModelSnapshot, userId: string): number {
   return row;
 }
 
+/** Scored rows of the `items` model as item ids, with the update that answered. */
+export function answerOfRows(scored: readonly { row: number; score: number }[], items: ModelSnapshot, answeredBy: { name: string; version: string }): VariantAnswer {
+  return {
+    items: scored.map(({ row, score }) => ({ itemId: String(items.itemIds[row]), score })),
+    model: { name: answeredBy.name, version: answeredBy.version },
+  };
+}
+
 /** Rows of the excluded item ids the model knows; others cannot be recommended anyway. */
 export function excludedRows(model: ModelSnapshot, exclude: readonly string[]): Set<number> {
   const rows = new Set<number>();
