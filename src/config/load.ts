@@ -9,7 +9,7 @@ import { ConfigSchema, FallbackSchema, type Config, type ResolvedConfig } from '
 import { checkReferences, withDerivedDefaults } from './references.js';
 
 /** Environment variables that override the file, with the field each one sets. */
-const ENV_OVERRIDES = {
+export const ENV_OVERRIDES = {
   RECSERVE_HOST: 'host',
   RECSERVE_PORT: 'port',
   RECSERVE_LOG_LEVEL: 'logLevel',

@@ -37,7 +37,7 @@ const VariantConfig = Type.Object(
       Type.Object(
         {
           to: Type.String({ minLength: 1, description: 'a redis or cassandra key of fallbacks' }),
-          ttlSeconds: Type.Integer({ minimum: 1, default: 7 * 24 * 3600 }),
+          ttlSeconds: Type.Integer({ minimum: 1, default: 7 * 24 * 3600, description: 'how long a stored list lives' }),
         },
         { additionalProperties: false, description: "store the model's answers so a later outage serves each user their last list" },
       ),
@@ -51,18 +51,18 @@ const Breaker = Type.Object(
     failures: Type.Integer({ minimum: 1, default: 5, description: 'consecutive failures that open the circuit' }),
     halfOpenAfterMs: Type.Integer({ minimum: 10, default: 5000, description: 'how long an open circuit skips the source before one probe' }),
   },
-  { additionalProperties: false, default: {} },
+  { additionalProperties: false, default: {}, description: "the source's circuit breaker" },
 );
 
 export const FallbackSchema = Type.Object(
   {
-    kind: Type.Enum(['redis', 'cassandra', 'static']),
+    kind: Type.Enum(['redis', 'cassandra', 'static'], { description: 'where the precomputed lists are' }),
     timeoutMs: Type.Number({ exclusiveMinimum: 0, default: 20, description: 'per lookup, further capped by what is left of the request deadline' }),
     breaker: Breaker,
     // redis
     url: Type.Optional(Type.String({ minLength: 1, description: 'redis: redis://host:port/db' })),
     keyTemplate: Type.String({ minLength: 1, default: DEFAULT_KEY_TEMPLATE, description: 'redis: key of a cached list' }),
-    connectTimeoutMs: Type.Integer({ minimum: 1, default: 1000 }),
+    connectTimeoutMs: Type.Integer({ minimum: 1, default: 1000, description: 'redis: how long a lookup waits for the first connection' }),
     // cassandra
     contactPoints: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'cassandra: host or host:port' })),
     localDataCenter: Type.String({ minLength: 1, default: 'datacenter1', description: 'cassandra' }),
@@ -81,9 +81,9 @@ export const ExperimentSchema = Type.Object(
   {
     name: Name('experiment name'),
     salt: Type.String({ minLength: 1, description: 'hashed with the user id; a new salt reshuffles the audience' }),
-    buckets: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }),
-    hash: Type.Enum(HASH_MODES, { default: 'murmur3' }),
-    variants: Type.Array(VariantConfig, { minItems: 1 }),
+    buckets: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000, description: 'how many buckets the hash is reduced to' }),
+    hash: Type.Enum(HASH_MODES, { default: 'murmur3', description: "murmur3: MurmurHash3 x86_32 seed 0; spark: Spark SQL's hash() (docs/experiments.md)" }),
+    variants: Type.Array(VariantConfig, { minItems: 1, description: 'the arms of the experiment, each owning a share of the buckets' }),
     overrides: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'userId -> variant name, winning over the hash' })),
   },
   { additionalProperties: false },
@@ -91,10 +91,10 @@ export const ExperimentSchema = Type.Object(
 
 export const ConfigSchema = Type.Object(
   {
-    host: Type.String({ minLength: 1, default: '0.0.0.0' }),
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
-    logLevel: Type.Enum(LOG_LEVELS, { default: 'info' }),
-    workers: Type.Optional(Type.Integer({ minimum: 1, description: 'worker processes serving the port (RECSERVE_WORKERS); default: one per two cores, at least one' })),
+    host: Type.String({ minLength: 1, default: '0.0.0.0', description: 'address to listen on' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'port to listen on; 0 picks a free one' }),
+    logLevel: Type.Enum(LOG_LEVELS, { default: 'info', description: 'least severe level logged (JSON lines on stdout)' }),
+    workers: Type.Optional(Type.Integer({ minimum: 1, description: 'worker processes serving the port; default: one per two cores, at least one' })),
     feed: Type.String({ minLength: 1, default: './models', description: 'feed root: <feed>/<model>/v1/<updateId>/' }),
     models: Type.Array(ModelConfig, { minItems: 1, description: 'models to serve; the first is the default' }),
     scoring: Type.Object(
@@ -125,7 +125,7 @@ export const ConfigSchema = Type.Object(
           description: 'int8 bundles: candidates beyond the n asked for that the int8 pass hands to the exact float32 re-score',
         }),
       },
-      { additionalProperties: false, default: {} },
+      { additionalProperties: false, default: {}, description: 'how each request is scored (docs/scoring.md)' },
     ),
     reload: Type.Object(
       {
@@ -133,14 +133,14 @@ export const ConfigSchema = Type.Object(
         watchEvents: Type.Boolean({ default: true, description: 'also react to file events at once' }),
         sparkCacheDir: Type.Optional(Type.String({ minLength: 1, description: 'where raw Spark saves found in a feed are imported; default: <tmp>/recserve-spark-cache' })),
       },
-      { additionalProperties: false, default: {} },
+      { additionalProperties: false, default: {}, description: 'following the feed (docs/feed-and-bundle-format.md)' },
     ),
     shutdown: Type.Object(
       {
         drainDelayMs: Type.Integer({ minimum: 0, default: 0, description: 'after SIGTERM, how long /readyz answers 503 before the listener closes (let load balancers notice)' }),
         graceMs: Type.Integer({ minimum: 0, default: 10_000, description: 'how long requests in flight may take to finish before the process exits anyway' }),
       },
-      { additionalProperties: false, default: {} },
+      { additionalProperties: false, default: {}, description: 'what SIGTERM does (docs/operations.md)' },
     ),
     deadlineMs: Type.Number({ exclusiveMinimum: 0, default: 50, description: 'per-request budget; the model is skipped when it would not answer in time' }),
     fallbacks: Type.Record(Type.String({ pattern: MODEL_NAME_PATTERN }), FallbackSchema, { default: {}, description: 'sources of precomputed results, named for variants to use' }),
@@ -160,10 +160,10 @@ export const ConfigSchema = Type.Object(
               interval: Type.Optional(Type.String({ pattern: '^[1-9][0-9]*[mhd]$', description: 'rotate at each such boundary, e.g. "1d" or "6h"' })),
               maxFiles: Type.Optional(Type.Integer({ minimum: 1, description: 'rotated files kept, oldest removed first' })),
             },
-            { additionalProperties: false, default: {} },
+            { additionalProperties: false, default: {}, description: 'rotation of a file destination' },
           ),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, description: 'one JSON line per served assignment (docs/exposure-log.md)' },
       ),
     ),
   },
