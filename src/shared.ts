@@ -1,6 +1,9 @@
 // The names, limits and shapes several layers share. A leaf: it imports nothing of recserve, so config,
 // stores, scorers and routes can all depend on it without depending on each other.
 
+import type { TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+
 /** One recommended item as every layer passes it: the item id and its score. */
 export interface ScoredItemId {
   itemId: string;
@@ -33,4 +36,15 @@ export type ConsistencyName = (typeof CONSISTENCY_LEVELS)[number];
 /** A schema violation's JSON pointer (`/fallbacks/cache/url`) as the field every error names (`fallbacks.cache.url`). */
 export function fieldName(pointer: string, whole = '(top level)'): string {
   return pointer.replace(/^\//, '').replace(/\//g, '.') || whole;
+}
+
+/**
+ * The first way `value` breaks `schema`, as every error reports it: the field, and what is wrong with it
+ * (`port must be <= 65535`); null when it conforms. `whole` names the value itself.
+ */
+export function firstViolation(schema: TSchema, value: unknown, whole?: string): { field: string; detail: string } | null {
+  const first = Value.Errors(schema, value)[0];
+  if (!first) return null;
+  // An unknown key fails the `additionalProperties: false` sub-schema, reported as "schema is false".
+  return { field: fieldName(first.instancePath, whole), detail: first.keyword === 'boolean' ? 'is not a known setting' : first.message };
 }

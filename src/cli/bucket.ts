@@ -9,7 +9,7 @@ import { loadConfigFile } from '../config/load.js';
 import { ExperimentSchema } from '../config/schema.js';
 import { RecserveError } from '../errors.js';
 import { rowGroups } from '../parquet-groups.js';
-import { fieldName } from '../shared.js';
+import { firstViolation } from '../shared.js';
 import { compileExperiment, assign, type Experiment, type ExperimentSpec } from '../variants/experiments.js';
 import { progressBar } from './progress.js';
 
@@ -59,8 +59,8 @@ export function experimentFromOptions(options: BucketOptions): Experiment {
     hash: options.hash ?? 'murmur3',
     variants: parseVariants(options.variants),
   }) as ExperimentSpec;
-  const first = Value.Errors(ExperimentSchema, raw)[0];
-  if (first) usage(`${fieldName(first.instancePath, 'experiment')} ${first.message}`);
+  const violation = firstViolation(ExperimentSchema, raw, 'experiment');
+  if (violation) usage(`${violation.field} ${violation.detail}`);
   const names = raw.variants.map((v) => v.name);
   if (new Set(names).size !== names.length) usage('--variants has a duplicate variant name');
   return compileExperiment(raw as ExperimentSpec);

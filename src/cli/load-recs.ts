@@ -2,7 +2,7 @@ import { Value } from 'typebox/value';
 import { loadConfigFile } from '../config/load.js';
 import { FallbackSchema, type FallbackConfig } from '../config/schema.js';
 import { RecserveError } from '../errors.js';
-import { fieldName } from '../shared.js';
+import { firstViolation } from '../shared.js';
 import { createSource } from '../fallback/build.js';
 import { loadRecs } from '../fallback/load-recs.js';
 import { isWritable, type WritableSource } from '../fallback/source.js';
@@ -68,8 +68,8 @@ async function targetOf(options: LoadRecsOptions): Promise<{ source: WritableSou
       // Bulk writes wait for the store, not for a request deadline.
       timeoutMs: 10_000,
     });
-    const first = Value.Errors(FallbackSchema, raw)[0];
-    if (first) invalid(`${fieldName(first.instancePath, 'options')} ${first.message}`);
+    const violation = firstViolation(FallbackSchema, raw, 'options');
+    if (violation) invalid(`${violation.field} ${violation.detail}`);
     config = raw as FallbackConfig;
     if (config.kind === 'cassandra' && !config.contactPoints) invalid('--to cassandra needs --contact-points');
   }

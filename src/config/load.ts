@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Value } from 'typebox/value';
 import YAML from 'yaml';
 import { RecserveError } from '../errors.js';
-import { fieldName } from '../shared.js';
+import { firstViolation } from '../shared.js';
 import { ConfigSchema, FallbackSchema, type Config, type ResolvedConfig } from './schema.js';
 import { checkReferences, withDerivedDefaults } from './references.js';
 
@@ -63,11 +63,9 @@ export function resolveConfig(raw: Record<string, unknown>, source: string, env:
   if (fallbacks && typeof fallbacks === 'object' && !Array.isArray(fallbacks)) {
     for (const [name, value] of Object.entries(fallbacks)) (fallbacks as Record<string, unknown>)[name] = Value.Default(FallbackSchema, value);
   }
-  const first = Value.Errors(ConfigSchema, withDefaults)[0];
-  if (first) {
-    const field = fieldName(first.instancePath);
-    // An unknown key fails the `additionalProperties: false` sub-schema, reported as "schema is false".
-    const detail = first.keyword === 'boolean' ? 'is not a known setting' : first.message;
+  const violation = firstViolation(ConfigSchema, withDefaults);
+  if (violation) {
+    const { field, detail } = violation;
     const envHint = Object.entries(ENV_OVERRIDES).find(([, f]) => f === field);
     invalid(envHint && env[envHint[0]] ? `${source} (or ${envHint[0]})` : source, `field ${field} ${detail}`);
   }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { RecserveError } from '../errors.js';
-import type { ScoredItemId } from '../shared.js';
+import { MAX_ID_LENGTH, type ScoredItemId } from '../shared.js';
 
 function invalid(file: string, message: string): never {
   throw new RecserveError('static_list_invalid', `${file}: ${message}`);
@@ -32,7 +32,7 @@ export function parseStaticList(raw: unknown, where: string): ScoredItemId[] {
         : entry && typeof entry === 'object'
           ? { itemId: String((entry as Record<string, unknown>).itemId ?? ''), score: (entry as Record<string, unknown>).score }
           : invalid(file, `entry ${i} is neither an id nor {itemId, score}`);
-    if (item.itemId.length === 0 || item.itemId.length > 128) invalid(file, `entry ${i}: itemId must be 1..128 characters`);
+    if (item.itemId.length === 0 || item.itemId.length > MAX_ID_LENGTH) invalid(file, `entry ${i}: itemId must be 1..${MAX_ID_LENGTH} characters`);
     if (typeof item.score !== 'number' || !Number.isFinite(item.score)) invalid(file, `entry ${i}: score must be a finite number`);
     if (seen.has(item.itemId)) invalid(file, `entry ${i}: item ${item.itemId} is listed twice`);
     seen.add(item.itemId);

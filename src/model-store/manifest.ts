@@ -1,9 +1,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Type, type Static, type TSchema } from 'typebox';
-import { Value } from 'typebox/value';
 import { RecserveError } from '../errors.js';
-import { fieldName } from '../shared.js';
+import { firstViolation } from '../shared.js';
 
 export const BUNDLE_FORMAT = 'recserve-als-bundle';
 export const BUNDLE_FORMAT_VERSION = 1;
@@ -90,7 +89,7 @@ export async function readManifestJson(dir: string): Promise<unknown> {
 
 /** A parsed manifest checked against a bundle kind's schema; the first violation names its field. */
 export function checkManifest<T extends TSchema>(schema: T, raw: unknown, dir: string): Static<T> {
-  const first = Value.Errors(schema, raw)[0];
-  if (first) throw new RecserveError('bundle_invalid', `${manifestFile(dir)}: ${fieldName(first.instancePath)} ${first.message}`);
+  const violation = firstViolation(schema, raw);
+  if (violation) throw new RecserveError('bundle_invalid', `${manifestFile(dir)}: ${violation.field} ${violation.detail}`);
   return raw as Static<T>;
 }
