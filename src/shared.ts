@@ -13,6 +13,9 @@ export interface ScoredItemId {
 /** The longest user or item id accepted anywhere (path parameter, exclude list, cached payload). */
 export const MAX_ID_LENGTH = 128;
 
+/** The most interactions one fold-in request may send. */
+export const MAX_INTERACTIONS = 1000;
+
 /** A feed update's id: its creation second, UTC (`20261129T190501Z`). */
 export const UPDATE_ID_SOURCE = '^\\d{8}T\\d{6}Z$';
 export const UPDATE_ID_PATTERN = new RegExp(UPDATE_ID_SOURCE);

@@ -15,6 +15,23 @@ function positiveInt(value: string): number {
   return Number(value);
 }
 
+function nonNegativeNumber(value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number) || number < 0) throw new InvalidArgumentError('must be a number >= 0');
+  return number;
+}
+
+interface ImportSparkOptions {
+  feed: string;
+  name: string;
+  itemEncoding: ItemEncoding;
+  estimator?: string;
+  regParam?: number;
+  alpha?: number;
+  implicitPrefs?: boolean;
+  nonnegative?: boolean;
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -60,7 +77,12 @@ program
   .requiredOption('--feed <root>', 'feed root')
   .requiredOption('--name <model>', 'model name in the feed')
   .addOption(itemEncodingOption())
-  .action(async (saveDir: string, options: { feed: string; name: string; itemEncoding: ItemEncoding }) => {
+  .option('--estimator <dir>', "the ALS estimator's save (als.write().save(dir)), for fold-in; default: <alsModelDir>/estimator when present")
+  .option('--reg-param <x>', 'training regParam, for fold-in (instead of an estimator save)', nonNegativeNumber)
+  .option('--alpha <x>', 'training alpha (implicit feedback), for fold-in', nonNegativeNumber)
+  .option('--implicit-prefs', 'the model was trained with implicitPrefs=true')
+  .option('--nonnegative', 'the model was trained with nonnegative=true')
+  .action(async (saveDir: string, options: ImportSparkOptions) => {
     const { importSparkSave } = await import('../spark/import.js');
     let bar: Progress | undefined;
     const showProgress = (folder: 'userFactors' | 'itemFactors') => {
@@ -68,10 +90,12 @@ program
       bar = progressBar(folder);
       return bar;
     };
-    const update = await importSparkSave(saveDir, options.feed, options.name, showProgress, options.itemEncoding);
+    const overrides = { regParam: options.regParam, alpha: options.alpha, implicitPrefs: options.implicitPrefs, nonnegative: options.nonnegative };
+    const update = await importSparkSave(saveDir, options.feed, options.name, showProgress, options.itemEncoding, { estimatorDir: options.estimator, overrides });
     bar?.stop();
     const m = update.manifest;
-    console.log(`imported ${saveDir}: ${m.numUsers} users x ${m.numItems} items, rank ${m.rank}, items ${m.itemEncoding} -> ${update.dir}`);
+    const foldIn = m.training ? `fold-in with regParam ${m.training.regParam}${m.training.implicitPrefs ? `, implicit (alpha ${m.training.alpha})` : ''}${m.training.nonnegative ? ', nonnegative' : ''}` : 'no training parameters (no fold-in)';
+    console.log(`imported ${saveDir}: ${m.numUsers} users x ${m.numItems} items, rank ${m.rank}, items ${m.itemEncoding}, ${foldIn} -> ${update.dir}`);
   });
 
 program

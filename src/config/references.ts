@@ -7,7 +7,7 @@ export function withDerivedDefaults(config: Config, secrets: ResolvedConfig['sec
     config.recommenders ?? Object.fromEntries(config.models.map((m) => [m.name, { kind: 'als', model: m.name }]));
   const first = config.models[0]!.name;
   const experiments: ExperimentConfig[] = config.experiments ?? [
-    { name: 'default', salt: 'default', buckets: 10_000, hash: 'murmur3', variants: [{ name: first, weight: 1, recommender: first, fallback: [] }] },
+    { name: 'default', salt: 'default', buckets: 10_000, hash: 'murmur3', variants: [{ name: first, weight: 1, recommender: first, foldIn: true, fallback: [] }] },
   ];
   // One worker per two cores: on 2 cores one worker scoring on two threads measured more req/s and a lower
   // p99 than two workers with one thread each (docs/benchmarks.md).

@@ -32,6 +32,10 @@ const VariantConfig = Type.Object(
     name: Name('variant name, reported in responses'),
     weight: Type.Number({ exclusiveMinimum: 0, description: 'share of buckets, relative to the other variants' }),
     recommender: Type.String({ minLength: 1, description: 'a key of recommenders' }),
+    foldIn: Type.Boolean({
+      default: false,
+      description: 'an unknown user who sends interactions (POST /recommend) gets a factor solved from them, before the fallback chain; needs the training parameters in the bundle',
+    }),
     fallback: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'keys of fallbacks, tried in order when the model cannot answer' }),
     writeBehind: Type.Optional(
       Type.Object(

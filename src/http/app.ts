@@ -7,6 +7,8 @@ import type { Metrics } from '../metrics.js';
 import type { AdminAction } from '../model-store/admin-actions.js';
 import type { ModelStore } from '../model-store/store.js';
 import type { RecommendationService } from '../recommender/service.js';
+import type { SimilarItems } from '../recommender/similar.js';
+import { similarRoutes } from './routes/similar.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandlers } from './errors.js';
 import { strictQueries } from './strict-query.js';
 import { ErrorBody, MAX_ID_LENGTH } from './schemas.js';
@@ -17,6 +19,9 @@ import { adminRoutes } from './routes/admin.js';
 export interface AppDeps {
   store: ModelStore;
   service: RecommendationService;
+  similar: SimilarItems;
+  /** The model /similar answers from when a request names none. */
+  defaultModel: string;
   fallbacks: readonly GuardedSource[];
   metrics: Metrics;
   /** The /metrics text: this process's, or every cluster worker's. */
@@ -31,7 +36,7 @@ export interface AppDeps {
 }
 
 /** The HTTP application, wired to its dependencies; listening is the caller's business. */
-export async function buildApp({ store, service, fallbacks, metrics, metricsText, metricsContentType, onAdminAction, logger, adminToken, lifecycle }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ store, service, similar, defaultModel, fallbacks, metrics, metricsText, metricsContentType, onAdminAction, logger, adminToken, lifecycle }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Long enough that an over-long user id reaches validation (400) rather than the router (404).
@@ -68,6 +73,7 @@ export async function buildApp({ store, service, fallbacks, metrics, metricsText
     metrics.httpDuration.observe({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
   await app.register(recommendRoutes, { service });
+  await app.register(similarRoutes, { similar, defaultModel });
   await app.register(statusRoutes, { store, fallbacks, lifecycle });
   if (adminToken) await app.register(adminRoutes, { store, token: adminToken, onAction: onAdminAction });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

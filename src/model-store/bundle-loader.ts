@@ -4,6 +4,7 @@ import mmapModule from '@riaskov/mmap-io';
 import { RecserveError } from '../errors.js';
 import { loadNative } from '../native-addon.js';
 import { firstNonFinite, firstUnsorted } from './factors.js';
+import { gramMatrix } from './gram.js';
 import { checkManifest, ManifestSchema, readManifestJson, type Manifest, type BundleFileRole } from './manifest.js';
 import { FILE_OFFSET_FACTOR, scanOffsets, type QuantizedItems } from './quantize.js';
 import type { ModelSnapshot } from './snapshot.js';
@@ -118,6 +119,7 @@ export async function loadBundle(name: string, version: string, dir: string, opt
       itemEncoding,
       itemCodes: null,
       manifest: Object.freeze(manifest) as Manifest,
+      itemGram: null,
       loadedAt: new Date(),
     };
     const checks = matrixChecks(options.nativeChecks ?? true);
@@ -137,6 +139,8 @@ export async function loadBundle(name: string, version: string, dir: string, opt
     throw err;
   }
   if (digests) await checkDigests();
+  // Fold-in of an implicit-feedback model starts from YᵀY: computed once, before the snapshot may serve.
+  if (manifest.training?.implicitPrefs) return Object.freeze({ ...snapshot, itemGram: await gramMatrix(snapshot.itemFactors, rank) });
   return snapshot;
 }
 

@@ -7,6 +7,8 @@ export interface PublishOptions {
   feedRoot: string;
   name: string;
   spark: Manifest['spark'];
+  /** The training parameters, when known: they enable fold-in. */
+  training?: Manifest['training'];
   source: string;
   /** int8 adds quantised item codes for a fast first pass; float32 factors are always written. */
   itemEncoding?: ItemEncoding;
@@ -27,7 +29,7 @@ export function publishBundle(model: FactorModel, options: PublishOptions): Prom
 }
 
 /** Fills an update folder with a bundle and returns its manifest. */
-export function bundleWriter(model: FactorModel, options: Pick<PublishOptions, 'spark' | 'source' | 'itemEncoding'>): (dir: string) => Promise<Manifest> {
+export function bundleWriter(model: FactorModel, options: Pick<PublishOptions, 'spark' | 'training' | 'source' | 'itemEncoding'>): (dir: string) => Promise<Manifest> {
   assertLittleEndian();
   for (const [label, table] of [['user', model.users], ['item', model.items]] as const) {
     if (firstUnsorted(table.ids) !== -1) throw new Error(`${label} ids must be sorted and unique before publishing`);
@@ -46,6 +48,7 @@ export function bundleWriter(model: FactorModel, options: Pick<PublishOptions, '
     byteOrder: 'little',
     layout: 'row-major, rows sorted by id ascending',
     spark: options.spark,
+    training: options.training ?? null,
     source: options.source,
     createdAt: new Date().toISOString(),
     files: {

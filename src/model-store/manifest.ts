@@ -28,6 +28,20 @@ const FileEntry = Type.Object(
   { additionalProperties: false },
 );
 
+/** How Spark trained the model: what folding in a new user needs to solve as Spark does. */
+export const TrainingSchema = Type.Object(
+  {
+    regParam: Type.Number({ minimum: 0 }),
+    implicitPrefs: Type.Boolean(),
+    alpha: Type.Number({ minimum: 0 }),
+    nonnegative: Type.Boolean(),
+    /** Where the values came from: the estimator's save, the model's metadata, or import flags. */
+    source: Type.String(),
+  },
+  { additionalProperties: false },
+);
+export type TrainingParams = Static<typeof TrainingSchema>;
+
 export const ManifestSchema = Type.Object(
   {
     format: Type.Literal(BUNDLE_FORMAT),
@@ -53,6 +67,7 @@ export const ManifestSchema = Type.Object(
       }),
       Type.Null(),
     ]),
+    training: Type.Optional(Type.Union([TrainingSchema, Type.Null()], { description: 'absent or null: unknown, so no fold-in' })),
     source: Type.String(),
     createdAt: Type.String(),
     files: Type.Object({

@@ -24,6 +24,8 @@ export interface ModelSnapshot {
   readonly itemEncoding: ItemEncoding;
   readonly itemCodes: Readonly<QuantizedItems> | null;
   readonly manifest: Manifest;
+  /** YᵀY of the item factors, for folding in users of an implicit-feedback model; null otherwise. */
+  readonly itemGram: Float64Array | null;
   readonly loadedAt: Date;
 }
 

@@ -6,8 +6,9 @@ import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 export interface Exposure {
   experiment: string;
   variant: string;
-  bucket: number;
-  userId: string;
+  /** Null, as the user id, for an anonymous request. */
+  bucket: number | null;
+  userId: string | null;
   source: string;
   modelVersion: string | null;
 }

@@ -4,40 +4,47 @@ import type { GuardedSource } from '../fallback/guarded.js';
 import type { WritableSource } from '../fallback/source.js';
 import { assign, type Experiment } from '../variants/experiments.js';
 import type { ExposureLog } from './exposure-log.js';
-import { firstNotExcluded, type ItemRecommender, type ScoredItemId, type VariantAnswer } from './kinds/types.js';
+import { firstNotExcluded, type ItemInteraction, type ItemRecommender, type ScoredItemId, type VariantAnswer } from './kinds/types.js';
 import { LatencyEstimate } from './latency-estimate.js';
 
 export const FALLBACK_REASONS = ['unknown_user', 'model_unavailable', 'deadline', 'error'] as const;
 export type FallbackReason = (typeof FALLBACK_REASONS)[number];
-export const SOURCES = ['model', 'static', 'redis', 'cassandra'] as const;
+export const SOURCES = ['model', 'foldin', 'static', 'redis', 'cassandra'] as const;
 export type Source = (typeof SOURCES)[number];
 
 export interface RecommendRequest {
-  userId: string;
+  /** Null for an anonymous request (POST /recommend without a user id). */
+  userId: string | null;
   n: number;
   exclude: readonly string[];
+  /** What the user just did: folded in when the model does not know them and the variant allows it. */
+  interactions?: readonly ItemInteraction[];
   /** A configured experiment; the default experiment when absent. */
   experiment?: string;
   /** A variant to force (QA); honoured only when the config allows it. */
   forcedVariant?: string;
   /** performance.now() when the request arrived; the deadline counts from here. */
   receivedAt?: number;
+  /** A batch line: no per-request deadline (the batch queues its users behind each other), and not timed. */
+  batch?: boolean;
 }
 
 export interface Recommendation {
-  userId: string;
+  userId: string | null;
   items: ScoredItemId[];
   model: { name: string; version: string } | null;
   source: Source;
   fallbackReason: FallbackReason | null;
   experiment: string;
   variant: string;
-  bucket: number;
+  bucket: number | null;
 }
 
 /** What serving one variant takes: its recommender, its fallback chain and where to write behind. */
 export interface VariantPlan {
   recommender: string;
+  /** Fold in unknown users from their interactions before the fallback chain. */
+  foldIn: boolean;
   fallback: readonly GuardedSource[];
   writeBehind?: { to: WritableSource; ttlSeconds: number };
 }
@@ -73,12 +80,19 @@ export class RecommendationService {
 
   constructor(private readonly options: ServiceOptions) {}
 
-  async recommend(request: RecommendRequest): Promise<Recommendation> {
-    const { experiments, defaultExperiment, allowForcedVariant, exposureLog } = this.options;
-    const receivedAt = request.receivedAt ?? performance.now();
-    const name = request.experiment ?? defaultExperiment;
-    const experiment = experiments.get(name);
+  /** The experiment a request names, or the default one; unknown_experiment when it is not configured. */
+  experimentOf(requested: string | undefined): Experiment {
+    const name = requested ?? this.options.defaultExperiment;
+    const experiment = this.options.experiments.get(name);
     if (!experiment) throw new RecserveError('unknown_experiment', `experiment ${name} is not configured`);
+    return experiment;
+  }
+
+  async recommend(request: RecommendRequest): Promise<Recommendation> {
+    const { allowForcedVariant, exposureLog } = this.options;
+    const receivedAt = request.receivedAt ?? performance.now();
+    const experiment = this.experimentOf(request.experiment);
+    const { name } = experiment;
     const assignment = assign(experiment, request.userId, allowForcedVariant ? request.forcedVariant : undefined);
     const plan = this.options.plans.get(name)!.get(assignment.variant)!;
     const served = await this.serve(plan, assignment.variant, request, receivedAt);
@@ -89,7 +103,7 @@ export class RecommendationService {
 
   private async serve(plan: VariantPlan, variant: string, request: RecommendRequest, receivedAt: number): Promise<VariantAnswer & { source: Source; fallbackReason: FallbackReason | null }> {
     const recommender = this.options.recommenders.get(plan.recommender)!;
-    const remaining = () => this.options.deadlineMs - (performance.now() - receivedAt);
+    const remaining = () => (request.batch ? Infinity : this.options.deadlineMs - (performance.now() - receivedAt));
     let estimate = this.latency.get(plan.recommender);
     if (!estimate) this.latency.set(plan.recommender, (estimate = new LatencyEstimate()));
 
@@ -102,23 +116,43 @@ export class RecommendationService {
       const started = performance.now();
       try {
         const answer = await recommender.recommend(request);
-        estimate.observe(performance.now() - started);
-        if (plan.writeBehind && request.exclude.length === 0) this.writeBehind(plan.writeBehind, variant, request.userId, answer.items);
+        if (!request.batch) estimate.observe(performance.now() - started);
+        if (plan.writeBehind && request.exclude.length === 0 && request.userId !== null) this.writeBehind(plan.writeBehind, variant, request.userId, answer.items);
         return { ...answer, source: recommender.kind === 'static' ? 'static' : 'model', fallbackReason: null };
       } catch (err) {
-        if (reasonOf(err) === 'error') this.options.logger.error({ variant, err }, 'recommender failed; trying fallbacks');
         reason = reasonOf(err);
         failure = err;
+        if (reason === 'unknown_user' && plan.foldIn && recommender.foldIn && request.interactions?.length) {
+          const folded = await this.foldIn(recommender, request);
+          if (folded) return folded;
+        }
+        if (reason === 'error') this.options.logger.error({ variant, err }, 'recommender failed; trying fallbacks');
       }
     }
 
     for (const source of plan.fallback) {
-      const { items } = await source.lookup(variant, request.userId, request.n + request.exclude.length, remaining());
+      // An anonymous request has no key in a store; a static list answers everyone.
+      if (request.userId === null && !source.source.inMemory) continue;
+      const { items } = await source.lookup(variant, request.userId ?? '', request.n + request.exclude.length, remaining());
       if (!items) continue;
       this.options.onFallback?.(variant, source.source.kind, reason);
       return { items: firstNotExcluded(items, request.exclude, request.n), model: null, source: source.source.kind, fallbackReason: reason };
     }
     throw failure;
+  }
+
+  /**
+   * The model's answer for a user it does not know, from their interactions; null when it cannot fold
+   * them in (no known item, no training parameters), so the fallback chain takes over. A malformed
+   * interaction is the client's error.
+   */
+  private async foldIn(recommender: ItemRecommender, request: RecommendRequest): Promise<(VariantAnswer & { source: Source; fallbackReason: null }) | null> {
+    try {
+      return { ...(await recommender.foldIn!(request)), source: 'foldin', fallbackReason: null };
+    } catch (err) {
+      if (isRecserveError(err, 'unknown_user')) return null;
+      throw err;
+    }
   }
 
   /** Stores the model's answer for later outages; never delays or fails the response. */

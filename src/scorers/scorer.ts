@@ -3,8 +3,11 @@ import type { ModelSnapshot } from '../model-store/snapshot.js';
 import { BATCHED_FROM, chooseKernels, type Clock, type KernelChoice } from './choose.js';
 import { KERNEL_NAMES, userVector, type KernelName, type ScoringKernel, type TopK } from './kernel.js';
 
+/** A user's row of the model, or a user vector computed for the request (fold-in, a similar-items query). */
+export type Query = number | Float32Array;
+
 interface Pending {
-  userRow: number;
+  query: Query;
   k: number;
   resolve: (result: TopK) => void;
   reject: (err: unknown) => void;
@@ -59,9 +62,9 @@ export class Scorer {
     return choice;
   }
 
-  topK(model: ModelSnapshot, userRow: number, k: number): Promise<TopK> {
+  topK(model: ModelSnapshot, query: Query, k: number): Promise<TopK> {
     return new Promise((resolve, reject) => {
-      const pending: Pending = { userRow, k, resolve, reject };
+      const pending: Pending = { query, k, resolve, reject };
       if (!this.batching) return void this.serve(model, [pending]);
       const queue = this.queues.get(model);
       if (queue) return void queue.push(pending);
@@ -114,7 +117,7 @@ export class Scorer {
       const kernel = batch.length >= BATCHED_FROM ? choice.batched : choice.lone;
       const k = Math.max(...batch.map((p) => p.k));
       const users = new Float32Array(batch.length * model.rank);
-      batch.forEach((p, i) => users.set(userVector(model, p.userRow), i * model.rank));
+      batch.forEach((p, i) => users.set(typeof p.query === 'number' ? userVector(model, p.query) : p.query, i * model.rank));
       this.count(kernel.name, batch.length);
       this.lastBatch.set(model, batch.length);
       return { batch, lists: await kernel.topK(model, users, k) };

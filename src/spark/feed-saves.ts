@@ -7,6 +7,7 @@ import type { RawUpdateImporter } from '../model-store/load-update.js';
 import { writeUpdate } from '../model-store/publish.js';
 import { alsMetadataFile } from './als-save.js';
 import { readAlsModel } from './import.js';
+import { readTrainingParams } from './training-params.js';
 
 /** A feed update holding a Spark ALSModel save rather than a bundle. */
 export function isSparkSave(dir: string): boolean {
@@ -23,9 +24,10 @@ export async function importedBundleDir(saveDir: string, cacheDir: string, model
   if (existsSync(path.join(dir, SUCCESS_MARKER))) return dir;
   const { metadata, model: factors } = await readAlsModel(saveDir);
   const { sparkVersion, uid, userCol, itemCol } = metadata;
+  const training = await readTrainingParams(saveDir);
   // A half-written cache folder from an interrupted import is replaced.
   await fs.rm(dir, { recursive: true, force: true });
-  await writeUpdate(parent, bundleWriter(factors, { spark: { sparkVersion, uid, userCol, itemCol }, source: path.resolve(saveDir) }), async () => updateId);
+  await writeUpdate(parent, bundleWriter(factors, { spark: { sparkVersion, uid, userCol, itemCol }, training, source: path.resolve(saveDir) }), async () => updateId);
   return dir;
 }
 

@@ -6,6 +6,7 @@ import type { ItemEncoding } from '../model-store/quantize.js';
 import type { FactorModel } from '../model-store/factors.js';
 import { listPartFiles, readAlsMetadata, type AlsMetadata } from './als-save.js';
 import { readFactorTable, type ReadProgress } from './factor-reader.js';
+import { readTrainingParams, type TrainingOverrides } from './training-params.js';
 
 /** Progress of each factor folder in turn. */
 export type ImportProgress = (folder: 'userFactors' | 'itemFactors') => ReadProgress;
@@ -27,8 +28,10 @@ export async function importSparkSave(
   name: string,
   progress?: ImportProgress,
   itemEncoding: ItemEncoding = 'float32',
+  training: { estimatorDir?: string; overrides?: TrainingOverrides } = {},
 ): Promise<PublishedUpdate<Manifest>> {
   const { metadata, model } = await readAlsModel(saveDir, progress);
   const { sparkVersion, uid, userCol, itemCol } = metadata;
-  return publishBundle(model, { feedRoot, name, spark: { sparkVersion, uid, userCol, itemCol }, source: path.resolve(saveDir), itemEncoding });
+  const params = await readTrainingParams(saveDir, training);
+  return publishBundle(model, { feedRoot, name, spark: { sparkVersion, uid, userCol, itemCol }, training: params, source: path.resolve(saveDir), itemEncoding });
 }

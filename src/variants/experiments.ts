@@ -16,8 +16,8 @@ export interface Experiment {
 export interface Assignment {
   variant: string;
   recommender: string;
-  /** The user's bucket by hash, reported even when an override or a forced variant wins. */
-  bucket: number;
+  /** The user's bucket by hash, reported even when an override or a forced variant wins; null for an anonymous request. */
+  bucket: number | null;
 }
 
 /** What assignment needs of an experiment's config: no fallbacks or write-behind. */
@@ -36,15 +36,18 @@ export function compileExperiment(config: ExperimentSpec): Experiment {
   });
 }
 
-/** The variant a user sees: a forced variant (QA), else an override, else the variant owning the user's bucket. */
-export function assign(experiment: Experiment, userId: string, forced?: string): Assignment {
-  const bucket = bucketOf(experiment.salt, userId, experiment.buckets, experiment.hash);
+/**
+ * The variant a user sees: a forced variant (QA), else an override, else the variant owning the user's
+ * bucket. An anonymous request (no user id) has no bucket: it sees the first variant, the control.
+ */
+export function assign(experiment: Experiment, userId: string | null, forced?: string): Assignment {
+  const bucket = userId === null ? null : bucketOf(experiment.salt, userId, experiment.buckets, experiment.hash);
   let i: number;
   if (forced !== undefined) {
     i = experiment.variants.findIndex((v) => v.name === forced);
     if (i < 0) throw new RecserveError('unknown_variant', `experiment ${experiment.name} has no variant ${JSON.stringify(forced)}`);
   } else {
-    i = experiment.overrides.get(userId) ?? variantIndex(bucket, experiment.bounds);
+    i = userId === null || bucket === null ? 0 : (experiment.overrides.get(userId) ?? variantIndex(bucket, experiment.bounds));
   }
   const variant = experiment.variants[i]!;
   return { variant: variant.name, recommender: variant.recommender, bucket };

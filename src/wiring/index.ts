@@ -12,6 +12,7 @@ import { modelSources } from '../model-store/first-digests.js';
 import { ModelStore } from '../model-store/store.js';
 import { verifiedDigestsOf } from '../model-store/verified-digests.js';
 import type { RecommendationService } from '../recommender/service.js';
+import { SimilarItems } from '../recommender/similar.js';
 import type { Scorer } from '../scorers/index.js';
 import { sparkSaveImporter } from '../spark/feed-saves.js';
 import { buildFallbacks } from './fallbacks.js';
@@ -60,6 +61,8 @@ export async function createServing(config: Readonly<ResolvedConfig>, logger: Lo
   const app = await buildApp({
     store,
     service,
+    similar: new SimilarItems(store, scorer),
+    defaultModel: config.models[0]!.name,
     fallbacks: [...fallbacks.guarded.values()],
     metricsText: link ? () => link.clusterMetrics() : () => metrics.registry.metrics(),
     metricsContentType: metrics.registry.contentType,

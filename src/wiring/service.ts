@@ -29,6 +29,7 @@ function buildRecommender(config: RecommenderConfig, store: ModelStore, scorer: 
 function buildPlans(config: Readonly<ResolvedConfig>, { sources, guarded }: Fallbacks): Map<string, Map<string, VariantPlan>> {
   const plan = (v: ResolvedConfig['experiments'][number]['variants'][number]): VariantPlan => ({
     recommender: v.recommender,
+    foldIn: v.foldIn,
     fallback: v.fallback.map((f) => guarded.get(f)!),
     writeBehind: v.writeBehind && { to: sources.get(v.writeBehind.to) as WritableSource, ttlSeconds: v.writeBehind.ttlSeconds },
   });

@@ -63,7 +63,7 @@ describe('configuration', () => {
   it('fills in one als recommender per model and a default experiment when none are configured', (t) => {
     const config = loadConfigFile(writeConfig(t, 'min.yaml', 'models: [{name: a}, {name: b}]\n'), {});
     assert.deepEqual(config.recommenders, { a: { kind: 'als', model: 'a' }, b: { kind: 'als', model: 'b' } });
-    assert.deepEqual(config.experiments, [{ name: 'default', salt: 'default', buckets: 10_000, hash: 'murmur3', variants: [{ name: 'a', weight: 1, recommender: 'a', fallback: [] }] }]);
+    assert.deepEqual(config.experiments, [{ name: 'default', salt: 'default', buckets: 10_000, hash: 'murmur3', variants: [{ name: 'a', weight: 1, recommender: 'a', foldIn: true, fallback: [] }] }]);
     assert.equal(config.defaultExperiment, 'default');
     assert.equal(config.allowForcedVariant, false);
   });

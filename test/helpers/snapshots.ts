@@ -19,6 +19,7 @@ export function snapshotOf(itemFactors: Float32Array, userFactors: Float32Array,
     itemEncoding: 'float32',
     itemCodes: null,
     manifest: {} as ModelSnapshot['manifest'],
+    itemGram: null,
     loadedAt: new Date(),
   });
 }

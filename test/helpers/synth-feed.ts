@@ -8,8 +8,8 @@ import { synthModel } from '../../src/model-store/synth.js';
 export function publishSynth(
   feedRoot: string,
   name: string,
-  shape: { users?: number; items?: number; rank?: number; seed?: number; itemEncoding?: ItemEncoding } = {},
+  shape: { users?: number; items?: number; rank?: number; seed?: number; itemEncoding?: ItemEncoding; training?: Manifest['training'] } = {},
 ): Promise<PublishedUpdate<Manifest>> {
-  const { users = 50, items = 200, rank = 8, seed = 1, itemEncoding } = shape;
-  return publishBundle(synthModel({ users, items, rank, seed }), { feedRoot, name, spark: null, source: 'test', itemEncoding });
+  const { users = 50, items = 200, rank = 8, seed = 1, itemEncoding, training } = shape;
+  return publishBundle(synthModel({ users, items, rank, seed }), { feedRoot, name, spark: null, training, source: 'test', itemEncoding });
 }

@@ -1,8 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { RecserveError } from '../../errors.js';
+import { Type } from 'typebox';
+import { Readable } from 'node:stream';
+import { isRecserveError, RecserveError } from '../../errors.js';
 import type { RecommendationService } from '../../recommender/service.js';
-import { ErrorBody, MAX_EXCLUDE, MAX_ID_LENGTH, Recommendation, RecommendHeaders, RecommendParams, RecommendQuery } from '../schemas.js';
+import type { FastifyReply } from 'fastify';
+import { BatchBody, BatchErrorLine, ErrorBody, MAX_EXCLUDE, MAX_ID_LENGTH, Recommendation, RecommendBody, RecommendHeaders, RecommendParams, RecommendQuery } from '../schemas.js';
 
 /** `1,2,3` -> ids; a list with an empty or over-long id, or too many ids, is a 400. */
 export function parseExclude(raw: string | undefined): string[] {
@@ -33,11 +36,83 @@ export const recommendRoutes: FastifyPluginAsync<{ service: RecommendationServic
     async (request, reply) => {
       const { userId } = request.params;
       const { n, exclude, experiment } = request.query;
-      const receivedAt = performance.now() - reply.elapsedTime;
-      const result = await service.recommend({ userId, n, exclude: parseExclude(exclude), experiment, forcedVariant: request.headers['x-recserve-variant'], receivedAt });
-      reply.header('x-recserve-experiment', result.experiment).header('x-recserve-variant', result.variant).header('x-recserve-source', result.source);
-      if (result.model) reply.header('x-recserve-model-version', result.model.version);
-      return result;
+      const result = await service.recommend({ userId, n, exclude: parseExclude(exclude), experiment, forcedVariant: request.headers['x-recserve-variant'], receivedAt: arrival(reply) });
+      return withHeaders(reply, result);
+    },
+  );
+
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
+    '/recommend',
+    {
+      schema: {
+        summary: 'Top-N items for a user from what they just did: a user the model does not know is folded in from their interactions',
+        tags: ['recommend'],
+        body: RecommendBody,
+        headers: RecommendHeaders,
+        response: { 200: Recommendation, 400: ErrorBody, 404: ErrorBody, 500: ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { userId, interactions, n, exclude, excludeInteracted, experiment } = request.body;
+      const leaveOut = excludeInteracted ? [...new Set([...exclude, ...interactions.map((i) => i.itemId)])] : exclude;
+      const result = await service.recommend({
+        userId: userId ?? null,
+        n,
+        exclude: leaveOut,
+        interactions,
+        experiment,
+        forcedVariant: request.headers['x-recserve-variant'],
+        receivedAt: arrival(reply),
+      });
+      return withHeaders(reply, result);
+    },
+  );
+
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
+    '/recommend/batch',
+    {
+      schema: {
+        summary: 'Top-N items for many users at once (campaigns, precomputation), streamed as NDJSON in the order asked',
+        description:
+          'One line per user: the object GET /recommend/:userId returns, or {userId, error, message} for a user who got no answer. Users share passes over the item matrix; a batch has no per-request deadline.',
+        tags: ['recommend'],
+        body: BatchBody,
+        response: {
+          200: { description: 'one JSON object per line', content: { 'application/x-ndjson': { schema: Type.Union([Recommendation, BatchErrorLine]) } } },
+          400: ErrorBody,
+          404: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { userIds, n, exclude, experiment } = request.body;
+      // An unknown experiment fails the whole batch before the first line.
+      service.experimentOf(experiment);
+      const answers = userIds.map((userId) =>
+        service.recommend({ userId, n, exclude, experiment, batch: true }).catch((err: unknown) => {
+          if (!isRecserveError(err)) request.log.error({ err, userId }, 'a batch line failed');
+          return { userId, error: isRecserveError(err) ? err.code : 'internal', message: isRecserveError(err) ? err.message : 'an unexpected server error' };
+        }),
+      );
+      // A stream is sent as is, not serialised against the response schema.
+      return reply.type('application/x-ndjson').send(Readable.from(batchLines(answers)) as never);
     },
   );
 };
+
+/** The NDJSON lines of a batch, in the order of its users, each written as soon as it and those before it are answered. */
+async function* batchLines(answers: readonly Promise<unknown>[]): AsyncGenerator<string> {
+  for (const answer of answers) yield `${JSON.stringify(await answer)}\n`;
+}
+
+/** performance.now() when the request arrived: the deadline counts from there. */
+function arrival(reply: FastifyReply): number {
+  return performance.now() - reply.elapsedTime;
+}
+
+/** The assignment and the source as headers too, for proxies and logs that do not parse bodies. */
+function withHeaders(reply: FastifyReply, result: Recommendation): Recommendation {
+  reply.header('x-recserve-experiment', result.experiment).header('x-recserve-variant', result.variant).header('x-recserve-source', result.source);
+  if (result.model) reply.header('x-recserve-model-version', result.model.version);
+  return result;
+}

@@ -1,8 +1,26 @@
+import { RecserveError } from '../../errors.js';
+import { rowOfId } from '../../model-store/factors.js';
+import type { ModelSnapshot } from '../../model-store/snapshot.js';
 import type { ModelStore } from '../../model-store/store.js';
+import { foldIn, type Interaction } from '../../scorers/fold-in.js';
 import { topN, type Scorer } from '../../scorers/index.js';
-import { alsSnapshot, answerOfRows, excludedRows, userRowOf, type ItemRecommender, type VariantAnswer, type VariantRequest } from './types.js';
+import { alsSnapshot, answerOfRows, excludedRows, userRowOf, type ItemInteraction, type ItemRecommender, type VariantAnswer, type VariantRequest } from './types.js';
 
-/** Exact top-N of an ALS model by dot product. */
+/**
+ * The interactions with items the model knows, as rows; items it does not know say nothing about the
+ * user's factor and are left out. An explicit-feedback model needs each rating.
+ */
+function interactionRows(model: ModelSnapshot, interactions: readonly ItemInteraction[], explicit: boolean): Interaction[] {
+  const rows: Interaction[] = [];
+  interactions.forEach(({ itemId, rating }, i) => {
+    if (rating === undefined && explicit) throw new RecserveError('invalid_request', `interactions[${i}].rating is required: model ${model.name} was trained on explicit ratings`);
+    const row = rowOfId(model.itemIds, itemId);
+    if (row >= 0) rows.push({ row, rating: rating ?? 1 });
+  });
+  return rows;
+}
+
+/** Exact top-N of an ALS model by dot product; users it does not know can be folded in from what they did. */
 export class AlsRecommender implements ItemRecommender {
   readonly kind = 'als';
 
@@ -16,6 +34,17 @@ export class AlsRecommender implements ItemRecommender {
     // One read of the snapshot: a swap during scoring does not affect this request.
     const model = alsSnapshot(this.store, this.modelName);
     const scored = await topN(this.scorer, model, userRowOf(model, userId), n, excludedRows(model, exclude));
+    return answerOfRows(scored, model, model);
+  }
+
+  async foldIn({ n, exclude, interactions = [] }: VariantRequest): Promise<VariantAnswer> {
+    const model = alsSnapshot(this.store, this.modelName);
+    const training = model.manifest.training;
+    if (!training) throw new RecserveError('unknown_user', `model ${model.name} was imported without its training parameters, so it cannot fold in a new user`);
+    const rows = interactionRows(model, interactions, !training.implicitPrefs);
+    const vector = rows.length > 0 ? foldIn(model, training, model.itemGram, rows) : null;
+    if (!vector) throw new RecserveError('unknown_user', `none of the ${interactions.length} interactions names an item model ${model.name} can fold in`);
+    const scored = await topN(this.scorer, model, vector, n, excludedRows(model, exclude));
     return answerOfRows(scored, model, model);
   }
 }

@@ -13,16 +13,27 @@ export interface VariantAnswer {
   model: { name: string; version: string } | null;
 }
 
+/** Something a user did to an item: a rating (explicit feedback) or a strength such as a count (implicit). */
+export interface ItemInteraction {
+  itemId: string;
+  rating?: number;
+}
+
 export interface VariantRequest {
-  userId: string;
+  /** Null for an anonymous request: no model row, no cached list. */
+  userId: string | null;
   n: number;
   exclude: readonly string[];
+  /** What the user just did (POST /recommend), for fold-in. */
+  interactions?: readonly ItemInteraction[];
 }
 
 /** What a variant's `recommender` names: something that ranks items for a user. */
 export interface ItemRecommender {
   readonly kind: 'als' | 'onnx' | 'static';
   recommend(request: VariantRequest): Promise<VariantAnswer>;
+  /** Ranks items for a user the model does not know, from `request.interactions`; only models that can. */
+  foldIn?(request: VariantRequest): Promise<VariantAnswer>;
 }
 
 /** The serving ALS snapshot of `name`, or the reason there is none. */
@@ -33,7 +44,8 @@ export function alsSnapshot(store: ModelStore, name: string): ModelSnapshot {
   return model;
 }
 
-export function userRowOf(model: ModelSnapshot, userId: string): number {
+export function userRowOf(model: ModelSnapshot, userId: string | null): number {
+  if (userId === null) throw new RecserveError('unknown_user', `an anonymous request has no row in model ${model.name}`);
   const row = rowOfId(model.userIds, userId);
   if (row < 0) throw new RecserveError('unknown_user', `user ${userId} is not known to model ${model.name}`);
   return row;

@@ -1,0 +1,83 @@
+// Dense symmetric positive-definite solves in double precision, for the small rank x rank systems of
+// fold-in. Matrices are full (not packed), row-major, k x k.
+
+/** x with A x = b by Cholesky (A = L Lᵀ); null when A is not positive definite. A and b are left as they were. */
+export function choleskySolve(a: Float64Array, b: Float64Array, k: number): Float64Array | null {
+  const l = new Float64Array(k * k);
+  for (let j = 0; j < k; j++) {
+    let diagonal = a[j * k + j]!;
+    for (let p = 0; p < j; p++) diagonal -= l[j * k + p]! ** 2;
+    if (!(diagonal > 0)) return null;
+    const pivot = Math.sqrt(diagonal);
+    l[j * k + j] = pivot;
+    for (let i = j + 1; i < k; i++) {
+      let sum = a[i * k + j]!;
+      for (let p = 0; p < j; p++) sum -= l[i * k + p]! * l[j * k + p]!;
+      l[i * k + j] = sum / pivot;
+    }
+  }
+  // L y = b, then Lᵀ x = y.
+  const x = Float64Array.from(b);
+  for (let i = 0; i < k; i++) {
+    for (let p = 0; p < i; p++) x[i]! -= l[i * k + p]! * x[p]!;
+    x[i]! /= l[i * k + i]!;
+  }
+  for (let i = k - 1; i >= 0; i--) {
+    for (let p = i + 1; p < k; p++) x[i]! -= l[p * k + i]! * x[p]!;
+    x[i]! /= l[i * k + i]!;
+  }
+  return x;
+}
+
+/** The rows and columns `keep` of A, and the entries `keep` of b. */
+function restrict(a: Float64Array, b: Float64Array, k: number, keep: readonly number[]): { a: Float64Array; b: Float64Array } {
+  const m = keep.length;
+  const sub = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) sub[i * m + j] = a[keep[i]! * k + keep[j]!]!;
+  return { a: sub, b: Float64Array.from(keep, (i) => b[i]!) };
+}
+
+/**
+ * The x >= 0 minimising ½ xᵀ A x − bᵀ x for a positive-definite A: the non-negative least squares of
+ * Spark's `nonnegative=true`, given its normal equations. Lawson and Hanson's active-set method, run on
+ * the normal equations: the minimiser is unique, so any exact method gives Spark's answer. Null when a
+ * sub-system is not positive definite.
+ */
+export function nnlsSolve(a: Float64Array, b: Float64Array, k: number): Float64Array | null {
+  const x = new Float64Array(k);
+  const passive = new Set<number>();
+  const scale = Math.max(1, ...Array.from(b, Math.abs));
+  const tolerance = 1e-12 * scale;
+  // The negative gradient b - A x: positive where raising x_j lowers the objective.
+  const gradient = () => Float64Array.from({ length: k }, (_, i) => b[i]! - a.subarray(i * k, (i + 1) * k).reduce((sum, aij, j) => sum + aij * x[j]!, 0));
+  for (let outer = 0; outer < 3 * k; outer++) {
+    const w = gradient();
+    let entering = -1;
+    for (let j = 0; j < k; j++) if (!passive.has(j) && w[j]! > tolerance && (entering < 0 || w[j]! > w[entering]!)) entering = j;
+    if (entering < 0) return x;
+    passive.add(entering);
+    for (;;) {
+      const keep = [...passive].sort((p, q) => p - q);
+      const sub = restrict(a, b, k, keep);
+      const z = choleskySolve(sub.a, sub.b, keep.length);
+      if (!z) return null;
+      if (z.every((v) => v > 0)) {
+        keep.forEach((i, n) => (x[i] = z[n]!));
+        break;
+      }
+      // Step from x towards z as far as feasibility allows; the variables that reach zero leave.
+      let step = 1;
+      keep.forEach((i, n) => {
+        if (z[n]! <= 0) step = Math.min(step, x[i]! / (x[i]! - z[n]!));
+      });
+      keep.forEach((i, n) => {
+        x[i] = x[i]! + step * (z[n]! - x[i]!);
+        if (x[i]! <= tolerance * 1e-3) {
+          x[i] = 0;
+          passive.delete(i);
+        }
+      });
+    }
+  }
+  return x;
+}
