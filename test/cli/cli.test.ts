@@ -51,8 +51,12 @@ describe('recserve CLI', () => {
     const feed = tempDir(t);
     const result = await runCli(['import-spark', fixturePath(EXPLICIT_FIXTURE), '--feed', feed, '--name', 'ml']);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /300 users x 500 items, rank 10, items float32 -> /);
+    assert.match(result.stdout, /300 users x 500 items, rank 10, items float32, fold-in with regParam 0\.1 -> /);
     assert.equal((await listUpdates(feed, 'ml')).length, 1);
+    // Flags stand in for an estimator save.
+    const flagged = await runCli(['import-spark', fixturePath(EXPLICIT_FIXTURE), '--feed', feed, '--name', 'ml', '--reg-param', '0.5', '--implicit-prefs', '--alpha', '4']);
+    assert.equal(flagged.code, 0, flagged.stderr);
+    assert.match(flagged.stdout, /fold-in with regParam 0\.5, implicit \(alpha 4\) -> /);
   });
 
   it('import-spark exits non-zero with the code and the path of a bad save', async (t) => {

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
-import { REPO_ROOT, tempDir } from '../helpers/fixtures.js';
+import { EXPLICIT_FIXTURE, fixturePath, REPO_ROOT, tempDir } from '../helpers/fixtures.js';
 import { stageUpdate } from '../helpers/feed-staging.js';
 
 /** Exit 1 with one line on stderr matching `message`, and nothing that looks like a stack. */
@@ -31,6 +31,12 @@ describe('CLI mistakes', () => {
     const file = path.join(feed, 'file.txt');
     writeFileSync(file, 'x');
     assertOneLineFailure(await runCli(['import-spark', file, '--feed', feed, '--name', 'x']), /is a file, not the folder of a Spark ALSModel save/);
+  });
+
+  it('import-spark with a bad training flag or an estimator folder that is not one', async (t) => {
+    const feed = tempDir(t);
+    assertOneLineFailure(await runCli(['import-spark', fixturePath(EXPLICIT_FIXTURE), '--feed', feed, '--name', 'x', '--alpha', '-1']), /--alpha.*must be a number >= 0/);
+    assertOneLineFailure(await runCli(['import-spark', fixturePath(EXPLICIT_FIXTURE), '--feed', feed, '--name', 'x', '--estimator', feed]), /bad_training_params: .* is not a Spark ALS estimator save/);
   });
 
   it('feed prune of a model the feed does not have, or of a feed that does not exist', async (t) => {

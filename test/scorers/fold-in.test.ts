@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { loadBundle } from '../../src/model-store/bundle-loader.js';
+import { rowOfId } from '../../src/model-store/factors.js';
+import { foldIn, type Interaction } from '../../src/scorers/fold-in.js';
+import { importSparkSave } from '../../src/spark/import.js';
+import { fixturePath, REPO_FIXTURES, tempDir } from '../helpers/fixtures.js';
+import { readdirSync } from 'node:fs';
+
+/** The repository's Spark saves that carry their training ratings (scripts/make-spark-fixtures.py). */
+const trained = readdirSync(REPO_FIXTURES).filter((name) => existsSync(`${fixturePath(name)}.ratings.csv`) && !name.endsWith('.csv'));
+
+/** user -> [item, rating] from the CSV Spark was trained on. */
+function ratingsByUser(file: string): Map<string, [string, number][]> {
+  const byUser = new Map<string, [string, number][]>();
+  for (const line of readFileSync(file, 'utf8').trim().split('\n').slice(1)) {
+    const [user, item, rating] = line.split(',');
+    const list = byUser.get(user!) ?? [];
+    list.push([item!, Number(rating)]);
+    byUser.set(user!, list);
+  }
+  return byUser;
+}
+
+const dot = (a: ArrayLike<number>, b: ArrayLike<number>, offset = 0) => Array.prototype.reduce.call(a, (s: number, v: number, i: number) => s + v * b[offset + i]!, 0) as number;
+const norm = (a: ArrayLike<number>) => Math.sqrt(dot(a, a));
+
+describe('fold-in gives back the user factors Spark computed', () => {
+  assert.ok(trained.length >= 6, `fixtures with ratings: ${trained.join(', ')}`);
+  for (const name of trained) {
+    it(`${name}: every training user's own ratings fold in to Spark's saved factor (1e-4 relative) and the same top-10`, async (t) => {
+      const update = await importSparkSave(fixturePath(name), tempDir(t), 'm');
+      const model = await loadBundle('m', update.updateId, update.dir);
+      const training = model.manifest.training!;
+      assert.ok(training, 'the estimator inside the save gave the training parameters');
+      assert.equal(model.itemGram !== null, training.implicitPrefs, 'YtY computed at load for implicit models only');
+      const k = model.rank;
+      let worst = 0;
+      let users = 0;
+      for (const [user, ratings] of ratingsByUser(`${fixturePath(name)}.ratings.csv`)) {
+        const userRow = rowOfId(model.userIds, user);
+        assert.ok(userRow >= 0, `user ${user} is in the model`);
+        const interactions: Interaction[] = ratings.map(([item, rating]) => ({ row: rowOfId(model.itemIds, item), rating }));
+        const folded = foldIn(model, training, model.itemGram, interactions)!;
+        const saved = model.userFactors.subarray(userRow * k, (userRow + 1) * k);
+        const error = norm(Array.from(folded, (v, i) => v - saved[i]!)) / Math.max(norm(saved), 1e-12);
+        worst = Math.max(worst, error);
+        // Top-10 by each factor: the same items, except that items tied within float noise at the 10th place may trade.
+        const scores = (u: Float32Array) => Array.from({ length: model.numItems }, (_, item) => ({ item, s: dot(u, model.itemFactors, item * k) })).sort((p, q) => q.s - p.s || p.item - q.item);
+        const mine = scores(folded).slice(0, 10);
+        const spark = scores(saved);
+        const tenth = spark[9]!.s;
+        const bySpark = new Map(spark.map(({ item, s }) => [item, s]));
+        for (const { item } of mine) assert.ok(bySpark.get(item)! >= tenth - 1e-4 * Math.max(1, Math.abs(tenth)), `user ${user}: item ${item} is not in Spark's top-10`);
+        users++;
+      }
+      t.diagnostic(`${users} users, worst relative error ${worst.toExponential(2)}`);
+      assert.ok(worst <= 1e-4, `worst relative error ${worst}`);
+    });
+  }
+});
