@@ -35,7 +35,10 @@ describe('CLI mistakes', () => {
 
   it('import-spark with a bad training flag or an estimator folder that is not one', async (t) => {
     const feed = tempDir(t);
-    assertOneLineFailure(await runCli(['import-spark', fixturePath(EXPLICIT_FIXTURE), '--feed', feed, '--name', 'x', '--alpha', '-1']), /--alpha.*must be a number >= 0/);
+    // An invalid argument is a usage error: the reason, then the command's help (as for every option).
+    const badFlag = await runCli(['import-spark', fixturePath(EXPLICIT_FIXTURE), '--feed', feed, '--name', 'x', '--alpha', '-1']);
+    assert.equal(badFlag.code, 1);
+    assert.match(badFlag.stderr.split('\n')[0]!, /--alpha <x>' argument '-1' is invalid\. must be a number >= 0/);
     assertOneLineFailure(await runCli(['import-spark', fixturePath(EXPLICIT_FIXTURE), '--feed', feed, '--name', 'x', '--estimator', feed]), /bad_training_params: .* is not a Spark ALS estimator save/);
   });
 
