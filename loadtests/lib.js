@@ -12,7 +12,7 @@ export const N = Number(__ENV.N || '10');
  * USERS_FILE is taken relative to the working directory (k6's open() would take it relative to this file).
  */
 const usersFile = __ENV.USERS_FILE || 'loadtests/users.json';
-const users = JSON.parse(open(usersFile.startsWith('/') || !__ENV.PWD ? usersFile : `${__ENV.PWD}/${usersFile}`));
+export const users = JSON.parse(open(usersFile.startsWith('/') || !__ENV.PWD ? usersFile : `${__ENV.PWD}/${usersFile}`));
 
 /** A 404 for an unknown user is an answer (no fallback configured), not a failed request. */
 const KNOWN_OK = http.expectedStatuses(200);

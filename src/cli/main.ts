@@ -169,20 +169,22 @@ program
 
 program
   .command('users')
-  .description("print a JSON array of user ids sampled from a model's newest update (for load tests)")
+  .description("print a JSON array of user ids (or item ids) sampled from a model's newest update (for load tests)")
   .requiredOption('--feed <root>', 'feed root')
   .requiredOption('--name <model>', 'model name in the feed')
   .option('--sample <N>', 'how many ids (evenly spread over the model)', positiveInt, 1000)
-  .action(async (options: { feed: string; name: string; sample: number }) => {
+  .option('--items', 'sample item ids instead of user ids')
+  .action(async (options: { feed: string; name: string; sample: number; items?: boolean }) => {
     const { ModelStore } = await import('../model-store/store.js');
     const { createLogger } = await import('../logger.js');
     const { sparkSaveImporter } = await import('../spark/feed-saves.js');
     const store = new ModelStore([{ name: options.name, feedRoot: options.feed }], { logger: createLogger('silent'), verifyChecksums: false, rawUpdates: sparkSaveImporter() });
     const model = await store.refresh(options.name);
     if (model?.kind !== 'als') throw new RecserveError('feed_invalid', `${options.name} has no ALS update under ${options.feed}`);
-    const count = Math.min(options.sample, model.numUsers);
-    const step = model.numUsers / count;
-    console.log(JSON.stringify(Array.from({ length: count }, (_, i) => String(model.userIds[Math.floor(i * step)]))));
+    const ids = options.items ? model.itemIds : model.userIds;
+    const count = Math.min(options.sample, ids.length);
+    const step = ids.length / count;
+    console.log(JSON.stringify(Array.from({ length: count }, (_, i) => String(ids[Math.floor(i * step)]))));
   });
 
 program

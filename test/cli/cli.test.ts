@@ -109,6 +109,8 @@ describe('recserve CLI', () => {
     const result = await runCli(['users', '--feed', path.join(REPO_ROOT, 'models'), '--name', 'demo', '--sample', '4']);
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(JSON.parse(result.stdout), ['0', '250', '500', '750']);
+    const items = await runCli(['users', '--feed', path.join(REPO_ROOT, 'models'), '--name', 'demo', '--sample', '4', '--items']);
+    assert.deepEqual(JSON.parse(items.stdout), ['0', '1250', '2500', '3750']);
   });
 
   it('the embedded demo model loads and answers, as `npm start` serves it', async (t) => {

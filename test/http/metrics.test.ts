@@ -41,6 +41,25 @@ describe('GET /metrics', () => {
     assert.doesNotMatch(text, /user-unknown-777|userId="/, 'labels never carry user ids');
   });
 
+  it('counts the fold-in, similar-items and batch routes, and fold-in answers by their source', async (t) => {
+    const feed = tempDir(t);
+    await publishSynth(feed, 'als', { users: 20, items: 50, rank: 4, training: { regParam: 0.1, implicitPrefs: false, alpha: 1, nonnegative: false, source: 'test' } });
+    const stack = await servingStack(feed, ['als']);
+    t.after(() => stack.close());
+    await stack.store.loadAll();
+    await stack.app.inject({ method: 'POST', url: '/recommend', payload: { userId: 'new', interactions: [{ itemId: '3', rating: 4 }] } });
+    await stack.app.inject({ method: 'GET', url: '/similar/3' });
+    await stack.app.inject({ method: 'POST', url: '/recommend/batch', payload: { userIds: ['1', '2'] } });
+    const text = (await stack.app.inject({ method: 'GET', url: '/metrics' })).body;
+    for (const pattern of [
+      /recserve_http_request_duration_seconds_count\{route="\/recommend",method="POST",status="200"\} 1/,
+      /recserve_http_request_duration_seconds_count\{route="\/similar\/:itemId",method="GET",status="200"\} 1/,
+      /recserve_http_request_duration_seconds_count\{route="\/recommend\/batch",method="POST",status="200"\} 1/,
+      /recserve_recommendation_duration_seconds_count\{experiment="default",variant="als",source="foldin"\} 1/,
+      /recserve_exposures_total\{experiment="default",variant="als"\} 3/,
+    ]) assert.match(text, pattern);
+  });
+
   it('exports the event-loop delay since the previous scrape, beyond its 1 ms sampling', async (t) => {
     const feed = tempDir(t);
     await publishSynth(feed, 'als', { users: 2, items: 5, rank: 2 });

@@ -11,6 +11,8 @@ import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { loadBundle } from '../../src/model-store/bundle-loader.js';
+import { rowOfId } from '../../src/model-store/factors.js';
+import { foldIn } from '../../src/scorers/fold-in.js';
 import { importSparkSave } from '../../src/spark/import.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, tempDir } from '../helpers/fixtures.js';
@@ -80,6 +82,12 @@ describe('Spark itself: train, save, import, serve', () => {
       const out = await sparkJob(t, pythonPath, feed);
       t.diagnostic(`Spark ${readFileSync(path.join(out, 'spark-version.txt'), 'utf8')}`);
 
+      const ratingsByUser = new Map<string, [string, number][]>();
+      for (const line of readFileSync(path.join(out, 'ratings.csv'), 'utf8').trim().split('\n').slice(1)) {
+        const [user, item, rating] = line.split(',') as [string, string, string];
+        ratingsByUser.set(user, [...(ratingsByUser.get(user) ?? []), [item, Number(rating)]]);
+      }
+
       // 1. Every kind of ALS: import-spark, serve every user, compare with Spark.
       for (const kind of KINDS) {
         const kindFeed = tempDir(t);
@@ -103,6 +111,23 @@ describe('Spark itself: train, save, import, serve', () => {
         const snapshot = await loadBundle('als', update.updateId, update.dir);
         assert.equal(Object.keys(top10).length, snapshot.numUsers, `${kind}: every user compared`);
         assert.ok(compared >= 9 * snapshot.numUsers, `${kind}: ${compared} scores compared with transform()`);
+
+        // Fold-in: each training user's own ratings, as a user the model does not know, give back Spark's
+        // factor for that user and Spark's top-10 (Spark computes the last user factors from the last item factors).
+        const training = snapshot.manifest.training!;
+        assert.ok(training, `${kind}: the estimator saved beside the model gave the training parameters`);
+        let worst = 0;
+        for (const [user, rated] of ratingsByUser) {
+          const row = rowOfId(snapshot.userIds, user);
+          const folded = foldIn(snapshot, training, snapshot.itemGram, rated.map(([item, rating]) => ({ row: rowOfId(snapshot.itemIds, item), rating })))!;
+          const saved = snapshot.userFactors.subarray(row * snapshot.rank, (row + 1) * snapshot.rank);
+          worst = Math.max(worst, Math.hypot(...Array.from(folded, (v, i) => v - saved[i]!)) / Math.hypot(...saved));
+          const served = await stack.service.recommend({ userId: `new-${user}`, n: 10, exclude: [], interactions: rated.map(([itemId, rating]) => ({ itemId, rating })) });
+          assert.equal(served.source, 'foldin');
+          assertSameTopN(`${kind} fold-in ${user}`, served.items, top10[user]!);
+        }
+        t.diagnostic(`${kind}: fold-in of ${ratingsByUser.size} users, worst relative error against Spark's factors ${worst.toExponential(2)}`);
+        assert.ok(worst <= 1e-4, `${kind}: fold-in relative error ${worst}`);
       }
 
       // 2. recommendForAllUsers as parquet -> load-recs -> Redis, served for the users the reduced model lacks.

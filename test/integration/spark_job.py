@@ -4,7 +4,9 @@ says about them, for test/integration/spark.integration.ts to compare recserve a
     python3 spark_job.py <out-dir> [feed-dir]
 
 Writes under <out-dir>:
-  <kind>/save/                  ALSModel.write().save() for kind in explicit, implicit, nonnegative
+  <kind>/save/                  ALSModel.write().save() for kind in explicit, implicit, nonnegative,
+                                with the estimator that trained it in <kind>/save/estimator/
+  ratings.csv                   the ratings every kind was trained on: user,item,rating
   <kind>/top10.json             recommendForAllUsers(10): {user: [[item, rating], ...]}
   <kind>/predictions.json       transform() of every (user, item) pair of top10: [[user, item, prediction], ...]
   reduced/save/                 explicit ALS trained without the users whose id is divisible by 7
@@ -53,8 +55,12 @@ KINDS = {
 }
 
 
+def estimator(**params) -> ALS:
+    return ALS(userCol="user", itemCol="item", ratingCol="rating", seed=42, **params)
+
+
 def fit(df, **params):
-    return ALS(userCol="user", itemCol="item", ratingCol="rating", seed=42, **params).fit(df)
+    return estimator(**params).fit(df)
 
 
 def describe(model, out: Path) -> None:
@@ -100,9 +106,15 @@ def main() -> None:
     spark = session()
     spark.sparkContext.setLogLevel("ERROR")
     df = ratings(spark, 1).cache()
+    with open(out / "ratings.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["user", "item", "rating"])
+        writer.writerows((r.user, r.item, r.rating) for r in df.collect())
     for kind, params in KINDS.items():
-        model = fit(df, **params)
+        als = estimator(**params)
+        model = als.fit(df)
         model.write().overwrite().save(str(out / kind / "save"))
+        als.write().overwrite().save(str(out / kind / "save" / "estimator"))
         describe(model, out / kind)
     explicit = fit(df, **KINDS["explicit"])
     explicit.recommendForAllUsers(10).write.mode("overwrite").parquet(str(out / "recs-parquet"))
