@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { publishBundle } from '../src/model-store/bundle-writer.js';
 import { listUpdates } from '../src/model-store/feed.js';
+import type { Manifest } from '../src/model-store/manifest.js';
 import type { ItemEncoding } from '../src/model-store/quantize.js';
 import { synthModel } from '../src/model-store/synth.js';
 import { importSparkSave } from '../src/spark/import.js';
@@ -17,6 +18,8 @@ export interface Shape {
   items: number;
   rank: number;
   itemEncoding?: ItemEncoding;
+  /** Training parameters in the manifest, so the model can fold in new users. */
+  training?: Manifest['training'];
 }
 
 type Update = { id: string; dir: string };
@@ -31,10 +34,10 @@ async function existing(name: string, matches: (manifest: Record<string, unknown
 /** The newest update of a synthetic benchmark model, written once and reused by later runs. */
 export async function benchModel(shape: Shape): Promise<Update> {
   const itemEncoding = shape.itemEncoding ?? 'float32';
-  const found = await existing(shape.name, (m) => m.numUsers === shape.users && m.numItems === shape.items && m.rank === shape.rank && (m.itemEncoding ?? 'float32') === itemEncoding);
+  const found = await existing(shape.name, (m) => m.numUsers === shape.users && m.numItems === shape.items && m.rank === shape.rank && (m.itemEncoding ?? 'float32') === itemEncoding && Boolean(m.training) === Boolean(shape.training));
   if (found) return found;
   const model = synthModel({ users: shape.users, items: shape.items, rank: shape.rank, seed: 7 });
-  const update = await publishBundle(model, { feedRoot: BENCH_FEED, name: shape.name, spark: null, source: 'bench', itemEncoding });
+  const update = await publishBundle(model, { feedRoot: BENCH_FEED, name: shape.name, spark: null, training: shape.training, source: 'bench', itemEncoding });
   return { id: update.updateId, dir: update.dir };
 }
 

@@ -15,6 +15,8 @@ import { timeToReady } from './startup.js';
 import { chosenKernels, eventLoopDelayP99, startServer } from './http.js';
 import { userIdsFile, WRK_IDS } from './peer.js';
 import { wrk } from './wrk.js';
+import { batchThroughput, itemIdsFile, routeLoad, WRK_FOLDIN, WRK_SIMILAR } from './discovery.js';
+import { readFileSync } from 'node:fs';
 import { fmt } from './stats.js';
 import { describeMachine } from './machine.js';
 
@@ -25,7 +27,7 @@ const SHAPES: Shape[] = [
 /** The same models with int8 item codes beside the float32 factors. */
 const INT8_SHAPES: Shape[] = SHAPES.map((s) => ({ ...s, name: `${s.name}-int8`, itemEncoding: 'int8' }));
 const quick = process.argv.includes('--quick');
-/** `--only http,peers`: the named sections alone (kernels, memory, startup, http, bucket, fallback, reload, peers). */
+/** `--only http,peers`: the named sections alone (kernels, memory, startup, http, discovery, bucket, fallback, reload, peers). */
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]?.split(',') : undefined;
 const want = (section: string) => only === undefined || only.includes(section);
 const shapeLabel = (s: { items: number; rank: number }) => `${s.items.toLocaleString('en-US')} x ${s.rank}`;
@@ -131,6 +133,33 @@ if (want('http')) {
     }
   }
 
+}
+
+if (want('discovery')) {
+  console.log('\n## Fold-in, similar items and batches (one server process, 100,000 x 64 float32, n=10)\n');
+  const trained: Shape = { name: 'items100k-trained', users: 10_000, items: 100_000, rank: 64, training: { regParam: 0.1, implicitPrefs: false, alpha: 1, nonnegative: false, source: 'bench' } };
+  await benchModel(trained);
+  const server = await startServer(['--feed', BENCH_FEED, '--model', trained.name]);
+  try {
+    const users = await userIdsFile(trained.name);
+    const items = await itemIdsFile(trained.name);
+    const seconds = quick ? 5 : 15;
+    console.log(`Kernels: ${await chosenKernels(server.url)}. Fold-in requests carry 20 ratings of random items for a visitor the model has never seen; similar-items requests ask for random items.\n`);
+    console.log('| route | connections | req/s | p50 ms | p99 ms | non-2xx | errors |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    const rows: Record<string, number> = {};
+    for (const [label, script, ids] of [['GET /recommend/:userId', WRK_IDS, users], ['POST /recommend (fold-in)', WRK_FOLDIN, items], ['GET /similar/:itemId', WRK_SIMILAR, items]] as const) {
+      await routeLoad('warm-up', server.url, script, ids, 2);
+      const r = await routeLoad(label, server.url, script, ids, seconds);
+      rows[label] = r.requestsPerSec;
+      console.log(`| ${label} | 8 | ${fmt(r.requestsPerSec, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${r.non2xx} | ${r.errors} |`);
+    }
+    const batch = await batchThroughput(server.url, readFileSync(users, 'utf8').trim().split('\n'), 1000, seconds);
+    console.log(`\nPOST /recommend/batch of 1,000 users, one batch at a time: ${fmt(batch.usersPerSec, 0)} users/s (median batch ${fmt(batch.medianMs, 0)} ms, ${batch.batches} batches),`);
+    console.log(`${fmt(batch.usersPerSec / rows['GET /recommend/:userId']!, 2)}x the users per second of single requests at 8 connections; similar items ${fmt(rows['GET /similar/:itemId']! / rows['GET /recommend/:userId']!, 2)}x and fold-in ${fmt(rows['POST /recommend (fold-in)']! / rows['GET /recommend/:userId']!, 2)}x the rate of recommendations.`);
+  } finally {
+    await server.stop();
+  }
 }
 
 if (want('bucket')) {

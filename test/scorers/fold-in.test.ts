@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { loadBundle } from '../../src/model-store/bundle-loader.js';
 import { rowOfId } from '../../src/model-store/factors.js';
 import { foldIn, type Interaction } from '../../src/scorers/fold-in.js';
 import { importSparkSave } from '../../src/spark/import.js';
 import { fixturePath, REPO_FIXTURES, tempDir } from '../helpers/fixtures.js';
-import { readdirSync } from 'node:fs';
 
 /** The repository's Spark saves that carry their training ratings (scripts/make-spark-fixtures.py). */
 const trained = readdirSync(REPO_FIXTURES).filter((name) => existsSync(`${fixturePath(name)}.ratings.csv`) && !name.endsWith('.csv'));
@@ -23,7 +22,11 @@ function ratingsByUser(file: string): Map<string, [string, number][]> {
   return byUser;
 }
 
-const dot = (a: ArrayLike<number>, b: ArrayLike<number>, offset = 0) => Array.prototype.reduce.call(a, (s: number, v: number, i: number) => s + v * b[offset + i]!, 0) as number;
+function dot(a: ArrayLike<number>, b: ArrayLike<number>, offset = 0): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i]! * b[offset + i]!;
+  return sum;
+}
 const norm = (a: ArrayLike<number>) => Math.sqrt(dot(a, a));
 
 describe('fold-in gives back the user factors Spark computed', () => {
