@@ -9,6 +9,39 @@ export interface Interaction {
   rating: number;
 }
 
+/** The factors of the interactions' items, in double precision: m rows of k. */
+function itemRows(model: ModelSnapshot, interactions: readonly Interaction[]): Float64Array {
+  const k = model.rank;
+  const y = new Float64Array(interactions.length * k);
+  interactions.forEach(({ row }, p) => {
+    for (let i = 0; i < k; i++) y[p * k + i] = model.itemFactors[row * k + i]!;
+  });
+  return y;
+}
+
+/**
+ * Explicit feedback with fewer ratings than the rank: (YᵀY + λI) x = Yᵀr has the same solution as
+ * x = Yᵀz with (YYᵀ + λI) z = r, an m x m system instead of k x k. Null when it is singular (λ = 0).
+ */
+function explicitFewRatings(y: Float64Array, ratings: Float64Array, k: number, lambda: number): Float64Array | null {
+  const m = ratings.length;
+  const g = new Float64Array(m * m);
+  for (let p = 0; p < m; p++) {
+    for (let q = p; q < m; q++) {
+      let dot = 0;
+      for (let i = 0; i < k; i++) dot += y[p * k + i]! * y[q * k + i]!;
+      g[p * m + q] = dot;
+      g[q * m + p] = dot;
+    }
+    g[p * m + p]! += lambda;
+  }
+  const z = choleskySolve(g, ratings, m);
+  if (!z) return null;
+  const x = new Float64Array(k);
+  for (let p = 0; p < m; p++) for (let i = 0; i < k; i++) x[i]! += z[p]! * y[p * k + i]!;
+  return x;
+}
+
 /**
  * The user factor Spark's ALS would compute for a user with these interactions from the model's item
  * factors, as in its last half-iteration (ALS.computeFactors): in double precision, the normal equations
@@ -19,30 +52,36 @@ export interface Interaction {
  */
 export function foldIn(model: ModelSnapshot, training: TrainingParams, gram: Float64Array | null, interactions: readonly Interaction[]): Float32Array | null {
   const k = model.rank;
+  const m = interactions.length;
+  const y = itemRows(model, interactions);
+  const explicitCount = training.implicitPrefs ? interactions.filter((i) => i.rating > 0).length : m;
+  const lambda = explicitCount * training.regParam;
+  if (!training.implicitPrefs && !training.nonnegative && m < k && lambda > 0) {
+    const x = explicitFewRatings(y, Float64Array.from(interactions, (i) => i.rating), k, lambda);
+    if (x) return Float32Array.from(x);
+  }
   const a = training.implicitPrefs ? Float64Array.from(gram!) : new Float64Array(k * k);
   const b = new Float64Array(k);
-  const y = new Float64Array(k);
-  let explicitCount = 0;
-  for (const { row, rating } of interactions) {
-    for (let i = 0; i < k; i++) y[i] = model.itemFactors[row * k + i]!;
+  interactions.forEach(({ rating }, p) => {
     let weight = 1;
     let target = rating;
     if (training.implicitPrefs) {
       // Spark's extension for r <= 0: the confidence grows with |r|, the preference is 0.
       weight = training.alpha * Math.abs(rating);
       target = rating > 0 ? 1 + weight : 0;
-      if (rating > 0) explicitCount++;
-    } else {
-      explicitCount++;
     }
+    const row = p * k;
+    // The upper triangle only; mirrored below once every interaction is in.
     for (let i = 0; i < k; i++) {
-      const wy = weight * y[i]!;
-      for (let j = 0; j < k; j++) a[i * k + j]! += wy * y[j]!;
-      b[i]! += target * y[i]!;
+      const wy = weight * y[row + i]!;
+      for (let j = i; j < k; j++) a[i * k + j]! += wy * y[row + j]!;
+      b[i]! += target * y[row + i]!;
     }
+  });
+  for (let i = 0; i < k; i++) {
+    a[i * k + i]! += lambda;
+    for (let j = 0; j < i; j++) a[i * k + j] = a[j * k + i]!;
   }
-  const lambda = explicitCount * training.regParam;
-  for (let i = 0; i < k; i++) a[i * k + i]! += lambda;
   const x = training.nonnegative ? nnlsSolve(a, b, k) : choleskySolve(a, b, k);
   return x && Float32Array.from(x);
 }

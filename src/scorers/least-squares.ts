@@ -48,8 +48,16 @@ export function nnlsSolve(a: Float64Array, b: Float64Array, k: number): Float64A
   const passive = new Set<number>();
   const scale = Math.max(1, ...Array.from(b, Math.abs));
   const tolerance = 1e-12 * scale;
+  const w = new Float64Array(k);
   // The negative gradient b - A x: positive where raising x_j lowers the objective.
-  const gradient = () => Float64Array.from({ length: k }, (_, i) => b[i]! - a.subarray(i * k, (i + 1) * k).reduce((sum, aij, j) => sum + aij * x[j]!, 0));
+  const gradient = () => {
+    for (let i = 0; i < k; i++) {
+      let sum = b[i]!;
+      for (let j = 0; j < k; j++) if (x[j] !== 0) sum -= a[i * k + j]! * x[j]!;
+      w[i] = sum;
+    }
+    return w;
+  };
   for (let outer = 0; outer < 3 * k; outer++) {
     const w = gradient();
     let entering = -1;

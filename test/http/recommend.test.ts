@@ -156,6 +156,14 @@ describe('OpenAPI', () => {
     const recommend = paths['/recommend/{userId}']!.get!;
     assert.deepEqual(recommend.parameters!.map((p) => p.name).sort(), ['exclude', 'experiment', 'n', 'userId', 'x-recserve-variant']);
     assert.ok(recommend.responses['200'] && recommend.responses['400'] && recommend.responses['404']);
+    // Fold-in, similar items and batches, each with its request schema and its answer.
+    const post = paths['/recommend']!.post as unknown as { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> }; responses: Record<string, unknown> };
+    assert.deepEqual(Object.keys(post.requestBody.content['application/json']!.schema.properties).sort(), ['exclude', 'excludeInteracted', 'experiment', 'interactions', 'n', 'userId']);
+    assert.ok(post.responses['200'] && post.responses['400']);
+    const similar = paths['/similar/{itemId}']!.get!;
+    assert.deepEqual(similar.parameters!.map((p) => p.name).sort(), ['exclude', 'itemId', 'model', 'n']);
+    const batch = paths['/recommend/batch']!.post as unknown as { responses: Record<string, { content?: Record<string, unknown> }> };
+    assert.ok(batch.responses['200']!.content!['application/x-ndjson'], 'the batch answer is documented as NDJSON');
     const docs = await stack.app.inject({ method: 'GET', url: '/docs/' });
     assert.equal(docs.statusCode, 200);
     assert.match(docs.body, /swagger/i);

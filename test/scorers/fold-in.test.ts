@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { loadBundle } from '../../src/model-store/bundle-loader.js';
 import { rowOfId } from '../../src/model-store/factors.js';
 import { foldIn, type Interaction } from '../../src/scorers/fold-in.js';
+import { choleskySolve } from '../../src/scorers/least-squares.js';
 import { importSparkSave } from '../../src/spark/import.js';
 import { fixturePath, REPO_FIXTURES, tempDir } from '../helpers/fixtures.js';
 
@@ -62,4 +63,33 @@ describe('fold-in gives back the user factors Spark computed', () => {
       assert.ok(worst <= 1e-4, `worst relative error ${worst}`);
     });
   }
+});
+
+describe('fold-in with fewer ratings than the rank', () => {
+  it('solves the small m x m system and gives the normal equations\' solution (1 to rank - 1 ratings)', async (t) => {
+    const update = await importSparkSave(fixturePath('explicit-spark3.5.7-rank10'), tempDir(t), 'm');
+    const model = await loadBundle('m', update.updateId, update.dir);
+    const training = model.manifest.training!;
+    const k = model.rank;
+    let worst = 0;
+    for (let m = 1; m < k; m++) {
+      for (let trial = 0; trial < 20; trial++) {
+        const interactions: Interaction[] = Array.from({ length: m }, (_, p) => ({ row: (trial * 37 + p * 101) % model.numItems, rating: 1 + ((trial + p) % 5) }));
+        // The k x k normal equations, built here.
+        const a = new Float64Array(k * k);
+        const b = new Float64Array(k);
+        for (const { row, rating } of interactions) {
+          for (let i = 0; i < k; i++) {
+            for (let j = 0; j < k; j++) a[i * k + j]! += model.itemFactors[row * k + i]! * model.itemFactors[row * k + j]!;
+            b[i]! += rating * model.itemFactors[row * k + i]!;
+          }
+        }
+        for (let i = 0; i < k; i++) a[i * k + i]! += training.regParam * m;
+        const want = choleskySolve(a, b, k)!;
+        const got = foldIn(model, training, null, interactions)!;
+        worst = Math.max(worst, norm(Array.from(got, (v, i) => v - want[i]!)) / norm(want));
+      }
+    }
+    assert.ok(worst < 1e-6, `worst relative difference ${worst}`);
+  });
 });
