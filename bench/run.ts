@@ -160,6 +160,17 @@ if (want('discovery')) {
   } finally {
     await server.stop();
   }
+  // The same comparison on the int8 bundle, whose first pass does more per instruction.
+  const int8 = await startServer(['--feed', BENCH_FEED, '--model', 'items100k-int8']);
+  try {
+    const users = await userIdsFile('items100k-int8');
+    await wrk('warm-up', int8.url, WRK_IDS, { IDS_FILE: users }, 8, 2);
+    const singles = await wrk('int8', int8.url, WRK_IDS, { IDS_FILE: users }, 8, quick ? 5 : 15);
+    const batch = await batchThroughput(int8.url, readFileSync(users, 'utf8').trim().split('\n'), 1000, quick ? 5 : 15);
+    console.log(`int8 bundle (${await chosenKernels(int8.url)}): single requests ${fmt(singles.requestsPerSec, 0)} req/s at 8 connections, batches of 1,000 ${fmt(batch.usersPerSec, 0)} users/s: ${fmt(batch.usersPerSec / singles.requestsPerSec, 2)}x.`);
+  } finally {
+    await int8.stop();
+  }
 }
 
 if (want('bucket')) {
