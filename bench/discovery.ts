@@ -7,7 +7,6 @@ import type { HttpResult } from './http.js';
 import { wrk } from './wrk.js';
 
 export const WRK_FOLDIN = path.resolve('bench/wrk-foldin.lua');
-export const WRK_SIMILAR = path.resolve('bench/wrk-similar.lua');
 
 /** Up to 10,000 item ids of a bench model, evenly spread, one per line. */
 export async function itemIdsFile(model: string): Promise<string> {
@@ -43,7 +42,7 @@ export async function batchThroughput(url: string, users: readonly string[], siz
   return { batches: times.length, usersPerSec: answered / elapsed, medianMs: times.sort((a, b) => a - b)[Math.floor(times.length / 2)]! };
 }
 
-/** wrk at 8 connections on one route: recommendations, fold-in or similar items. */
-export function routeLoad(label: string, url: string, script: string, idsFile: string, seconds: number, connections = 8): Promise<HttpResult> {
-  return wrk(label, url, script, { IDS_FILE: idsFile }, connections, seconds);
+/** wrk at 8 connections on one route: recommendations, fold-in, or (`pathPrefix` /similar/) similar items. */
+export function routeLoad(label: string, url: string, script: string, idsFile: string, seconds: number, pathPrefix?: string): Promise<HttpResult> {
+  return wrk(label, url, script, { IDS_FILE: idsFile, ...(pathPrefix ? { PATH_PREFIX: pathPrefix } : {}) }, 8, seconds);
 }

@@ -15,7 +15,7 @@ import { timeToReady } from './startup.js';
 import { chosenKernels, eventLoopDelayP99, startServer } from './http.js';
 import { userIdsFile, WRK_IDS } from './peer.js';
 import { wrk } from './wrk.js';
-import { batchThroughput, itemIdsFile, routeLoad, WRK_FOLDIN, WRK_SIMILAR } from './discovery.js';
+import { batchThroughput, itemIdsFile, routeLoad, WRK_FOLDIN } from './discovery.js';
 import { readFileSync } from 'node:fs';
 import { fmt } from './stats.js';
 import { describeMachine } from './machine.js';
@@ -148,9 +148,10 @@ if (want('discovery')) {
     console.log('| route | connections | req/s | p50 ms | p99 ms | non-2xx | errors |');
     console.log('| --- | --- | --- | --- | --- | --- | --- |');
     const rows: Record<string, number> = {};
-    for (const [label, script, ids] of [['GET /recommend/:userId', WRK_IDS, users], ['POST /recommend (fold-in)', WRK_FOLDIN, items], ['GET /similar/:itemId', WRK_SIMILAR, items]] as const) {
-      await routeLoad('warm-up', server.url, script, ids, 2);
-      const r = await routeLoad(label, server.url, script, ids, seconds);
+    const routes = [['GET /recommend/:userId', WRK_IDS, users], ['POST /recommend (fold-in)', WRK_FOLDIN, items], ['GET /similar/:itemId', WRK_IDS, items, '/similar/']] as const;
+    for (const [label, script, ids, prefix] of routes) {
+      await routeLoad('warm-up', server.url, script, ids, 2, prefix);
+      const r = await routeLoad(label, server.url, script, ids, seconds, prefix);
       rows[label] = r.requestsPerSec;
       console.log(`| ${label} | 8 | ${fmt(r.requestsPerSec, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${r.non2xx} | ${r.errors} |`);
     }
