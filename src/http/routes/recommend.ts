@@ -1,10 +1,9 @@
-import type { FastifyPluginAsync } from 'fastify';
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { Readable } from 'node:stream';
 import { isRecserveError, RecserveError } from '../../errors.js';
 import type { RecommendationService } from '../../recommender/service.js';
-import type { FastifyReply } from 'fastify';
 import { BatchBody, BatchErrorLine, ErrorBody, MAX_EXCLUDE, MAX_ID_LENGTH, Recommendation, RecommendBody, RecommendHeaders, RecommendParams, RecommendQuery } from '../schemas.js';
 
 /** `1,2,3` -> ids; a list with an empty or over-long id, or too many ids, is a 400. */
