@@ -9,6 +9,8 @@ export { ModelStatus };
 export const MAX_EXCLUDE = 1000;
 /** The most users one POST /recommend/batch may ask for. */
 export const MAX_BATCH_USERS = 1000;
+/** Ratings and strengths beyond this are refused: their squares must stay far from overflow in the solve. */
+export const MAX_RATING = 1e6;
 export { MAX_ID_LENGTH } from '../shared.js';
 import { MAX_ID_LENGTH, MAX_INTERACTIONS } from '../shared.js';
 
@@ -66,7 +68,9 @@ export const RecommendBody = Type.Object(
       Type.Object(
         {
           itemId: ItemId,
-          rating: Type.Optional(Type.Number({ description: 'the rating (explicit feedback, required then) or the strength such as a count (implicit; default 1)' })),
+          rating: Type.Optional(
+            Type.Number({ minimum: -MAX_RATING, maximum: MAX_RATING, description: 'the rating (explicit feedback, required then) or the strength such as a count (implicit; default 1)' }),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -58,7 +58,7 @@ export function foldIn(model: ModelSnapshot, training: TrainingParams, gram: Flo
   const lambda = explicitCount * training.regParam;
   if (!training.implicitPrefs && !training.nonnegative && m < k && lambda > 0) {
     const x = explicitFewRatings(y, Float64Array.from(interactions, (i) => i.rating), k, lambda);
-    if (x) return Float32Array.from(x);
+    if (x) return finiteFactor(x);
   }
   const a = training.implicitPrefs ? Float64Array.from(gram!) : new Float64Array(k * k);
   const b = new Float64Array(k);
@@ -83,5 +83,12 @@ export function foldIn(model: ModelSnapshot, training: TrainingParams, gram: Flo
     for (let j = 0; j < i; j++) a[i * k + j] = a[j * k + i]!;
   }
   const x = training.nonnegative ? nnlsSolve(a, b, k) : choleskySolve(a, b, k);
-  return x && Float32Array.from(x);
+  return finiteFactor(x);
+}
+
+/** The factor in float32, or null when the solve did not give finite values (nothing sensible to score). */
+function finiteFactor(x: Float64Array | null): Float32Array | null {
+  if (!x) return null;
+  const factor = Float32Array.from(x);
+  return factor.every(Number.isFinite) ? factor : null;
 }

@@ -135,6 +135,7 @@ describe('POST /recommend: fold-in', () => {
     for (const bad of [
       { interactions: [{ itemId: '' }] },
       { interactions: [{ itemId: '3', rating: 'high' }] },
+      { interactions: [{ itemId: '3', rating: 1e300 }] },
       { interactions: Array.from({ length: 1001 }, (_, i) => ({ itemId: String(i), rating: 1 })) },
       { interactions: [], surprise: true },
       { interactions: [], n: 0 },
