@@ -1,3 +1,4 @@
+import { inRowSlices } from './row-slices.js';
 import type { ModelSnapshot } from './snapshot.js';
 
 /** Rows per slice: the event loop turns between slices while a large model's view is built. */
@@ -12,15 +13,14 @@ const SLICE_ROWS = 16384;
 export async function cosineView(model: ModelSnapshot): Promise<ModelSnapshot> {
   const k = model.rank;
   const unit = new Float32Array(model.numItems * k);
-  for (let first = 0; first < model.numItems; first += SLICE_ROWS) {
-    if (first > 0) await new Promise((resolve) => setImmediate(resolve));
-    for (let row = first; row < Math.min(model.numItems, first + SLICE_ROWS); row++) {
+  await inRowSlices(model.numItems, SLICE_ROWS, (first, end) => {
+    for (let row = first; row < end; row++) {
       let norm = 0;
       for (let i = 0; i < k; i++) norm += model.itemFactors[row * k + i]! ** 2;
       const inverse = norm > 0 ? 1 / Math.sqrt(norm) : 0;
       for (let i = 0; i < k; i++) unit[row * k + i] = model.itemFactors[row * k + i]! * inverse;
     }
-  }
+  });
   return Object.freeze({
     ...model,
     numUsers: model.numItems,

@@ -1,3 +1,5 @@
+import { inRowSlices } from './row-slices.js';
+
 /** Rows per slice: the event loop turns between slices, so a large model's Gram matrix never blocks it for long. */
 const SLICE_ROWS = 8192;
 
@@ -11,16 +13,15 @@ export async function gramMatrix(factors: Float32Array, rank: number): Promise<F
   const upper = new Float64Array(k * k);
   const rows = factors.length / k;
   const y = new Float64Array(k);
-  for (let first = 0; first < rows; first += SLICE_ROWS) {
-    if (first > 0) await new Promise((resolve) => setImmediate(resolve));
-    for (let r = first; r < Math.min(rows, first + SLICE_ROWS); r++) {
+  await inRowSlices(rows, SLICE_ROWS, (first, end) => {
+    for (let r = first; r < end; r++) {
       for (let i = 0; i < k; i++) y[i] = factors[r * k + i]!;
       for (let i = 0; i < k; i++) {
         const yi = y[i]!;
         for (let j = i; j < k; j++) upper[i * k + j]! += yi * y[j]!;
       }
     }
-  }
+  });
   for (let i = 0; i < k; i++) for (let j = 0; j < i; j++) upper[i * k + j] = upper[j * k + i]!;
   return upper;
 }

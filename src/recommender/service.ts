@@ -112,6 +112,16 @@ export class RecommendationService {
     if (plan.fallback.length > 0 && !estimate.fits(remaining())) {
       reason = 'deadline';
       failure = new RecserveError('deadline_exceeded', `variant ${variant} could not answer within ${this.options.deadlineMs} ms`);
+    } else if (plan.foldIn && request.interactions?.length && recommender.foldIn && recommender.isUnknownUser?.(request.userId)) {
+      // A user the loaded model does not know: straight to fold-in, with no failed lookup first.
+      try {
+        return { ...(await recommender.foldIn(request)), source: 'foldin', fallbackReason: null };
+      } catch (err) {
+        // No item it knows among the interactions, or no training parameters: the fallback chain's turn.
+        if (!isRecserveError(err, 'unknown_user')) throw err;
+        reason = 'unknown_user';
+        failure = err;
+      }
     } else {
       const started = performance.now();
       try {
@@ -122,10 +132,6 @@ export class RecommendationService {
       } catch (err) {
         reason = reasonOf(err);
         failure = err;
-        if (reason === 'unknown_user' && plan.foldIn && recommender.foldIn && request.interactions?.length) {
-          const folded = await this.foldIn(recommender, request);
-          if (folded) return folded;
-        }
         if (reason === 'error') this.options.logger.error({ variant, err }, 'recommender failed; trying fallbacks');
       }
     }
@@ -139,20 +145,6 @@ export class RecommendationService {
       return { items: firstNotExcluded(items, request.exclude, request.n), model: null, source: source.source.kind, fallbackReason: reason };
     }
     throw failure;
-  }
-
-  /**
-   * The model's answer for a user it does not know, from their interactions; null when it cannot fold
-   * them in (no known item, no training parameters), so the fallback chain takes over. A malformed
-   * interaction is the client's error.
-   */
-  private async foldIn(recommender: ItemRecommender, request: RecommendRequest): Promise<(VariantAnswer & { source: Source; fallbackReason: null }) | null> {
-    try {
-      return { ...(await recommender.foldIn!(request)), source: 'foldin', fallbackReason: null };
-    } catch (err) {
-      if (isRecserveError(err, 'unknown_user')) return null;
-      throw err;
-    }
   }
 
   /** Stores the model's answer for later outages; never delays or fails the response. */

@@ -37,6 +37,11 @@ export class AlsRecommender implements ItemRecommender {
     return answerOfRows(scored, model, model);
   }
 
+  isUnknownUser(userId: string | null): boolean {
+    const model = this.store.get(this.modelName);
+    return model?.kind === 'als' && (userId === null || rowOfId(model.userIds, userId) < 0);
+  }
+
   async foldIn({ n, exclude, interactions = [] }: VariantRequest): Promise<VariantAnswer> {
     const model = alsSnapshot(this.store, this.modelName);
     const training = model.manifest.training;

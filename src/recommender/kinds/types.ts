@@ -34,6 +34,8 @@ export interface ItemRecommender {
   recommend(request: VariantRequest): Promise<VariantAnswer>;
   /** Ranks items for a user the model does not know, from `request.interactions`; only models that can. */
   foldIn?(request: VariantRequest): Promise<VariantAnswer>;
+  /** Whether the model is loaded and has no such user (an anonymous request has none): fold-in's cue. */
+  isUnknownUser?(userId: string | null): boolean;
 }
 
 /** The serving ALS snapshot of `name`, or the reason there is none. */
