@@ -6,7 +6,8 @@
 //     userCodes: Uint8Array, users: Float32Array, k, candidates, threads) -> the same;
 //   isa() -> { float32, int8 }: the instruction set each scan uses; poolThreads() -> scoring threads started;
 //   firstNonFinite(values: Float32Array) -> index or -1;
-//   codeSums(codes: Int8Array, rank) -> Int32Array of codes.length / rank sums, one per item.
+//   codeSums(codes: Int8Array, rank) -> Int32Array of codes.length / rank sums, one per item;
+//   rowDots(items: Float32Array, rank, rows: Int32Array, out: Float64Array): the rows' dot products (fold.c).
 #include <node_api.h>
 #include <stdlib.h>
 #include "select.h"
@@ -216,6 +217,29 @@ static napi_value code_sums_js(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value row_dots_js(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  const void *items, *rows;
+  void *out;
+  size_t items_len, m, out_len;
+  int64_t rank;
+  if (argc < 4 || !typed_array(env, argv[0], napi_float32_array, &items, &items_len) || !int_arg(env, argv[1], &rank) ||
+      !typed_array(env, argv[2], napi_int32_array, &rows, &m) || !typed_array(env, argv[3], napi_float64_array, (const void **)&out, &out_len)) {
+    napi_throw_type_error(env, NULL, "rowDots(items: Float32Array, rank: integer, rows: Int32Array, out: Float64Array)");
+    return NULL;
+  }
+  int ok = rank >= 1 && items_len % rank == 0 && m <= 65536 && out_len >= m * m;
+  for (size_t p = 0; ok && p < m; p++) ok = ((const int32_t *)rows)[p] >= 0 && (size_t)((const int32_t *)rows)[p] < items_len / rank;
+  if (!ok) {
+    napi_throw_range_error(env, NULL, "rowDots: rank must divide the items' length, every row must be one of them, and out must hold rows.length squared");
+    return NULL;
+  }
+  row_dots(items, (int)rank, rows, (int)m, out);
+  return NULL;
+}
+
 static napi_value isa_js(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result, f32, i8;
@@ -240,6 +264,7 @@ NAPI_MODULE_INIT() {
       {"topKInt8", NULL, top_k_int8, NULL, NULL, NULL, napi_enumerable, NULL},
       {"firstNonFinite", NULL, first_non_finite_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"codeSums", NULL, code_sums_js, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"rowDots", NULL, row_dots_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"isa", NULL, isa_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"poolThreads", NULL, pool_threads_js, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -22,3 +22,7 @@ int64_t first_non_finite(const float *values, int64_t n);
 
 // sums[i] = the sum of item i's codes, from column-major [rank, n] int8 codes.
 void code_sums(const int8_t *codes, int64_t n, int rank, int32_t *sums);
+
+// out[p m + q] = the dot product of item rows rows[p] and rows[q] of a row-major [*, rank] matrix, in double
+// (a symmetric m x m matrix).
+void row_dots(const float *items, int rank, const int32_t *rows, int m, double *out);

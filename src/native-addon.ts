@@ -29,6 +29,8 @@ export interface NativeAddon {
     candidates: number,
     threads: number,
   ): Promise<NativeResult>;
+  /** out[p m + q] = the dot product of item rows rows[p] and rows[q] in double (m = rows.length), as scorers/fold-in.ts computes it. */
+  rowDots(items: Float32Array, rank: number, rows: Int32Array, out: Float64Array): void;
   /** Index of the first infinity or NaN, or -1. */
   firstNonFinite(values: Float32Array): number;
   /** The sum of each item's codes, from column-major [rank, numItems] int8 codes. */

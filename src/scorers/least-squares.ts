@@ -1,9 +1,19 @@
 // Dense symmetric positive-definite solves in double precision, for the small rank x rank systems of
 // fold-in. Matrices are full (not packed), row-major, k x k.
 
+let factorScratch: Float64Array = new Float64Array(0);
+
+/**
+ * Room for k x k doubles, reused by every solve: they run synchronously on one thread and never nest, and a
+ * fresh array per request (32 KB at rank 64, outside V8's heap) cost more to allocate and collect than to fill.
+ */
+export function scratch(current: Float64Array, length: number): Float64Array {
+  return current.length >= length ? current : new Float64Array(Math.max(length, 2 * current.length));
+}
+
 /** x with A x = b by Cholesky (A = L Lᵀ); null when A is not positive definite. A and b are left as they were. */
 export function choleskySolve(a: Float64Array, b: Float64Array, k: number): Float64Array | null {
-  const l = new Float64Array(k * k);
+  const l = (factorScratch = scratch(factorScratch, k * k));
   for (let j = 0; j < k; j++) {
     let diagonal = a[j * k + j]!;
     for (let p = 0; p < j; p++) diagonal -= l[j * k + p]! ** 2;

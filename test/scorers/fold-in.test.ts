@@ -3,7 +3,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { loadBundle } from '../../src/model-store/bundle-loader.js';
 import { rowOfId } from '../../src/model-store/factors.js';
-import { foldIn, type Interaction } from '../../src/scorers/fold-in.js';
+import { loadNative } from '../../src/native-addon.js';
+import { foldIn, rowDotsInline, type Interaction } from '../../src/scorers/fold-in.js';
 import { choleskySolve } from '../../src/scorers/least-squares.js';
 import { importSparkSave } from '../../src/spark/import.js';
 import { fixturePath, REPO_FIXTURES, tempDir } from '../helpers/fixtures.js';
@@ -87,9 +88,44 @@ describe('fold-in with fewer ratings than the rank', () => {
         for (let i = 0; i < k; i++) a[i * k + i]! += training.regParam * m;
         const want = choleskySolve(a, b, k)!;
         const got = foldIn(model, training, null, interactions)!;
+        assert.deepEqual(foldIn(model, training, null, interactions, rowDotsInline), got, 'the TypeScript dot products give the same factor');
         worst = Math.max(worst, norm(Array.from(got, (v, i) => v - want[i]!)) / norm(want));
       }
     }
     assert.ok(worst < 1e-6, `worst relative difference ${worst}`);
+  });
+});
+
+describe('the dot products of a fold-in\'s rows', () => {
+  const native = loadNative();
+  const matrix = (rows: number, rank: number) => Float32Array.from({ length: rows * rank }, (_, i) => Math.sin(i * 12.9898) * 3.7);
+
+  it('are the same bits from the addon as from TypeScript, at every rank around the unroll of 4', () => {
+    assert.ok(native, 'npm install builds the addon');
+    for (let rank = 1; rank <= 70; rank++) {
+      const items = matrix(50, rank);
+      for (const m of [1, 2, 5, 17]) {
+        const rows = Int32Array.from({ length: m }, (_, p) => (p * 31 + rank) % 50);
+        const mine = new Float64Array(m * m);
+        const theirs = new Float64Array(m * m);
+        rowDotsInline(items, rank, rows, mine);
+        native.rowDots(items, rank, rows, theirs);
+        assert.deepEqual(theirs, mine, `rank ${rank}, ${m} rows`);
+        assert.equal(mine[m - 1], mine[(m - 1) * m], 'symmetric');
+        const row = (p: number) => items.subarray(rows[p]! * rank, rows[p]! * rank + rank);
+        const plain = dot(row(0), row(m - 1));
+        assert.ok(Math.abs(mine[m - 1]! - plain) <= 1e-12 * Math.max(1, Math.abs(plain)), `rank ${rank}: ${mine[m - 1]} is the dot product ${plain}`);
+      }
+    }
+  });
+
+  it('refuse, rather than read past the matrix, a row it does not have or an output too small', () => {
+    assert.ok(native, 'npm install builds the addon');
+    const items = matrix(10, 4);
+    assert.throws(() => native.rowDots(items, 4, Int32Array.of(0, 10), new Float64Array(4)), RangeError);
+    assert.throws(() => native.rowDots(items, 4, Int32Array.of(-1), new Float64Array(1)), RangeError);
+    assert.throws(() => native.rowDots(items, 4, Int32Array.of(0, 1), new Float64Array(3)), RangeError);
+    assert.throws(() => native.rowDots(items, 3, Int32Array.of(0), new Float64Array(1)), RangeError);
+    assert.throws(() => native.rowDots(items, 4, [0] as never, new Float64Array(1)), TypeError);
   });
 });
