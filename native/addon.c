@@ -1,7 +1,8 @@
 // Node binding of topk.c and int8.c. The scans run as async work on libuv's threads (their slices on the
 // scoring threads of pool.c), never on the JavaScript thread; bad arguments throw at once.
-//   topK(items: Float32Array, rank, users: Float32Array, k, threads) -> Promise<{ rows: Int32Array, scores: Float32Array }>,
-//     users.length / rank lists of k, best first;
+//   topK(items: Float32Array, rank, users: Float32Array, k, threads[, excluded: Int32Array, offsets: Int32Array])
+//     -> Promise<{ rows: Int32Array, scores: Float32Array }>, users.length / rank lists of k, best first, user b
+//     never given its rows excluded[offsets[b] .. offsets[b + 1]);
 //   topKInt8(codes: Int8Array, offsets: Int32Array, scales: Float32Array, items: Float32Array, rank,
 //     userCodes: Uint8Array, users: Float32Array, k, candidates, threads) -> the same;
 //   isa() -> { float32, int8 }: the instruction set each scan uses; poolThreads() -> scoring threads started;
@@ -64,6 +65,7 @@ typedef struct {
   const int8_t *codes;
   const int32_t *offsets;
   const uint8_t *user_codes;
+  const int32_t *ex_rows, *ex_offsets;  // float32: rows each user excludes, or NULL
   int32_t *out_rows;
   float *out_scores;
 } job_t;
@@ -73,7 +75,7 @@ static void execute(napi_env env, void *data) {
   job_t *j = data;
   j->status = j->int8 ? topk_i8(j->codes, j->offsets, j->scales, j->items, j->num_items, j->rank, j->user_codes, j->users, j->batch, j->k, j->candidates,
                                 j->threads, j->out_rows, j->out_scores)
-                      : topk_f32(j->items, j->num_items, j->rank, j->users, j->batch, j->k, j->threads, j->out_rows, j->out_scores);
+                      : topk_f32(j->items, j->num_items, j->rank, j->users, j->batch, j->k, j->ex_rows, j->ex_offsets, j->threads, j->out_rows, j->out_scores);
 }
 
 static void complete(napi_env env, napi_status status, void *data) {
@@ -114,16 +116,31 @@ fail:
   return NULL;
 }
 
+// Whether offsets (batch + 1 of them, from 0 to rows_len) split rows into each user's strictly ascending rows
+// of [0, num_items), none leaving a user fewer than k rows to rank.
+static int valid_exclusions(const int32_t *rows, size_t rows_len, const int32_t *offsets, size_t offsets_len, int batch, int64_t num_items, int k) {
+  if (offsets_len != (size_t)batch + 1 || offsets[0] != 0 || (size_t)offsets[batch] != rows_len) return 0;
+  for (int b = 0; b < batch; b++) {
+    if (offsets[b + 1] < offsets[b] || offsets[b + 1] - offsets[b] > num_items - k) return 0;
+    for (int32_t i = offsets[b]; i < offsets[b + 1]; i++)
+      if (rows[i] < 0 || rows[i] >= num_items || (i > offsets[b] && rows[i] <= rows[i - 1])) return 0;
+  }
+  return 1;
+}
+
 static napi_value top_k(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 7;
+  napi_value argv[7];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  const void *items, *users;
-  size_t items_len, users_len;
+  const void *items, *users, *ex_rows = NULL, *ex_offsets = NULL;
+  size_t items_len, users_len, ex_rows_len = 0, ex_offsets_len = 0;
   int64_t rank, k, threads;
+  napi_valuetype last;
+  const int excludes = argc >= 7 && napi_typeof(env, argv[5], &last) == napi_ok && last != napi_undefined;
   if (argc < 5 || !typed_array(env, argv[0], napi_float32_array, &items, &items_len) || !int_arg(env, argv[1], &rank) ||
-      !typed_array(env, argv[2], napi_float32_array, &users, &users_len) || !int_arg(env, argv[3], &k) || !int_arg(env, argv[4], &threads)) {
-    napi_throw_type_error(env, NULL, "topK(items: Float32Array, rank: integer, users: Float32Array, k: integer, threads: integer)");
+      !typed_array(env, argv[2], napi_float32_array, &users, &users_len) || !int_arg(env, argv[3], &k) || !int_arg(env, argv[4], &threads) ||
+      (excludes && (!typed_array(env, argv[5], napi_int32_array, &ex_rows, &ex_rows_len) || !typed_array(env, argv[6], napi_int32_array, &ex_offsets, &ex_offsets_len)))) {
+    napi_throw_type_error(env, NULL, "topK(items: Float32Array, rank: integer, users: Float32Array, k: integer, threads: integer[, excluded: Int32Array, offsets: Int32Array])");
     return NULL;
   }
   if (rank < 1 || items_len % rank != 0 || users_len % rank != 0 || users_len == 0 || items_len == 0 || k < 1 || threads < 1 || threads > 256 ||
@@ -134,13 +151,17 @@ static napi_value top_k(napi_env env, napi_callback_info info) {
   int64_t num_items = (int64_t)(items_len / rank);
   int batch = (int)(users_len / rank);
   int kk = (int)(k < num_items ? k : num_items);
+  if (excludes && !valid_exclusions(ex_rows, ex_rows_len, ex_offsets, ex_offsets_len, batch, num_items, kk)) {
+    napi_throw_range_error(env, NULL, "topK: offsets must split the excluded rows per user (batch + 1 offsets from 0), each user's rows ascending, of the matrix, leaving k");
+    return NULL;
+  }
   result_t out;
   job_t *j = calloc(1, sizeof(job_t));
   if (!j) return napi_throw_error(env, NULL, "topK: out of memory"), NULL;
   if (!make_result(env, (size_t)batch * kk, &out)) return free(j), NULL;
   *j = (job_t){.rank = (int)rank, .batch = batch, .k = kk, .threads = (int)threads, .num_items = num_items, .items = items, .users = users,
-               .out_rows = out.rows, .out_scores = out.scores};
-  return submit(env, j, (napi_value[]){argv[0], argv[2]}, 2, out.value);
+               .ex_rows = excludes ? ex_rows : NULL, .ex_offsets = excludes ? ex_offsets : NULL, .out_rows = out.rows, .out_scores = out.scores};
+  return submit(env, j, (napi_value[]){argv[0], argv[2], excludes ? argv[5] : argv[0], excludes ? argv[6] : argv[0]}, 4, out.value);
 }
 
 static napi_value top_k_int8(napi_env env, napi_callback_info info) {

@@ -34,27 +34,46 @@ static int by_rank(const void *a, const void *b) {
 // The best k of e[0..n) by the kernels' rule (higher score, then lower row), best first.
 static void reference_select(entry_t *e, int64_t n) { qsort(e, (size_t)n, sizeof(entry_t), by_rank); }
 
-static void float32_case(int rank, int64_t rows, int batch, int k, int threads) {
+// User b excludes the rows i with (i + b) % every == 0 (none when every is 0), as a fold-in excludes what the
+// user rated: they must not appear, and the top k of the rest must.
+static void float32_case(int rank, int64_t rows, int batch, int k, int threads, int every) {
   float *items = malloc(sizeof(float) * rows * rank), *users = malloc(sizeof(float) * batch * rank);
   for (int64_t i = 0; i < rows * rank; i++) items[i] = small_int(7);
   for (int64_t i = 0; i < (int64_t)batch * rank; i++) users[i] = small_int(7);
-  int kk = k < rows ? k : (int)rows;
+  int32_t *ex_rows = malloc(sizeof(int32_t) * (every ? rows * batch : 1)), *ex_offsets = malloc(sizeof(int32_t) * (batch + 1));
+  int most = 0;
+  ex_offsets[0] = 0;
+  for (int b = 0; b < batch; b++) {
+    int n = 0;
+    for (int64_t i = 0; every && i < rows; i++)
+      if ((i + b) % every == 0) ex_rows[ex_offsets[b] + n++] = (int32_t)i;
+    ex_offsets[b + 1] = ex_offsets[b] + n;
+    most = n > most ? n : most;
+  }
+  int kk = k < rows - most ? k : (int)(rows - most);
+  if (kk < 1) {
+    free(items); free(users); free(ex_rows); free(ex_offsets);
+    return;
+  }
   int32_t *got_rows = malloc(sizeof(int32_t) * batch * kk);
   float *got_scores = malloc(sizeof(float) * batch * kk);
   entry_t *e = malloc(sizeof(entry_t) * rows);
-  check(topk_f32(items, rows, rank, users, batch, kk, threads, got_rows, got_scores) == kk, "float32 status", rank, rows, k, threads);
+  check(topk_f32(items, rows, rank, users, batch, kk, every ? ex_rows : NULL, every ? ex_offsets : NULL, threads, got_rows, got_scores) == kk, "float32 status", rank,
+        rows, k, threads);
   for (int b = 0; b < batch; b++) {
+    int64_t n = 0;
     for (int64_t i = 0; i < rows; i++) {
+      if (every && (i + b) % every == 0) continue;
       double s = 0;
       for (int j = 0; j < rank; j++) s += (double)users[b * rank + j] * items[i * rank + j];
-      e[i] = (entry_t){(float)s, (int32_t)i};
+      e[n++] = (entry_t){(float)s, (int32_t)i};
     }
-    reference_select(e, rows);
-    for (int i = 0; i < kk; i++) check(e[i].r == got_rows[b * kk + i] && e[i].s == got_scores[b * kk + i], "float32", rank, rows, k, threads);
+    reference_select(e, n);
+    for (int i = 0; i < kk; i++) check(e[i].r == got_rows[b * kk + i] && e[i].s == got_scores[b * kk + i], every ? "float32 excluding" : "float32", rank, rows, k, threads);
   }
   mix(got_rows, sizeof(int32_t) * batch * kk);
   mix(got_scores, sizeof(float) * batch * kk);
-  free(items); free(users); free(got_rows); free(got_scores); free(e);
+  free(items); free(users); free(ex_rows); free(ex_offsets); free(got_rows); free(got_scores); free(e);
 }
 
 // int8 codes in [-127, 127] with per-item scales, 7-bit user codes; items are the codes times the scales.
@@ -113,13 +132,15 @@ int main(void) {
       for (size_t bi = 0; bi < sizeof batches / sizeof *batches; bi++)
         for (int k = 1; k <= 21; k += 10) {
           const int batch = batches[bi];
-          float32_case(ranks[r], rows[n], batch, k, 1 + k % 3);
+          float32_case(ranks[r], rows[n], batch, k, 1 + k % 3, 0);
+          if (k == 11) float32_case(ranks[r], rows[n], batch, k, 1 + k % 3, 2 + (int)n % 3);
           for (int extra = 0; extra <= 200; extra += 100) int8_case(ranks[r], rows[n], batch, k, k + extra, 1 + k % 2, ranks[r] < 4 ? 3 : 7);
         }
   // Past the sizes from which the scans split rows over threads, with full-range codes.
   for (int threads = 1; threads <= 8; threads *= 2) {
-    float32_case(64, 32771, 2, 25, threads);  // 8.4 MB: the float32 scan splits matrices of 8 MB or more
-    float32_case(64, 32771, 9, 25, threads);
+    float32_case(64, 32771, 2, 25, threads, 0);  // 8.4 MB: the float32 scan splits matrices of 8 MB or more
+    float32_case(64, 32771, 9, 25, threads, 0);
+    float32_case(64, 32771, 9, 25, threads, 7);
     int8_case(64, 70000, 5, 25, 125, threads, 0);
   }
   printf("%s %s failures=%d digest=%016llx\n", isa_name(topk_f32_isa()), isa_name(topk_i8_isa()), failures, (unsigned long long)digest);

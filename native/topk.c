@@ -229,26 +229,49 @@ isa_level topk_f32_isa(void) {
   return level;
 }
 
-// Keeps (score, row) in user b's heap if it ranks among the best k so far; `floor` is the score below which
-// nothing can (the heap's worst once it is full), so most rows are turned away by one comparison.
-static inline void keep(float *hs, int32_t *hr, int *fill, float *floor, int b, int k, float score, int32_t row) {
-  float *s = hs + (int64_t)b * k;
-  int32_t *r = hr + (int64_t)b * k;
-  if (fill[b] < k || worse(s[0], r[0], score, row)) {
-    heap_push(s, r, &fill[b], k, score, row);
-    if (fill[b] == k) floor[b] = s[0];
+// Each user's best k so far, for one slice of rows: heaps of k (scores hs, rows hr), how full each is, and
+// its floor, the score below which nothing can enter (the heap's worst once it is full), so most rows are
+// turned away by one comparison. Rows a user excludes (sorted ex_rows[ex_offsets[b] .. ex_offsets[b + 1]),
+// or none) never enter: the scan asks for the top k, not k plus the exclusions.
+typedef struct {
+  float *hs;
+  int32_t *hr;
+  int *fill;
+  float *floor;
+  int k;
+  const int32_t *ex_rows, *ex_offsets;
+} heaps_t;
+
+// Whether user b excludes row: a binary search, reached only by scores at or above the floor.
+static int excluded(const heaps_t *h, int b, int32_t row) {
+  int lo = h->ex_offsets[b], hi = h->ex_offsets[b + 1];
+  while (lo < hi) {
+    const int mid = (lo + hi) >> 1;
+    if (h->ex_rows[mid] < row) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < h->ex_offsets[b + 1] && h->ex_rows[lo] == row;
+}
+
+// Keeps (score, row) in user b's heap if it ranks among the best k so far.
+static inline void keep(const heaps_t *h, int b, float score, int32_t row) {
+  const int k = h->k;
+  float *s = h->hs + (int64_t)b * k;
+  int32_t *r = h->hr + (int64_t)b * k;
+  if ((h->fill[b] < k || worse(s[0], r[0], score, row)) && !(h->ex_rows && excluded(h, b, row))) {
+    heap_push(s, r, &h->fill[b], k, score, row);
+    if (h->fill[b] == k) h->floor[b] = s[0];
   }
 }
 
 // Rows past the last whole block, one at a time.
-static void score_tail(const float *items, int rank, const float *users, int batch, int64_t from, int64_t end, int k, float *hs, int32_t *hr, int *fill,
-                       float *floor) {
+static void score_tail(const float *items, int rank, const float *users, int batch, int64_t from, int64_t end, const heaps_t *h) {
   for (int64_t row = from; row < end; row++) {
     for (int b = 0; b < batch; b++) {
       const float *x = items + row * rank, *u = users + (int64_t)b * rank;
       float sum = 0.f;
       for (int j = 0; j < rank; j++) sum += u[j] * x[j];
-      keep(hs, hr, fill, floor, b, k, sum, (int32_t)row);
+      keep(h, b, sum, (int32_t)row);
     }
   }
 }
@@ -257,8 +280,8 @@ static void score_tail(const float *items, int rank, const float *users, int bat
 // measured 1.2x faster from memory than one stream 4 rows at a time at 1M x 64 (13.8 vs 11.1 GB/s on one
 // thread, where a plain AVX-512 sum of the same mapped file reads 14.5), with a prefetch 1 KiB ahead in
 // each stream (best of 512 B - 16 KiB).
-static void score_rows_tiled(const float *items, int rank, const float *users, int batch, int64_t start, int64_t end, int k, float *hs, int32_t *hr, int *fill,
-                             float *floor, float *d) {
+static void score_rows_tiled(const float *items, int rank, const float *users, int batch, int64_t start, int64_t end, const heaps_t *h, float *d) {
+  const float *floor = h->floor;
   const int64_t quarter = (end - start) / 4, ahead = 1024 / sizeof(float);
   const char *stop = (const char *)(items + end * rank);
   for (int64_t row = start; row < start + quarter; row++) {
@@ -270,10 +293,10 @@ static void score_rows_tiled(const float *items, int rank, const float *users, i
     for (int b = 0; b < batch; b++) {
       const float *m = d + 4 * b, f = floor[b];
       if ((m[0] >= f) | (m[1] >= f) | (m[2] >= f) | (m[3] >= f))
-        for (int q = 0; q < 4; q++) keep(hs, hr, fill, floor, b, k, m[q], (int32_t)(row + q * quarter));
+        for (int q = 0; q < 4; q++) keep(h, b, m[q], (int32_t)(row + q * quarter));
     }
   }
-  score_tail(items, rank, users, batch, start + 4 * quarter, end, k, hs, hr, fill, floor);
+  score_tail(items, rank, users, batch, start + 4 * quarter, end, h);
 }
 
 // Users in whole groups of 8 lanes, a last partial group of lane_min(rank) or more counting as one; fewer
@@ -281,20 +304,20 @@ static void score_rows_tiled(const float *items, int rank, const float *users, i
 static int lane_groups(int batch, int rank) { return batch / 8 + (batch % 8 >= lane_min(rank)); }
 
 // The rows' dot products with the tiled users (users past the lane groups) in blocks of 4, kept like any others.
-static void keep_tiled(const float *x, int rank, const float *users, int from, int batch, int64_t row, int k, float *hs, int32_t *hr, int *fill, float *floor,
-                       float *d) {
-  for (int h = 0; h < LANE_ROWS; h += 4) {
-    score4(x + (int64_t)h * rank, rank, users + (int64_t)from * rank, batch - from, rank, d);
+static void keep_tiled(const float *x, int rank, const float *users, int from, int batch, int64_t row, const heaps_t *h, float *d) {
+  const float *floor = h->floor;
+  for (int i = 0; i < LANE_ROWS; i += 4) {
+    score4(x + (int64_t)i * rank, rank, users + (int64_t)from * rank, batch - from, rank, d);
     for (int b = from; b < batch; b++)
       for (int q = 0; q < 4; q++)
-        if (d[4 * (b - from) + q] >= floor[b]) keep(hs, hr, fill, floor, b, k, d[4 * (b - from) + q], (int32_t)(row + h + q));
+        if (d[4 * (b - from) + q] >= floor[b]) keep(h, b, d[4 * (b - from) + q], (int32_t)(row + i + q));
   }
 }
 
 // Blocks of LANE_ROWS rows in order, each scored against every group of 8 users (`ut`: the groups' transposed
 // vectors) while it is in cache. Padding lanes have an infinite floor, so they never reach a heap.
-static void score_rows_lanes(const float *items, int rank, const float *users, const float *ut, int batch, int64_t start, int64_t end, int k, float *hs,
-                             int32_t *hr, int *fill, float *floor, float *d) {
+static void score_rows_lanes(const float *items, int rank, const float *users, const float *ut, int batch, int64_t start, int64_t end, const heaps_t *h, float *d) {
+  float *floor = h->floor;
   const int groups = lane_groups(batch, rank), in_lanes = 8 * groups < batch ? 8 * groups : batch;
   for (int b = batch; b < 8 * groups; b++) floor[b] = INFINITY;
   int64_t row = start;
@@ -304,22 +327,20 @@ static void score_rows_lanes(const float *items, int rank, const float *users, c
       // Row by row, users in order, as the bits ascend; a keep may raise a floor the block compared against.
       for (uint64_t hits = lanes8(x, rank, ut + (int64_t)g * rank * 8, floor + 8 * g, d); hits; hits &= hits - 1) {
         const int bit = __builtin_ctzll(hits), b = 8 * g + (bit & 7);
-        if (b < batch && d[bit] >= floor[b]) keep(hs, hr, fill, floor, b, k, d[bit], (int32_t)(row + (bit >> 3)));
+        if (b < batch && d[bit] >= floor[b]) keep(h, b, d[bit], (int32_t)(row + (bit >> 3)));
       }
     }
-    if (in_lanes < batch) keep_tiled(x, rank, users, in_lanes, batch, row, k, hs, hr, fill, floor, d);
+    if (in_lanes < batch) keep_tiled(x, rank, users, in_lanes, batch, row, h, d);
   }
-  score_tail(items, rank, users, batch, row, end, k, hs, hr, fill, floor);
+  score_tail(items, rank, users, batch, row, end, h);
 }
 
 typedef struct {
   const float *items, *users, *ut;  // ut: the users in lanes, or NULL
-  int rank, batch, k;
+  int rank, batch;
   int64_t start, end;
-  float *hs;
-  int32_t *hr;
-  int *fill;
-  float *floor, *dots;  // per user: its heap's floor, and 4 dot products
+  heaps_t heaps;
+  float *dots;  // 4 dot products per user, or the 64 of a block of lanes
 } slice_t;
 
 // The lane groups' users, each group [rank][8] with zeros in the lanes past the batch's last user.
@@ -334,9 +355,9 @@ static float *transpose_users(const float *users, int batch, int rank) {
 
 static void *run_slice(void *arg) {
   slice_t *t = (slice_t *)arg;
-  for (int b = 0; b < t->batch; b++) t->floor[b] = -INFINITY;
-  if (t->ut) score_rows_lanes(t->items, t->rank, t->users, t->ut, t->batch, t->start, t->end, t->k, t->hs, t->hr, t->fill, t->floor, t->dots);
-  else score_rows_tiled(t->items, t->rank, t->users, t->batch, t->start, t->end, t->k, t->hs, t->hr, t->fill, t->floor, t->dots);
+  for (int b = 0; b < t->batch; b++) t->heaps.floor[b] = -INFINITY;
+  if (t->ut) score_rows_lanes(t->items, t->rank, t->users, t->ut, t->batch, t->start, t->end, &t->heaps, t->dots);
+  else score_rows_tiled(t->items, t->rank, t->users, t->batch, t->start, t->end, &t->heaps, t->dots);
   return NULL;
 }
 
@@ -346,7 +367,8 @@ static void *run_slice(void *arg) {
 // 0.47 ms, 32 users 4.82 against 2.84 ms).
 static int worth_threads(int64_t num_items, int rank) { return (double)num_items * rank * sizeof(float) >= 8e6; }
 
-int topk_f32(const float *items, int64_t num_items, int rank, const float *users, int batch, int k, int threads, int32_t *out_rows, float *out_scores) {
+int topk_f32(const float *items, int64_t num_items, int rank, const float *users, int batch, int k, const int32_t *ex_rows, const int32_t *ex_offsets, int threads,
+             int32_t *out_rows, float *out_scores) {
   if (k > num_items) k = (int)num_items;
   if (threads < 1) threads = 1;
   if (!worth_threads(num_items, rank)) threads = 1;
@@ -371,8 +393,8 @@ int topk_f32(const float *items, int64_t num_items, int rank, const float *users
   }
   for (int t = 0; t < parts; t++) {
     float *own = scratch + (int64_t)(floors + dots) * t;
-    slices[t] = (slice_t){items, users, ut, rank, batch, k, num_items * t / parts, num_items * (t + 1) / parts, hs + per_heap * t, hr + per_heap * t, fill + batch * t,
-                          own, own + floors};
+    const heaps_t heaps = {hs + per_heap * t, hr + per_heap * t, fill + batch * t, own, k, ex_rows, ex_offsets};
+    slices[t] = (slice_t){items, users, ut, rank, batch, num_items * t / parts, num_items * (t + 1) / parts, heaps, own + floors};
   }
   run_parallel(run_slice, slices, sizeof(slice_t), parts, threads);
   for (int b = 0; b < batch; b++) {

@@ -4,8 +4,11 @@
 // Both return k actually used (min(k, num_items)), or -1 when memory runs out; out_* hold k entries per
 // user, best first, exact ties by row ascending.
 
-// Exact top-k of float32 dot products for batch users against a row-major [num_items, rank] matrix.
-int topk_f32(const float *items, int64_t num_items, int rank, const float *users, int batch, int k, int threads, int32_t *out_rows, float *out_scores);
+// Exact top-k of float32 dot products for batch users against a row-major [num_items, rank] matrix. With
+// ex_rows, user b never gets rows ex_rows[ex_offsets[b] .. ex_offsets[b + 1]) (sorted ascending); a user
+// left with fewer than k rows gets row -1 (score 0) in the places past them.
+int topk_f32(const float *items, int64_t num_items, int rank, const float *users, int batch, int k, const int32_t *ex_rows, const int32_t *ex_offsets, int threads,
+             int32_t *out_rows, float *out_scores);
 
 // Top-k for batch users from int8 codes (column-major [rank, num_items]): for each, the best `candidates` by
 // the integer dot product with its 7-bit codes (0-127; offsets are 64 x each item's code sum), re-scored

@@ -9,9 +9,10 @@ import { createRequire } from 'node:module';
 export interface NativeAddon {
   /**
    * Top-k rows of `items` (row-major, `rank` wide) for each user in `users` (row-major too), best first,
-   * exact ties by row ascending; `users.length / rank` lists of min(k, rows) in `rows` and `scores`.
+   * exact ties by row ascending; `users.length / rank` lists of min(k, rows) in `rows` and `scores`. With
+   * `excluded`, user b never gets rows excluded[offsets[b] .. offsets[b + 1]) (ascending, leaving k rows).
    */
-  topK(items: Float32Array, rank: number, users: Float32Array, k: number, threads: number): Promise<NativeResult>;
+  topK(items: Float32Array, rank: number, users: Float32Array, k: number, threads: number, excluded?: Int32Array, offsets?: Int32Array): Promise<NativeResult>;
   /**
    * Top-k rows for each user from int8 item codes (see model-store/quantize.ts): the best `candidates` by
    * the integer dot product of its 7-bit `userCodes` with every item's codes, re-scored exactly against

@@ -12,6 +12,12 @@ export interface TopK {
   scores: ArrayLike<number>;
 }
 
+/** Rows the users of a batch must not get: user b's are rows[offsets[b] .. offsets[b + 1]), ascending. */
+export interface Exclusions {
+  rows: Int32Array;
+  offsets: Int32Array;
+}
+
 /**
  * One way to compute the top-k items of a batch of users: exact float32 dot products, or an int8
  * pre-selection re-scored exactly in float32 (so returned scores are always the model's own).
@@ -27,8 +33,13 @@ export interface ScoringKernel {
   accepts(model: ModelSnapshot): boolean;
   /** Builds what it needs for this model (sessions, tensors) ahead of its first request. */
   prepare(model: ModelSnapshot): Promise<void>;
+  /**
+   * Whether topK leaves out `exclusions` itself, so the scorer asks it for k rows; the others are asked for
+   * k plus the exclusions, which the scorer then filters out.
+   */
+  readonly excludesRows?: boolean;
   /** The best `k` rows for each user of `users` (row-major, `model.rank` wide), one list per user. */
-  topK(model: ModelSnapshot, users: Float32Array, k: number): Promise<TopK[]>;
+  topK(model: ModelSnapshot, users: Float32Array, k: number, exclusions?: Exclusions): Promise<TopK[]>;
   close(): Promise<void>;
 }
 

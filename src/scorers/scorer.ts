@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ModelSnapshot } from '../model-store/snapshot.js';
 import { BATCHED_FROM, chooseKernels, type Clock, type KernelChoice } from './choose.js';
-import { KERNEL_NAMES, userVector, type KernelName, type ScoringKernel, type TopK } from './kernel.js';
+import { KERNEL_NAMES, userVector, type Exclusions, type KernelName, type ScoringKernel, type TopK } from './kernel.js';
 
 /** A user's row of the model, or a user vector computed for the request (fold-in, a similar-items query). */
 export type Query = number | Float32Array;
@@ -9,6 +9,8 @@ export type Query = number | Float32Array;
 interface Pending {
   query: Query;
   k: number;
+  /** Rows it must not get, ascending. */
+  exclude: Int32Array;
   resolve: (result: TopK) => void;
   reject: (err: unknown) => void;
 }
@@ -62,9 +64,10 @@ export class Scorer {
     return choice;
   }
 
-  topK(model: ModelSnapshot, query: Query, k: number): Promise<TopK> {
+  /** The best `k` rows for a query, never one of `exclude` (ascending rows): fewer when too few rows are left. */
+  topK(model: ModelSnapshot, query: Query, k: number, exclude: Int32Array = NONE): Promise<TopK> {
     return new Promise((resolve, reject) => {
-      const pending: Pending = { query, k, resolve, reject };
+      const pending: Pending = { query, k, exclude, resolve, reject };
       if (!this.batching) return void this.serve(model, [pending]);
       const queue = this.queues.get(model);
       if (queue) return void queue.push(pending);
@@ -115,12 +118,15 @@ export class Scorer {
     try {
       const choice = await this.prepare(model);
       const kernel = batch.length >= BATCHED_FROM ? choice.batched : choice.lone;
-      const k = Math.max(...batch.map((p) => p.k));
+      const most = Math.max(...batch.map((p) => p.k));
+      // A kernel that leaves the exclusions out itself is asked for k (and so keeps a smaller heap); any other for k plus them.
+      const excludes = kernel.excludesRows === true && batch.some((p) => p.exclude.length > 0) && batch.every((p) => p.exclude.length <= model.numItems - most);
+      const k = excludes ? most : Math.min(model.numItems, Math.max(...batch.map((p) => p.k + p.exclude.length)));
       const users = new Float32Array(batch.length * model.rank);
       batch.forEach((p, i) => users.set(typeof p.query === 'number' ? userVector(model, p.query) : p.query, i * model.rank));
       this.count(kernel.name, batch.length);
       this.lastBatch.set(model, batch.length);
-      return { batch, lists: await kernel.topK(model, users, k) };
+      return { batch, lists: await kernel.topK(model, users, k, excludes ? exclusionsOf(batch) : undefined), excluded: excludes };
     } catch (error) {
       return { batch, error };
     }
@@ -138,7 +144,19 @@ export class Scorer {
   }
 }
 
-type Finished = { batch: Pending[]; lists: TopK[] } | { batch: Pending[]; error: unknown };
+/** `excluded`: the kernel already left out every request's exclusions. */
+type Finished = { batch: Pending[]; lists: TopK[]; excluded: boolean } | { batch: Pending[]; error: unknown };
+
+const NONE = new Int32Array(0);
+
+/** The batch's exclusions in one array, split by offsets. */
+function exclusionsOf(batch: readonly Pending[]): Exclusions {
+  const offsets = new Int32Array(batch.length + 1);
+  batch.forEach((p, i) => (offsets[i + 1] = offsets[i]! + p.exclude.length));
+  const rows = new Int32Array(offsets[batch.length]!);
+  batch.forEach((p, i) => rows.set(p.exclude, offsets[i]!));
+  return { rows, offsets };
+}
 
 /** Answers are handed out this many at a time, the event loop turning in between (reading requests, timers). */
 const DELIVERY_SLICE = 8;
@@ -150,9 +168,28 @@ async function deliver(finished: Finished): Promise<void> {
     for (let i = first; i < Math.min(batch.length, first + DELIVERY_SLICE); i++) {
       const p = batch[i]!;
       if ('error' in finished) p.reject(finished.error);
-      else p.resolve(firstK(finished.lists[i]!, p.k));
+      else p.resolve(firstK(finished.excluded ? finished.lists[i]! : withoutRows(finished.lists[i]!, p.exclude), p.k));
     }
   }
+}
+
+/** A list without the rows a request excludes (those a kernel was asked for extra rows to cover). */
+function withoutRows(list: TopK, exclude: Int32Array): TopK {
+  if (exclude.length === 0) return list;
+  const keep = Array.from(list.rows, (_, i) => i).filter((i) => !sortedHas(exclude, list.rows[i]!));
+  if (keep.length === list.rows.length) return list;
+  return { rows: keep.map((i) => list.rows[i]!), scores: keep.map((i) => list.scores[i]!) };
+}
+
+function sortedHas(sorted: Int32Array, value: number): boolean {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && sorted[lo] === value;
 }
 
 /** A list cut to its first k (kernels answer a batch with the largest k asked). */

@@ -38,6 +38,9 @@ describe('kernels agree on exact top-n, ties by item id, and exclusions', () => 
         assert.deepEqual(await rows(0, 2), [1, 3]);
         assert.deepEqual(await rows(0, 3, [3]), [1, 4, 5]);
         assert.deepEqual(await rows(0, 10, [0, 1, 2, 3, 4, 5]), []);
+        // Exclusions that leave exactly n rows, and fewer than n.
+        assert.deepEqual(await rows(0, 2, [1, 3, 4, 5]), [2, 0]);
+        assert.deepEqual(await rows(0, 3, [1, 3, 4, 5]), [2, 0]);
         // A zero user ties every item at 0: ids ascending.
         assert.deepEqual(await rows(1, 3), [0, 1, 2]);
         const scored = await topN(kernel, model, 0, 1, new Set());

@@ -61,6 +61,26 @@ describe('native scan', () => {
     assert.throws(call(new Float64Array(12), 4, new Float32Array(4), 1, 1), /topK\(items: Float32Array/);
     assert.throws(call(items, 4.5, new Float32Array(4), 1, 1), TypeError);
     assert.throws(call(items, 4), TypeError);
+    // Exclusions (3 items, 2 users of rank 4, k 1): offsets must split ascending rows of the matrix per user, leaving k.
+    const two = new Float32Array(8);
+    const excluding = (rows: number[], offsets: number[]) => call(items, 4, two, 1, 1, Int32Array.from(rows), Int32Array.from(offsets));
+    assert.throws(excluding([0], [0, 1]), /offsets must split the excluded rows/, 'one offset short');
+    assert.throws(excluding([0], [1, 1, 1]), RangeError, 'not from 0');
+    assert.throws(excluding([0], [0, 0, 2]), RangeError, 'past the rows');
+    assert.throws(excluding([1, 0], [0, 2, 2]), RangeError, 'descending');
+    assert.throws(excluding([1, 1], [0, 2, 2]), RangeError, 'repeated');
+    assert.throws(excluding([3], [0, 1, 1]), RangeError, 'not a row of the matrix');
+    assert.throws(excluding([-1], [0, 1, 1]), RangeError, 'negative');
+    assert.throws(excluding([0, 1, 2], [0, 3, 3]), RangeError, 'nothing left to rank');
+    assert.throws(call(items, 4, two, 1, 1, [0], Int32Array.of(0, 1, 1)), TypeError);
+  });
+
+  it('leaves out each user\'s excluded rows and ranks the rest, from the whole matrix', async () => {
+    const addon = native as NativeAddon;
+    // Item i scores i for user 0 and -i for user 1 (rank 1).
+    const items = Float32Array.from({ length: 6 }, (_, i) => i);
+    const { rows } = await addon.topK(items, 1, Float32Array.of(1, -1), 2, 1, Int32Array.of(4, 5, 0), Int32Array.of(0, 2, 3));
+    assert.deepEqual(Array.from(rows), [3, 2, 1, 2]);
   });
 
   it('scans off the JavaScript thread on scoring threads started once', async () => {
