@@ -99,9 +99,15 @@ export const recommendRoutes: FastifyPluginAsync<{ service: RecommendationServic
   );
 };
 
-/** The NDJSON lines of a batch, in the order of its users, each written as soon as it and those before it are answered. */
+/** Lines written together: a scan answers about this many users at once, and a write per line cost a system call each. */
+const LINES_PER_CHUNK = 32;
+
+/** The NDJSON lines of a batch, in the order of its users, written a chunk of lines at a time as they are answered. */
 async function* batchLines(answers: readonly Promise<unknown>[]): AsyncGenerator<string> {
-  for (const answer of answers) yield `${JSON.stringify(await answer)}\n`;
+  for (let first = 0; first < answers.length; first += LINES_PER_CHUNK) {
+    const chunk = await Promise.all(answers.slice(first, first + LINES_PER_CHUNK));
+    yield chunk.map((answer) => `${JSON.stringify(answer)}\n`).join('');
+  }
 }
 
 /** performance.now() when the request arrived: the deadline counts from there. */
