@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { findRow } from '../model-store/factors.js';
 import type { ModelSnapshot } from '../model-store/snapshot.js';
 import { BATCHED_FROM, chooseKernels, type Clock, type KernelChoice } from './choose.js';
 import { KERNEL_NAMES, userVector, type Exclusions, type KernelName, type ScoringKernel, type TopK } from './kernel.js';
@@ -176,20 +177,9 @@ async function deliver(finished: Finished): Promise<void> {
 /** A list without the rows a request excludes (those a kernel was asked for extra rows to cover). */
 function withoutRows(list: TopK, exclude: Int32Array): TopK {
   if (exclude.length === 0) return list;
-  const keep = Array.from(list.rows, (_, i) => i).filter((i) => !sortedHas(exclude, list.rows[i]!));
+  const keep = Array.from(list.rows, (_, i) => i).filter((i) => findRow(exclude, list.rows[i]!) < 0);
   if (keep.length === list.rows.length) return list;
   return { rows: keep.map((i) => list.rows[i]!), scores: keep.map((i) => list.scores[i]!) };
-}
-
-function sortedHas(sorted: Int32Array, value: number): boolean {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < sorted.length && sorted[lo] === value;
 }
 
 /** A list cut to its first k (kernels answer a batch with the largest k asked). */
