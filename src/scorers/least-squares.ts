@@ -4,8 +4,9 @@
 let factorScratch: Float64Array = new Float64Array(0);
 
 /**
- * Room for k x k doubles, reused by every solve: they run synchronously on one thread and never nest, and a
- * fresh array per request (32 KB at rank 64, outside V8's heap) cost more to allocate and collect than to fill.
+ * `current` if it holds `length` doubles, else a larger array to keep in its place: solves reuse their scratch,
+ * as they run synchronously on one thread and never nest, and a fresh array per request (32 KB at rank 64,
+ * outside V8's heap) cost more to allocate and collect than to fill.
  */
 export function scratch(current: Float64Array, length: number): Float64Array {
   return current.length >= length ? current : new Float64Array(Math.max(length, 2 * current.length));
