@@ -23,6 +23,9 @@ export const ErrorBody = Type.Object(
 );
 export type ErrorBody = Static<typeof ErrorBody>;
 
+/** The errors a serving route answers with (bad request, unknown user/item/model, failure, unavailable). */
+export const SERVING_ERRORS = { 400: ErrorBody, 404: ErrorBody, 500: ErrorBody, 503: ErrorBody } as const;
+
 export const RecommendParams = Type.Object({
   userId: Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH, description: 'the user id, as in the model (Spark ids are integers)' }),
 });

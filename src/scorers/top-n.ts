@@ -8,6 +8,6 @@ export interface ScoredItem {
 
 /** The best `n` items for a user (a row of the model, or a vector), never one of `excludeRows`. */
 export async function topN(scorer: Pick<Scorer, 'topK'>, model: ModelSnapshot, query: Query, n: number, excludeRows: ReadonlySet<number>): Promise<ScoredItem[]> {
-  const { rows, scores } = await scorer.topK(model, query, Math.min(n, model.numItems), Int32Array.from(excludeRows).sort());
+  const { rows, scores } = await scorer.topK(model, query, Math.min(n, model.numItems), excludeRows.size > 0 ? Int32Array.from(excludeRows).sort() : undefined);
   return Array.from(rows, (row, i) => ({ row, score: scores[i]! }));
 }

@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { isRecserveError, RecserveError } from '../../errors.js';
 import type { RecommendationService } from '../../recommender/service.js';
-import { BatchBody, BatchErrorLine, ErrorBody, MAX_EXCLUDE, MAX_ID_LENGTH, Recommendation, RecommendBody, RecommendHeaders, RecommendParams, RecommendQuery } from '../schemas.js';
+import { BatchBody, BatchErrorLine, ErrorBody, MAX_EXCLUDE, MAX_ID_LENGTH, Recommendation, RecommendBody, RecommendHeaders, RecommendParams, RecommendQuery, SERVING_ERRORS } from '../schemas.js';
 
 /** `1,2,3` -> ids; a list with an empty or over-long id, or too many ids, is a 400. */
 export function parseExclude(raw: string | undefined): string[] {
@@ -29,7 +29,7 @@ export const recommendRoutes: FastifyPluginAsync<{ service: RecommendationServic
         params: RecommendParams,
         querystring: RecommendQuery,
         headers: RecommendHeaders,
-        response: { 200: Recommendation, 400: ErrorBody, 404: ErrorBody, 500: ErrorBody, 503: ErrorBody },
+        response: { 200: Recommendation, ...SERVING_ERRORS },
       },
     },
     async (request, reply) => {
@@ -48,7 +48,7 @@ export const recommendRoutes: FastifyPluginAsync<{ service: RecommendationServic
         tags: ['recommend'],
         body: RecommendBody,
         headers: RecommendHeaders,
-        response: { 200: Recommendation, 400: ErrorBody, 404: ErrorBody, 500: ErrorBody, 503: ErrorBody },
+        response: { 200: Recommendation, ...SERVING_ERRORS },
       },
     },
     async (request, reply) => {

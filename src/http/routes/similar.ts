@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { SimilarItems } from '../../recommender/similar.js';
-import { ErrorBody, SimilarItemsBody, SimilarParams, SimilarQuery } from '../schemas.js';
+import { SERVING_ERRORS, SimilarItemsBody, SimilarParams, SimilarQuery } from '../schemas.js';
 import { parseExclude } from './recommend.js';
 
 export const similarRoutes: FastifyPluginAsync<{ similar: SimilarItems; defaultModel: string }> = async (app, { similar, defaultModel }) => {
@@ -13,7 +13,7 @@ export const similarRoutes: FastifyPluginAsync<{ similar: SimilarItems; defaultM
         tags: ['recommend'],
         params: SimilarParams,
         querystring: SimilarQuery,
-        response: { 200: SimilarItemsBody, 400: ErrorBody, 404: ErrorBody, 500: ErrorBody, 503: ErrorBody },
+        response: { 200: SimilarItemsBody, ...SERVING_ERRORS },
       },
     },
     async (request, reply) => {
