@@ -136,6 +136,15 @@ int main(void) {
           if (k == 11) float32_case(ranks[r], rows[n], batch, k, 1 + k % 3, 2 + (int)n % 3);
           for (int extra = 0; extra <= 200; extra += 100) int8_case(ranks[r], rows[n], batch, k, k + extra, 1 + k % 2, ranks[r] < 4 ? 3 : 7);
         }
+  // Several groups of lanes scored together: three (24), three and one (32), three and two plus a tiled or
+  // padded user (41).
+  const int group_batches[] = {24, 32, 41};
+  for (size_t r = 0; r < sizeof ranks / sizeof *ranks; r++)
+    for (size_t bi = 0; bi < sizeof group_batches / sizeof *group_batches; bi++) {
+      float32_case(ranks[r], 257, group_batches[bi], 11, 1 + (int)bi % 2, 0);
+      float32_case(ranks[r], 130, group_batches[bi], 21, 2, 5);
+    }
+  float32_case(64, 32771, 40, 25, 2, 3);
   // Past the sizes from which the scans split rows over threads, with full-range codes.
   for (int threads = 1; threads <= 8; threads *= 2) {
     float32_case(64, 32771, 2, 25, threads, 0);  // 8.4 MB: the float32 scan splits matrices of 8 MB or more

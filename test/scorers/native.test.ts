@@ -22,17 +22,20 @@ describe('native scan', () => {
     assert.deepEqual(await float32Failures(native as NativeAddon), []);
   });
 
-  it('splits large matrices over threads and merges their heaps exactly', async () => {
+  it('splits large matrices over threads and merges their heaps exactly, for a lone pair and for groups of lanes', async () => {
     const addon = native as NativeAddon;
     const rank = 64;
-    // 20,011 x 64 for 2 users is past the size from which the scan starts threads; exact ties abound with small integers.
+    // 20,011 x 64 is past the size from which the scan starts threads; exact ties abound with small integers.
+    // 40 users fill 5 groups of lanes, scored 3 and 2 at a time.
     const items = smallInts(20011 * rank);
-    const users = smallInts(2 * rank);
-    for (const threads of [1, 2, 3, 8]) {
-      const got = await addon.topK(items, rank, users, 25, threads);
-      for (let b = 0; b < 2; b++) {
-        const expected = referenceFloat32(items, rank, users.subarray(b * rank, (b + 1) * rank), 25);
-        assert.deepEqual(Array.from(got.rows.subarray(b * 25, (b + 1) * 25)), Array.from(expected.rows), `${threads} threads, user ${b}`);
+    for (const [batch, threadCounts] of [[2, [1, 2, 3, 8]], [40, [1, 2]]] as const) {
+      const users = smallInts(batch * rank);
+      for (const threads of threadCounts) {
+        const got = await addon.topK(items, rank, users, 25, threads);
+        for (let b = 0; b < batch; b++) {
+          const expected = referenceFloat32(items, rank, users.subarray(b * rank, (b + 1) * rank), 25);
+          assert.deepEqual(Array.from(got.rows.subarray(b * 25, (b + 1) * 25)), Array.from(expected.rows), `${batch} users, ${threads} threads, user ${b}`);
+        }
       }
     }
   });
