@@ -17,6 +17,8 @@ export const EXPLICIT_FIXTURE = 'explicit-spark3.5.7-rank10';
 export const HASHED_FIXTURE = 'hashed-spark3.5.7-rank3';
 /** The 20 MB one (43,331 items, rank 15): only among the extra fixtures. */
 export const LARGE_FIXTURE = 'mllatest-spark2.3.0-rank15';
+/** The quick suite checks every this-many-th user of the large fixture (the integration suite checks all). */
+export const LARGE_FIXTURE_SAMPLE = 20;
 
 function saveFolders(dir: string): string[] {
   if (!existsSync(dir)) return [];
