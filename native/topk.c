@@ -408,13 +408,13 @@ static void *run_slice(void *arg) {
   return NULL;
 }
 
+// n 4-byte values rounded up to whole 64-byte cache lines.
+static int64_t in_lines(int64_t n) { return (n + 15) / 16 * 16; }
+
 // Scans of a matrix under 8 MB stay on the calling thread: there, waking a scoring thread and merging its
 // heaps cost more than it saves (43,331 x 15 on AVX2: 8 users 0.150 ms on one thread, 0.333 ms on two; 64
 // users 1.245 against 1.415 ms), while a larger matrix pays for it (100,000 x 64: one user 0.86 against
 // 0.47 ms, 32 users 4.82 against 2.84 ms).
-// n 4-byte values rounded up to whole 64-byte cache lines.
-static int64_t in_lines(int64_t n) { return (n + 15) / 16 * 16; }
-
 static int worth_threads(int64_t num_items, int rank) { return (double)num_items * rank * sizeof(float) >= 8e6; }
 
 int topk_f32(const float *items, int64_t num_items, int rank, const float *users, int batch, int k, const int32_t *ex_rows, const int32_t *ex_offsets, int threads,
