@@ -198,12 +198,57 @@ AVX2 INLINE void lanes4_groups_avx2(const float *x, int rank, const float *ut, c
   }
 }
 
-// A block of 8 rows against 2 or 3 groups: two halves of 4 rows.
-AVX2 static void lanes_groups_avx2(const float *x, int rank, const float *ut, int groups, const float *floor, float *out, uint64_t *hits) {
-  for (int from = 0; from < LANE_ROWS; from += 4) {
+// A block of 8 rows against the next 3 groups, or 2 when 2 are left (two halves of 4 rows); returns how many
+// it scored, 0 when fewer than 2 are left (one group takes lanes8).
+AVX2 static int lanes_groups_avx2(const float *x, int rank, const float *ut, int left, const float *floor, float *out, uint64_t *hits) {
+  const int groups = left >= 3 ? 3 : left == 2 ? 2 : 0;
+  for (int from = 0; groups && from < LANE_ROWS; from += 4) {
     if (groups == 3) lanes4_groups_avx2(x + (int64_t)from * rank, rank, ut, 3, floor, out, from, hits);
     else lanes4_groups_avx2(x + (int64_t)from * rank, rank, ut, 2, floor, out, from, hits);
   }
+  return groups;
+}
+
+// AVX-512 holds two groups in one 16-lane register, their vectors interleaved ([rank][16] per pair, see
+// transpose_users), so each multiply-add serves 16 users: 4 rows x `pairs` (1 to 3) pairs of groups, from row
+// `from` of a block. Lanes 0-7 belong to the pair's first group, 8-15 to its second; scores and hits go where
+// lanes8 puts them for each group. The same sums in the same order, so the same bits, as with AVX2.
+AVX512 INLINE void lanes4_pairs_avx512(const float *x, int rank, const float *ut, const int pairs, const float *floor, float *out, int from, uint64_t *hits) {
+  __m512 a[3][4];
+  for (int p = 0; p < pairs; p++)
+    for (int q = 0; q < 4; q++) a[p][q] = _mm512_setzero_ps();
+  for (int j = 0; j < rank; j++) {
+    __m512 u[3];
+    for (int p = 0; p < pairs; p++) u[p] = _mm512_loadu_ps(ut + (int64_t)p * rank * 16 + 16 * j);
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; q++) {
+      const __m512 v = _mm512_set1_ps(x[q * rank + j]);
+      for (int p = 0; p < pairs; p++) a[p][q] = _mm512_fmadd_ps(v, u[p], a[p][q]);
+    }
+  }
+  for (int p = 0; p < pairs; p++) {
+    const __m512 f = _mm512_loadu_ps(floor + 16 * p);
+    for (int q = 0; q < 4; q++) {
+      const int at = 8 * (from + q);
+      _mm256_storeu_ps(out + 128 * p + at, _mm512_castps512_ps256(a[p][q]));
+      _mm256_storeu_ps(out + 128 * p + 64 + at, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a[p][q]), 1)));
+      const uint64_t mask = _mm512_cmp_ps_mask(a[p][q], f, _CMP_GE_OQ);
+      hits[2 * p] |= (mask & 0xFF) << at;
+      hits[2 * p + 1] |= (mask >> 8) << at;
+    }
+  }
+}
+
+// A block of 8 rows against the next 6, 4 or 2 groups (3, 2 or 1 pairs); returns how many, 0 when one is left.
+AVX512 static int lanes_pairs_avx512(const float *x, int rank, const float *ut, int left, const float *floor, float *out, uint64_t *hits) {
+  const int pairs = left / 2 >= 3 ? 3 : left / 2;
+  for (int from = 0; pairs && from < LANE_ROWS; from += 4) {
+    const float *rows = x + (int64_t)from * rank;
+    if (pairs == 3) lanes4_pairs_avx512(rows, rank, ut, 3, floor, out, from, hits);
+    else if (pairs == 2) lanes4_pairs_avx512(rows, rank, ut, 2, floor, out, from, hits);
+    else lanes4_pairs_avx512(rows, rank, ut, 1, floor, out, from, hits);
+  }
+  return 2 * pairs;
 }
 #endif
 
@@ -234,12 +279,15 @@ static void score4_portable(const float *x, int64_t stride, const float *users, 
 }
 
 typedef uint64_t (*lanes8_fn)(const float *x, int rank, const float *ut, const float *floor, float *out);
-typedef void (*lanes_groups_fn)(const float *x, int rank, const float *ut, int groups, const float *floor, float *out, uint64_t *hits);
+// Scores a block against several of the `left` groups at once; returns how many (up to MAX_GROUPS_AT_ONCE).
+typedef int (*lanes_groups_fn)(const float *x, int rank, const float *ut, int left, const float *floor, float *out, uint64_t *hits);
+#define MAX_GROUPS_AT_ONCE 6
 
 static isa_level level;
 static score4_fn score4;
 static lanes8_fn lanes8;  // NULL where users stay in tiles (the portable build)
 static lanes_groups_fn lanes_groups;
+static int paired_lanes;  // whether lanes_groups wants groups' vectors interleaved in pairs (AVX-512)
 static pthread_once_t score4_once = PTHREAD_ONCE_INIT;
 
 static void pick_score4(void) {
@@ -247,10 +295,11 @@ static void pick_score4(void) {
   score4 = score4_portable;
   lanes8 = NULL;
   lanes_groups = NULL;
+  paired_lanes = 0;
 #if RECSERVE_X86
-  // AVX-512 machines use the AVX2 lanes too: a batch of 8 fills one 8-lane vector (1.23 ms against 1.67 ms
-  // for AVX-512 tiles at 100,000 x 64).
-  if (level == ISA_AVX512) score4 = score4_avx512, lanes8 = lanes8_avx2, lanes_groups = lanes_groups_avx2;
+  // AVX-512 machines use the AVX2 lanes for a lone group: a batch of 8 fills one 8-lane vector (1.23 ms
+  // against 1.67 ms for AVX-512 tiles at 100,000 x 64); pairs of groups fill 16-lane ones.
+  if (level == ISA_AVX512) score4 = score4_avx512, lanes8 = lanes8_avx2, lanes_groups = lanes_pairs_avx512, paired_lanes = 1;
   if (level == ISA_AVX2) score4 = score4_avx2, lanes8 = lanes8_avx2, lanes_groups = lanes_groups_avx2;
 #endif
 }
@@ -357,7 +406,7 @@ static void keep_hits(uint64_t hits, int g, const float *d, int batch, int64_t r
 }
 
 // Blocks of LANE_ROWS rows in order, each scored against every group of 8 users (`ut`: the groups' transposed
-// vectors) while it is in cache, three groups at a time where there are. Padding lanes have an infinite
+// vectors) while it is in cache, several groups at a time where there are. Padding lanes have an infinite
 // floor, so they never reach a heap. The next block is prefetched once (one block ahead measured best of
 // 1-8; a prefetch past the mapping cannot fault on x86); prefetching it again for every group took 12% of a
 // 32-user scan.
@@ -371,10 +420,12 @@ static void score_rows_lanes(const float *items, int rank, const float *users, c
     const char *ahead = (const char *)(x + LANE_ROWS * rank);
     for (int off = 0; off < LANE_ROWS * rank * 4; off += 64) __builtin_prefetch(ahead + off, 0, 3);
     int g = 0;
-    for (int n; (n = groups - g >= 3 ? 3 : groups - g) >= 2; g += n) {
-      uint64_t hits[3] = {0, 0, 0};
-      lanes_groups(x, rank, ut + (int64_t)g * rank * 8, n, floor + 8 * g, d, hits);
+    for (;;) {
+      uint64_t hits[MAX_GROUPS_AT_ONCE] = {0};
+      const int n = lanes_groups(x, rank, ut + (int64_t)g * rank * 8, groups - g, floor + 8 * g, d, hits);
+      if (n == 0) break;
       for (int i = 0; i < n; i++) keep_hits(hits[i], g + i, d + 64 * i, batch, row, h);
+      g += n;
     }
     if (g < groups) keep_hits(lanes8(x, rank, ut + (int64_t)g * rank * 8, floor + 8 * g, d), g, d, batch, row, h);
     if (in_lanes < batch) keep_tiled(x, rank, users, in_lanes, batch, row, h, d);
@@ -387,16 +438,24 @@ typedef struct {
   int rank, batch;
   int64_t start, end;
   heaps_t heaps;
-  float *dots;  // 4 dot products per user, or the 64 of a block of lanes for each of up to 3 groups
+  float *dots;  // 4 dot products per user, or the 64 of a block of lanes for each group scored at once
 } slice_t;
 
-// The lane groups' users, each group [rank][8] with zeros in the lanes past the batch's last user.
+// The lane groups' users, each group [rank][8] with zeros in the lanes past the batch's last user; where
+// lanes_groups takes pairs (AVX-512), each whole pair of groups is [rank][16] instead, its first group in lanes
+// 0-7. Either way group g starts at g * rank * 8.
 static float *transpose_users(const float *users, int batch, int rank) {
   const int groups = lane_groups(batch, rank), in_lanes = 8 * groups < batch ? 8 * groups : batch;
+  const int paired = paired_lanes ? groups / 2 * 2 : 0;
   float *ut = calloc((size_t)groups * rank * 8, sizeof(float));
   if (!ut) return NULL;
-  for (int b = 0; b < in_lanes; b++)
-    for (int j = 0; j < rank; j++) ut[((int64_t)(b / 8) * rank + j) * 8 + b % 8] = users[(int64_t)b * rank + j];
+  for (int b = 0; b < in_lanes; b++) {
+    const int g = b / 8;
+    for (int j = 0; j < rank; j++) {
+      const int64_t at = g < paired ? ((int64_t)(g / 2) * rank + j) * 16 + 8 * (g % 2) + b % 8 : ((int64_t)g * rank + j) * 8 + b % 8;
+      ut[at] = users[(int64_t)b * rank + j];
+    }
+  }
   return ut;
 }
 
@@ -436,7 +495,7 @@ int topk_f32(const float *items, int64_t num_items, int rank, const float *users
   slice_t *slices = malloc(sizeof(slice_t) * parts);
   entry_t *merged = malloc(sizeof(entry_t) * (size_t)k * parts);
   // Per slice: each user's floor (padded to whole groups of 8 lanes) and the dot products of one step.
-  const int64_t floors = in_lines(batch), dots = in_lines(4 * batch > 3 * 8 * LANE_ROWS ? 4 * batch : 3 * 8 * LANE_ROWS);
+  const int64_t floors = in_lines(batch), dots = in_lines(4 * batch > MAX_GROUPS_AT_ONCE * 8 * LANE_ROWS ? 4 * batch : MAX_GROUPS_AT_ONCE * 8 * LANE_ROWS);
   float *scratch = aligned_alloc(64, sizeof(float) * (floors + dots) * parts);
   float *ut = uses_lanes(batch, rank) ? transpose_users(users, batch, rank) : NULL;
   if (!hs || !hr || !fill || !slices || !merged || !scratch || (uses_lanes(batch, rank) && !ut)) {
