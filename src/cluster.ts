@@ -49,6 +49,9 @@ export function runPrimary(workers: number, logger: Logger, { host, port, drainD
   // get connections, so a client that saw /readyz 200 is not sent to a worker still loading.
   const ready: Worker[] = [];
   const loaded: Worker[] = [];
+  // Workers that ever said ready: one stopped by our signal before that had accepted nothing, so its death
+  // by the signal (it may not have its handler yet) is a clean stop, not a failure.
+  const everReady = new WeakSet<Worker>();
   let turn = 0;
   const listener = createServer({ pauseOnConnect: true }, (socket: Socket) => {
     const pool = loaded.length > 0 ? loaded : ready;
@@ -60,15 +63,43 @@ export function runPrimary(workers: number, logger: Logger, { host, port, drainD
     logger.fatal({ err: err.message }, 'cannot listen');
     process.exit(1);
   });
-  const fork = () => cluster.fork();
-  for (let i = 0; i < workers; i++) fork();
+  // A message to a worker that has just died (at shutdown, say) fails with EPIPE: nothing to do about it,
+  // and unhandled it would crash the primary.
+  const fork = () => cluster.fork().on('error', (err: Error) => logger.debug({ err: err.message }, 'a message to a worker was not delivered'));
   let stopping = false;
+  // The signal handlers come before the first fork: a SIGTERM that arrives while the workers start must
+  // stop them, not kill the primary.
+  const finished = new Promise<number>((resolve) => {
+    const stop = async (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+      logger.info({ signal, workers: alive.length, drainDelayMs }, 'stopping: workers answer /readyz 503, then no new connections');
+      let failed = false;
+      let remaining = alive.length;
+      if (remaining === 0) resolve(0);
+      for (const worker of alive) {
+        worker.once('exit', (code: number | null, killedBy: NodeJS.Signals | null) => {
+          failed ||= code !== 0 && !(killedBy === signal && !everReady.has(worker));
+          if (--remaining === 0) resolve(failed ? 1 : 0);
+        });
+        worker.process.kill(signal);
+      }
+      await new Promise((wait) => setTimeout(wait, drainDelayMs));
+      listener.close();
+      // Sent after every connection handed over: a worker that reads it has all it will ever get.
+      for (const worker of alive) if (worker.isConnected()) worker.send({ type: 'recserve:stopped' } satisfies Message);
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGTERM'));
+  });
   // Batches are written in the order they arrive.
   let writing = Promise.resolve();
   cluster.on('message', (worker: Worker, message: unknown) => {
     if (!isMessage(message)) return;
     if (message.type === 'recserve:ready') {
       ready.push(worker);
+      everReady.add(worker);
       if (!listener.listening && !stopping) {
         listener.listen(port, host, () => {
           const address = listener.address() as { port: number };
@@ -101,30 +132,8 @@ export function runPrimary(workers: number, logger: Logger, { host, port, drainD
     logger.error({ worker: worker.process.pid, code, signal }, 'worker died; starting another');
     fork();
   });
-  const finished = new Promise<number>((resolve) => {
-    const stop = async (signal: NodeJS.Signals) => {
-      if (stopping) return;
-      stopping = true;
-      const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
-      logger.info({ signal, workers: alive.length, drainDelayMs }, 'stopping: workers answer /readyz 503, then no new connections');
-      let failed = false;
-      let remaining = alive.length;
-      if (remaining === 0) resolve(0);
-      for (const worker of alive) {
-        worker.once('exit', (code) => {
-          failed ||= code !== 0;
-          if (--remaining === 0) resolve(failed ? 1 : 0);
-        });
-        worker.process.kill(signal);
-      }
-      await new Promise((wait) => setTimeout(wait, drainDelayMs));
-      listener.close();
-      // Sent after every connection handed over: a worker that reads it has all it will ever get.
-      for (const worker of alive) if (worker.isConnected()) worker.send({ type: 'recserve:stopped' } satisfies Message);
-    };
-    process.once('SIGTERM', () => void stop('SIGTERM'));
-    process.once('SIGINT', () => void stop('SIGTERM'));
-  });
+  logger.info({ workers }, 'starting workers');
+  for (let i = 0; i < workers; i++) fork();
   return finished.then(async (code) => {
     await writing;
     await exposures?.close();

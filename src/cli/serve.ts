@@ -36,7 +36,6 @@ export async function serve(options: ServeOptions): Promise<void> {
   if (workers > 1 && cluster.isPrimary) {
     // Workers read the same flags and environment, so they resolve the same config (and worker count).
     const logger = createLogger(config.logLevel);
-    logger.info({ workers }, 'starting workers');
     const { exposureLog } = config;
     const exposures = exposureLog && (await import('../recommender/exposure-log.js')).exposureFileSink(exposureLog.destination, exposureLog.rotate);
     process.exit(await runPrimary(workers, logger, { host: config.host, port: config.port, drainDelayMs: config.shutdown.drainDelayMs, exposures }));

@@ -4,7 +4,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { startCli, waitFor } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { FROM_SOURCE, startCli, waitFor } from '../helpers/cli.js';
 import { stageUpdate } from '../helpers/feed-staging.js';
 import { tempDir } from '../helpers/fixtures.js';
 
@@ -106,5 +107,34 @@ describe('several workers (RECSERVE_WORKERS=2)', () => {
     const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
     assert.equal(lines.length, counts['200'], 'one exposure line per answered request, none lost at shutdown');
     for (const line of lines) assert.equal((JSON.parse(line) as { experiment: string }).experiment, 'default');
+  });
+
+  it('SIGTERM while the workers are still starting: a clean stop (exit 0), no worker restarted', { timeout: 60_000 }, async (t) => {
+    const feed = tempDir(t);
+    await stageUpdate(feed, 'als', { seed: 1 });
+    // Right after the primary forks (the workers boot without their own SIGTERM handler yet), and later, as
+    // they load (a message to one that just died must not crash the primary).
+    for (const delayMs of [0, 50, 150]) {
+      const child = spawn(process.execPath, [...FROM_SOURCE, 'serve', '--feed', feed, '--model', 'als', '--port', '0', '--host', '127.0.0.1'], {
+        env: { ...process.env, RECSERVE_WORKERS: '2' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      t.after(() => child.kill('SIGKILL'));
+      let output = '';
+      const exited = once(child, 'exit');
+      await new Promise<void>((resolve) => {
+        const onData = (d: Buffer) => {
+          output += d;
+          if (output.includes('starting workers')) resolve();
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+      });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      child.kill('SIGTERM');
+      const [code] = await exited;
+      assert.equal(code, 0, `SIGTERM ${delayMs} ms after the fork:\n${output}`);
+      assert.doesNotMatch(output, /worker died/);
+    }
   });
 });
