@@ -115,7 +115,7 @@ export const ConfigSchema = Type.Object(
         recordDigests: Type.Boolean({ default: true, description: 'record digests verified at load, and reuse them while each file keeps its device, inode, size and mtime' }),
         digestRecordDir: Type.Optional(Type.String({ minLength: 1, description: 'where verified digests are recorded; default: <tmp>/recserve-verified-digests' })),
         batching: Type.Boolean({ default: true, description: 'continuous batching: while a scan of a model is in flight, its new requests wait and the next scan takes them together' }),
-        maxBatch: Type.Integer({ minimum: 1, maximum: 1024, default: 32, description: 'the most requests one scan takes, oldest first' }),
+        maxBatch: Type.Integer({ minimum: 1, maximum: 1024, default: 32, description: 'the most requests one scan takes: live ones first, then batch lines, each oldest first' }),
         gatherMs: Type.Number({
           minimum: 0,
           maximum: 50,

@@ -25,7 +25,7 @@ export interface RecommendRequest {
   forcedVariant?: string;
   /** performance.now() when the request arrived; the deadline counts from here. */
   receivedAt?: number;
-  /** A batch line: no per-request deadline (the batch queues its users behind each other), and not timed. */
+  /** A batch line: no per-request deadline (the batch queues its users behind each other), not timed, and scored after live requests. */
   batch?: boolean;
 }
 

@@ -16,12 +16,23 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+/**
+ * A model's waiting requests: live ones (someone is waiting for the answer) and background ones (batch
+ * lines), each oldest first.
+ */
+interface Queue {
+  live: Pending[];
+  background: Pending[];
+}
+
+const waiting = (queue: Queue) => queue.live.length + queue.background.length;
+
 export interface ScorerOptions {
   /** The kernels it may use, in order of preference when measured equal. */
   kernels: readonly ScoringKernel[];
   /** Continuous batching: while a run is in flight for a model, its new requests wait and the next run takes them all. */
   batching: boolean;
-  /** The most requests one run takes (the oldest first). */
+  /** The most requests one run takes (live ones first, oldest first; see take). */
   maxBatch: number;
   /** The longest a run starting from idle waits for the rest of a batch (see gather), in ms. */
   gatherMs: number;
@@ -31,8 +42,9 @@ export interface ScorerOptions {
 
 /**
  * Dispatches each request to the kernel chosen for its model, and batches them: one run per model at a
- * time; requests that arrive meanwhile queue (FIFO) and the next run takes up to `maxBatch` of them, so
- * one pass over the item matrix serves them all and a request waits at most about one run's time.
+ * time; requests that arrive meanwhile queue and the next run takes up to `maxBatch` of them, so one pass
+ * over the item matrix serves them all and a live request waits at most about one run's time, even behind
+ * a batch of 1,000 background ones.
  */
 export class Scorer {
   private readonly kernels: readonly ScoringKernel[];
@@ -41,7 +53,7 @@ export class Scorer {
   private readonly clock: Clock | undefined;
   private readonly gatherMs: number;
   private readonly choices = new WeakMap<ModelSnapshot, Promise<KernelChoice>>();
-  private readonly queues = new Map<ModelSnapshot, Pending[]>();
+  private readonly queues = new Map<ModelSnapshot, Queue>();
   private readonly lastBatch = new WeakMap<ModelSnapshot, number>();
   /** Runs and the requests they answered (requests / runs is the mean batch), runs per kernel, the largest batch. */
   readonly stats = { runs: 0, requests: 0, largestBatch: 0, kernels: Object.fromEntries(KERNEL_NAMES.map((n) => [n, 0])) as Record<KernelName, number> };
@@ -65,16 +77,30 @@ export class Scorer {
     return choice;
   }
 
-  /** The best `k` rows for a query, never one of `exclude` (ascending rows): fewer when too few rows are left. */
-  topK(model: ModelSnapshot, query: Query, k: number, exclude: Int32Array = NONE): Promise<TopK> {
+  /**
+   * The best `k` rows for a query, never one of `exclude` (ascending rows): fewer when too few rows are
+   * left. A `background` query (a batch line) is scored after the live ones that wait with it.
+   */
+  topK(model: ModelSnapshot, query: Query, k: number, exclude: Int32Array = NONE, background = false): Promise<TopK> {
     return new Promise((resolve, reject) => {
       const pending: Pending = { query, k, exclude, resolve, reject };
       if (!this.batching) return void this.serve(model, [pending]);
-      const queue = this.queues.get(model);
-      if (queue) return void queue.push(pending);
-      this.queues.set(model, [pending]);
-      void this.drain(model);
+      let queue = this.queues.get(model);
+      const running = queue !== undefined;
+      if (!queue) this.queues.set(model, (queue = { live: [], background: [] }));
+      (background ? queue.background : queue.live).push(pending);
+      if (!running) void this.drain(model);
     });
+  }
+
+  /**
+   * The next run's requests: the live ones first, and background ones in the room left, but never fewer
+   * than a quarter of the run while some wait, so a batch still moves under full live load.
+   */
+  private take(queue: Queue): Pending[] {
+    const reserved = Math.min(queue.background.length, this.maxBatch >> 2);
+    const live = queue.live.splice(0, this.maxBatch - reserved);
+    return live.concat(queue.background.splice(0, this.maxBatch - live.length));
   }
 
   /**
@@ -87,12 +113,12 @@ export class Scorer {
     let running: Promise<Finished> | undefined;
     for (;;) {
       if (!running) {
-        if (queue.length === 0) break;
+        if (waiting(queue) === 0) break;
         await this.gather(model, queue);
-        running = this.run(model, queue.splice(0, this.maxBatch));
+        running = this.run(model, this.take(queue));
       }
       const finished = await running;
-      running = queue.length > 0 ? this.run(model, queue.splice(0, this.maxBatch)) : undefined;
+      running = waiting(queue) > 0 ? this.run(model, this.take(queue)) : undefined;
       await deliver(finished);
     }
     this.queues.delete(model);
@@ -104,10 +130,10 @@ export class Scorer {
    * and without the wait the first would run alone while the others queue behind it. After a lone run
    * nothing waits.
    */
-  private async gather(model: ModelSnapshot, queue: Pending[]): Promise<void> {
+  private async gather(model: ModelSnapshot, queue: Queue): Promise<void> {
     const want = Math.min(this.maxBatch, this.lastBatch.get(model) ?? 1);
     const until = performance.now() + this.gatherMs;
-    while (queue.length < want && performance.now() < until) await new Promise((resolve) => setImmediate(resolve));
+    while (waiting(queue) < want && performance.now() < until) await new Promise((resolve) => setImmediate(resolve));
   }
 
   private async serve(model: ModelSnapshot, batch: Pending[]): Promise<void> {

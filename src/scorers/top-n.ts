@@ -6,8 +6,11 @@ export interface ScoredItem {
   score: number;
 }
 
-/** The best `n` items for a user (a row of the model, or a vector), never one of `excludeRows`. */
-export async function topN(scorer: Pick<Scorer, 'topK'>, model: ModelSnapshot, query: Query, n: number, excludeRows: ReadonlySet<number>): Promise<ScoredItem[]> {
-  const { rows, scores } = await scorer.topK(model, query, Math.min(n, model.numItems), excludeRows.size > 0 ? Int32Array.from(excludeRows).sort() : undefined);
+/**
+ * The best `n` items for a user (a row of the model, or a vector), never one of `excludeRows`; a
+ * `background` query (a batch line) after the live ones.
+ */
+export async function topN(scorer: Pick<Scorer, 'topK'>, model: ModelSnapshot, query: Query, n: number, excludeRows: ReadonlySet<number>, background = false): Promise<ScoredItem[]> {
+  const { rows, scores } = await scorer.topK(model, query, Math.min(n, model.numItems), excludeRows.size > 0 ? Int32Array.from(excludeRows).sort() : undefined, background);
   return Array.from(rows, (row, i) => ({ row, score: scores[i]! }));
 }

@@ -68,6 +68,34 @@ describe('scorer', () => {
     assert.deepEqual(scorer.stats, { runs: 3, requests: 51, largestBatch: 32, kernels: { 'native-float32': 3, 'native-int8': 0, 'onnx-float32': 0, 'onnx-int8': 0, js: 0 } });
   });
 
+  it('scores live requests before background ones (batch lines), which still get a quarter of every run', async () => {
+    const kernel = new FakeKernel('native-float32', { held: true });
+    const scorer = new Scorer({ kernels: [kernel], batching: true, maxBatch: 8, gatherMs: 0 });
+    const none = new Int32Array(0);
+    // A batch of 40 background users: the first 8 start a run (requests of one turn share it), the rest queue.
+    const batch = Array.from({ length: 40 }, (_, i) => scorer.topK(model, i, 1, none, true));
+    await tick();
+    assert.deepEqual(kernel.runs, [[0, 1, 2, 3, 4, 5, 6, 7]]);
+    // Live requests arriving meanwhile go into the next run, ahead of the 32 queued batch users; with 10
+    // live ones waiting, 6 fit beside the quarter of the run (2) kept for the batch.
+    const live = Array.from({ length: 10 }, (_, i) => scorer.topK(model, 50 + i, 1));
+    await tick();
+    kernel.finish();
+    await tick();
+    assert.deepEqual(kernel.runs[1], [50, 51, 52, 53, 54, 55, 8, 9]);
+    kernel.finish();
+    await tick();
+    // The last 4 live ones, then the batch fills the room left.
+    assert.deepEqual(kernel.runs[2], [56, 57, 58, 59, 10, 11, 12, 13]);
+    for (let i = 0; i < 5; i++) {
+      kernel.finish();
+      await tick();
+    }
+    const answers = await Promise.all([...batch, ...live]);
+    answers.forEach((a, i) => assert.equal(a.rows[0], i < 40 ? i : 50 + i - 40));
+    assert.deepEqual(kernel.runs.slice(3), [[14, 15, 16, 17, 18, 19, 20, 21], [22, 23, 24, 25, 26, 27, 28, 29], [30, 31, 32, 33, 34, 35, 36, 37], [38, 39]]);
+  });
+
   it('after a batch, a run starting from idle waits a moment for about as many requests', async () => {
     const kernel = new FakeKernel('native-float32');
     // A long window, so that only the arrival of the requests ends a wait here, however loaded the machine.

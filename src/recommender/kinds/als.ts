@@ -30,10 +30,10 @@ export class AlsRecommender implements ItemRecommender {
     private readonly modelName: string,
   ) {}
 
-  async recommend({ userId, n, exclude }: VariantRequest): Promise<VariantAnswer> {
+  async recommend({ userId, n, exclude, batch }: VariantRequest): Promise<VariantAnswer> {
     // One read of the snapshot: a swap during scoring does not affect this request.
     const model = alsSnapshot(this.store, this.modelName);
-    const scored = await topN(this.scorer, model, userRowOf(model, userId), n, excludedRows(model, exclude));
+    const scored = await topN(this.scorer, model, userRowOf(model, userId), n, excludedRows(model, exclude), batch);
     return answerOfRows(scored, model, model);
   }
 

@@ -26,6 +26,8 @@ export interface VariantRequest {
   exclude: readonly string[];
   /** What the user just did (POST /recommend), for fold-in. */
   interactions?: readonly ItemInteraction[];
+  /** A batch line: scored after the live requests that wait with it. */
+  batch?: boolean;
 }
 
 /** What a variant's `recommender` names: something that ranks items for a user. */
