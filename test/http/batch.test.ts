@@ -46,6 +46,18 @@ describe('POST /recommend/batch', () => {
     }
   });
 
+  it('queues its users as background work, behind live requests (the scorer runs live ones first)', async (t) => {
+    const seen: { background: boolean }[] = [];
+    const topK = stack.scorer.topK.bind(stack.scorer);
+    t.mock.method(stack.scorer, 'topK', (...args: Parameters<typeof topK>) => {
+      seen.push({ background: args[4] === true });
+      return topK(...args);
+    });
+    await batch({ userIds: ['1', '2', '3'], experiment: 'ab' });
+    await stack.app.inject({ method: 'GET', url: '/recommend/4?experiment=ab' });
+    assert.deepEqual(seen, [{ background: true }, { background: true }, { background: true }, { background: false }]);
+  });
+
   it('gives a user with no answer an error line and goes on', async () => {
     const { status, text } = await batch({ userIds: ['1', 'nobody', '2'], experiment: 'ab' });
     assert.equal(status, 200);
