@@ -6,6 +6,9 @@ export type FmaWidth = 'avx2' | 'avx512';
 
 const FLAGS: Record<FmaWidth, string[]> = { avx2: ['-mavx2', '-mfma'], avx512: ['-mavx512f', '-DWIDE'] };
 
+/** The /proc/cpuinfo flag a CPU needs for each width. */
+export const CPU_FLAG: Record<FmaWidth, string> = { avx2: 'avx2', avx512: 'avx512f' };
+
 /**
  * This machine's fused multiply-adds per second (GFMA/s) at one vector width on `threads` threads, from
  * bench/fma-peak.c built here with gcc; the reason instead where it cannot be built or run (no gcc, or a

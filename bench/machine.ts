@@ -2,15 +2,15 @@ import { readFileSync } from 'node:fs';
 import { loadNative } from '../src/native-addon.js';
 
 /** The CPU's feature flags (/proc/cpuinfo), e.g. avx2, avx512f. */
-export function cpuFlags(): Set<string> {
-  return new Set(/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim().split(/\s+/) ?? []);
+export function cpuFlags(cpuinfo = readFileSync('/proc/cpuinfo', 'utf8')): Set<string> {
+  return new Set(/^flags\s*:(.*)$/m.exec(cpuinfo)?.[1]?.trim().split(/\s+/) ?? []);
 }
 
 /** What the figures of a run hold for: the CPU, its vector extensions, and the instruction sets the native scans use. */
 export function describeMachine(): string {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
   const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? 'unknown CPU';
-  const flags = cpuFlags();
+  const flags = cpuFlags(cpuinfo);
   const vector = ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512_vnni', 'avx_vnni'].filter((f) => flags.has(f));
   const isa = loadNative()?.isa();
   const forced = process.env.RECSERVE_NATIVE_ISA ? ` (forced by RECSERVE_NATIVE_ISA=${process.env.RECSERVE_NATIVE_ISA})` : '';

@@ -19,7 +19,7 @@ import { batchThroughput, itemIdsFile, routeLoad, WRK_FOLDIN } from './discovery
 import { readFileSync } from 'node:fs';
 import { fmt } from './stats.js';
 import { cpuFlags, describeMachine } from './machine.js';
-import { fmaPeak } from './fma-peak.js';
+import { CPU_FLAG, fmaPeak } from './fma-peak.js';
 
 const SHAPES: Shape[] = [
   { name: 'items100k', users: 10_000, items: 100_000, rank: 64 },
@@ -159,11 +159,12 @@ if (want('discovery')) {
     const batch = await batchThroughput(server.url, readFileSync(users, 'utf8').trim().split('\n'), 1000, seconds);
     console.log(`\nPOST /recommend/batch of 1,000 users, one batch at a time: ${fmt(batch.usersPerSec, 0)} users/s (median batch ${fmt(batch.medianMs, 0)} ms, ${batch.batches} batches),`);
     console.log(`${fmt(batch.usersPerSec / rows['GET /recommend/:userId']!, 2)}x the users per second of single requests at 8 connections; similar items ${fmt(rows['GET /similar/:itemId']! / rows['GET /recommend/:userId']!, 2)}x and fold-in ${fmt(rows['POST /recommend (fold-in)']! / rows['GET /recommend/:userId']!, 2)}x the rate of recommendations.`);
-    // What any float32 scan can reach here: the ceiling of the batch figure. Batches are scored in lanes of
-    // 8 users (AVX2 instructions, on AVX-512 machines too), so the AVX2 peak is theirs; AVX-512's is shown beside it.
+    // What any float32 scan can reach here: the ceiling of the batch figure, at each vector width the CPU has
+    // (the scan uses AVX-512 where it may, AVX2 otherwise).
     const gfma = (usersPerSec: number) => (usersPerSec * trained.items * trained.rank) / 1e9;
+    const flags = cpuFlags();
     const peaks = (['avx2', 'avx512'] as const)
-      .filter((width) => cpuFlags().has(width === 'avx2' ? 'avx2' : 'avx512f'))
+      .filter((width) => flags.has(CPU_FLAG[width]))
       .map((width) => ({ width, peak: fmaPeak(width, 2) }));
     const shown = peaks.map(({ width, peak }) => ('gfmaPerSec' in peak ? `${fmt(peak.gfmaPerSec, 1)} GFMA/s with ${width.toUpperCase()}` : `${width.toUpperCase()} not measured: ${peak.reason}`));
     console.log(

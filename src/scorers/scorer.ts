@@ -95,10 +95,11 @@ export class Scorer {
 
   /**
    * The next run's requests: the live ones first, and background ones in the room left, but never fewer
-   * than a quarter of the run while some wait, so a batch still moves under full live load.
+   * than a quarter of the run (one at least, where a run holds two or more) while some wait, so a batch
+   * still moves under full live load.
    */
   private take(queue: Queue): Pending[] {
-    const reserved = Math.min(queue.background.length, this.maxBatch >> 2);
+    const reserved = Math.min(queue.background.length, Math.ceil((this.maxBatch - 1) / 4));
     const live = queue.live.splice(0, this.maxBatch - reserved);
     return live.concat(queue.background.splice(0, this.maxBatch - live.length));
   }

@@ -96,6 +96,22 @@ describe('scorer', () => {
     assert.deepEqual(kernel.runs.slice(3), [[14, 15, 16, 17, 18, 19, 20, 21], [22, 23, 24, 25, 26, 27, 28, 29], [30, 31, 32, 33, 34, 35, 36, 37], [38, 39]]);
   });
 
+  it('keeps one place of a small run for background queries, so a batch moves under full live load', async () => {
+    const kernel = new FakeKernel('native-float32', { held: true });
+    const scorer = new Scorer({ kernels: [kernel], batching: true, maxBatch: 2, gatherMs: 0 });
+    const none = new Int32Array(0);
+    const first = scorer.topK(model, 90, 1);
+    await tick();
+    const queued = [...[0, 1].map((u) => scorer.topK(model, u, 1, none, true)), ...[50, 51, 52].map((u) => scorer.topK(model, u, 1))];
+    await tick();
+    for (let i = 0; i < 4; i++) {
+      kernel.finish();
+      await tick();
+    }
+    await Promise.all([first, ...queued]);
+    assert.deepEqual(kernel.runs, [[90], [50, 0], [51, 1], [52]]);
+  });
+
   it('after a batch, a run starting from idle waits a moment for about as many requests', async () => {
     const kernel = new FakeKernel('native-float32');
     // A long window, so that only the arrival of the requests ends a wait here, however loaded the machine.
