@@ -3,8 +3,10 @@
 //   topK(items: Float32Array, rank, users: Float32Array, k, threads[, excluded: Int32Array, offsets: Int32Array])
 //     -> Promise<{ rows: Int32Array, scores: Float32Array }>, users.length / rank lists of k, best first, user b
 //     never given its rows excluded[offsets[b] .. offsets[b + 1]);
-//   topKInt8(codes: Int8Array, offsets: Int32Array, scales: Float32Array, items: Float32Array, rank,
-//     userCodes: Uint8Array, users: Float32Array, k, candidates, threads) -> the same;
+//   int8Layout(items: Float32Array, rank[, codes: Int8Array, scales: Float32Array]) -> Promise<{ tiles, offsets,
+//     scales, bounds }>: the int8 scan's copy of a model (int8.c), from a bundle's codes or quantised here;
+//   topKInt8(layout, items: Float32Array, rank, userCodes: Uint8Array, users: Float32Array, k, threads) -> the
+//     same as topK, exact, through that copy;
 //   isa() -> { float32, int8 }: the instruction set each scan uses; poolThreads() -> scoring threads started;
 //   firstNonFinite(values: Float32Array) -> index or -1;
 //   codeSums(codes: Int8Array, rank) -> Int32Array of codes.length / rank sums, one per item;
@@ -59,10 +61,10 @@ typedef struct {
   napi_ref refs[8];
   int nrefs;
   napi_ref result;
-  int int8, rank, batch, k, candidates, threads, status;
+  int int8, rank, batch, k, threads, status;
   int64_t num_items;
-  const float *items, *users, *scales;
-  const int8_t *codes;
+  const float *items, *users, *scales, *bounds;
+  const int8_t *tiles;
   const int32_t *offsets;
   const uint8_t *user_codes;
   const int32_t *ex_rows, *ex_offsets;  // float32: rows each user excludes, or NULL
@@ -73,7 +75,7 @@ typedef struct {
 static void execute(napi_env env, void *data) {
   (void)env;
   job_t *j = data;
-  j->status = j->int8 ? topk_i8(j->codes, j->offsets, j->scales, j->items, j->num_items, j->rank, j->user_codes, j->users, j->batch, j->k, j->candidates,
+  j->status = j->int8 ? topk_i8(j->tiles, j->offsets, j->scales, j->bounds, j->items, j->num_items, j->rank, j->user_codes, j->users, j->batch, j->k,
                                 j->threads, j->out_rows, j->out_scores)
                       : topk_f32(j->items, j->num_items, j->rank, j->users, j->batch, j->k, j->ex_rows, j->ex_offsets, j->threads, j->out_rows, j->out_scores);
 }
@@ -164,29 +166,48 @@ static napi_value top_k(napi_env env, napi_callback_info info) {
   return submit(env, j, (napi_value[]){argv[0], argv[2], excludes ? argv[5] : argv[0], excludes ? argv[6] : argv[0]}, 4, out.value);
 }
 
+// The four arrays of an int8Layout result, by name, and the number of items it was built for; 0 unless each
+// is there with its type.
+static int layout_arg(napi_env env, napi_value layout, napi_value parts[4], const void *data[4], size_t lengths[4], int64_t *num_items) {
+  static const char *names[4] = {"tiles", "offsets", "scales", "bounds"};
+  static const napi_typedarray_type types[4] = {napi_int8_array, napi_int32_array, napi_float32_array, napi_float32_array};
+  napi_valuetype type;
+  napi_value count;
+  if (napi_typeof(env, layout, &type) != napi_ok || type != napi_object || napi_get_named_property(env, layout, "numItems", &count) != napi_ok ||
+      !int_arg(env, count, num_items))
+    return 0;
+  for (int i = 0; i < 4; i++)
+    if (napi_get_named_property(env, layout, names[i], &parts[i]) != napi_ok || !typed_array(env, parts[i], types[i], &data[i], &lengths[i])) return 0;
+  return 1;
+}
+
 static napi_value top_k_int8(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
-  napi_value argv[10];
+  size_t argc = 7;
+  napi_value argv[7], parts[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  const void *codes, *offsets, *scales, *items, *user_codes, *users;
-  size_t codes_len, offsets_len, scales_len, items_len, user_codes_len, users_len;
-  int64_t rank, k, candidates, threads;
-  if (argc < 10 || !typed_array(env, argv[0], napi_int8_array, &codes, &codes_len) || !typed_array(env, argv[1], napi_int32_array, &offsets, &offsets_len) ||
-      !typed_array(env, argv[2], napi_float32_array, &scales, &scales_len) || !typed_array(env, argv[3], napi_float32_array, &items, &items_len) ||
-      !int_arg(env, argv[4], &rank) || !typed_array(env, argv[5], napi_uint8_array, &user_codes, &user_codes_len) ||
-      !typed_array(env, argv[6], napi_float32_array, &users, &users_len) || !int_arg(env, argv[7], &k) || !int_arg(env, argv[8], &candidates) ||
-      !int_arg(env, argv[9], &threads)) {
+  const void *layout[4], *items, *user_codes, *users;
+  size_t layout_len[4], items_len, user_codes_len, users_len;
+  int64_t rank, k, threads, layout_items;
+  if (argc < 7 || !layout_arg(env, argv[0], parts, layout, layout_len, &layout_items) || !typed_array(env, argv[1], napi_float32_array, &items, &items_len) ||
+      !int_arg(env, argv[2], &rank) || !typed_array(env, argv[3], napi_uint8_array, &user_codes, &user_codes_len) ||
+      !typed_array(env, argv[4], napi_float32_array, &users, &users_len) || !int_arg(env, argv[5], &k) || !int_arg(env, argv[6], &threads)) {
     napi_throw_type_error(env, NULL,
-                          "topKInt8(codes: Int8Array, offsets: Int32Array, scales: Float32Array, items: Float32Array, rank: integer, userCodes: Uint8Array, "
-                          "users: Float32Array, k: integer, candidates: integer, threads: integer)");
+                          "topKInt8(layout: { numItems: integer, tiles: Int8Array, offsets: Int32Array, scales: Float32Array, bounds: Float32Array }, "
+                          "items: Float32Array, "
+                          "rank: integer, userCodes: Uint8Array, users: Float32Array, k: integer, threads: integer)");
     return NULL;
   }
-  int64_t num_items = rank > 0 ? (int64_t)(items_len / rank) : 0;
-  if (rank < 1 || items_len == 0 || items_len % rank != 0 || codes_len != items_len || offsets_len != (size_t)num_items || scales_len != (size_t)num_items ||
-      users_len == 0 || users_len % rank != 0 || user_codes_len != users_len || k < 1 || candidates < 0 || threads < 1 || threads > 256 || num_items > INT32_MAX ||
-      candidates > INT32_MAX) {
-    napi_throw_range_error(env, NULL, "topKInt8: codes and items must hold rank values per item, offsets and scales one per item, userCodes and users rank "
-                                      "values per user, and k, threads and the sizes must be positive");
+  const size_t tiles_len = layout_len[0], offsets_len = layout_len[1], scales_len = layout_len[2], bounds_len = layout_len[3];
+  int64_t num_items = rank > 0 ? (int64_t)(items_len / rank) : 0, tile_bytes = 0;
+  const int64_t padded = rank > 0 ? i8_layout_sizes(num_items, (int)rank, &tile_bytes) : 0;
+  int ok = rank >= 1 && items_len > 0 && items_len % rank == 0 && num_items <= INT32_MAX && layout_items == num_items && tiles_len == (size_t)tile_bytes && offsets_len == (size_t)padded &&
+           scales_len == (size_t)padded && bounds_len == (size_t)(2 * padded + 2) && users_len > 0 && users_len % rank == 0 && user_codes_len == users_len &&
+           k >= 1 && threads >= 1 && threads <= 256;
+  // Codes past 127 could saturate AVX2's pairs of products.
+  for (size_t i = 0; ok && i < user_codes_len; i++) ok = ((const uint8_t *)user_codes)[i] <= 127;
+  if (!ok) {
+    napi_throw_range_error(env, NULL, "topKInt8: the layout must be int8Layout's for these items, userCodes and users must hold rank values per user (codes "
+                                      "0-127), and k and threads must be positive");
     return NULL;
   }
   int kk = (int)(k < num_items ? k : num_items);
@@ -195,10 +216,98 @@ static napi_value top_k_int8(napi_env env, napi_callback_info info) {
   job_t *j = calloc(1, sizeof(job_t));
   if (!j) return napi_throw_error(env, NULL, "topKInt8: out of memory"), NULL;
   if (!make_result(env, (size_t)batch * kk, &out)) return free(j), NULL;
-  *j = (job_t){.int8 = 1, .rank = (int)rank, .batch = batch, .k = kk, .candidates = (int)candidates, .threads = (int)threads, .num_items = num_items,
-               .items = items, .users = users, .scales = scales, .codes = codes, .offsets = offsets, .user_codes = user_codes,
-               .out_rows = out.rows, .out_scores = out.scores};
-  return submit(env, j, (napi_value[]){argv[0], argv[1], argv[2], argv[3], argv[5], argv[6]}, 6, out.value);
+  *j = (job_t){.int8 = 1, .rank = (int)rank, .batch = batch, .k = kk, .threads = (int)threads, .num_items = num_items, .items = items, .users = users,
+               .tiles = layout[0], .offsets = layout[1], .scales = layout[2], .bounds = layout[3], .user_codes = user_codes, .out_rows = out.rows,
+               .out_scores = out.scores};
+  return submit(env, j, (napi_value[]){parts[0], parts[1], parts[2], parts[3], argv[1], argv[3], argv[4]}, 7, out.value);
+}
+
+// A typed array of `length` elements of `size` bytes, set as obj[name]; its data in *data.
+static int new_array(napi_env env, napi_value obj, const char *name, napi_typedarray_type type, size_t size, size_t length, void **data) {
+  napi_value buffer, array;
+  return napi_create_arraybuffer(env, size * length, data, &buffer) == napi_ok && napi_create_typedarray(env, type, length, buffer, 0, &array) == napi_ok &&
+         napi_set_named_property(env, obj, name, array) == napi_ok;
+}
+
+// An int8Layout in flight: the items and the result's arrays are referenced until it is done.
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref items, codes, scales_in, result;
+  const float *items_data, *scales_data;
+  const int8_t *codes_data;
+  int64_t n;
+  int rank;
+  void *tiles, *offsets, *scales, *bounds;
+} layout_job_t;
+
+static void layout_execute(napi_env env, void *data) {
+  (void)env;
+  layout_job_t *j = data;
+  i8_layout(j->items_data, j->n, j->rank, j->codes_data, j->scales_data, j->tiles, j->offsets, j->scales, j->bounds);
+}
+
+static void layout_complete(napi_env env, napi_status status, void *data) {
+  layout_job_t *j = data;
+  napi_value value;
+  if (status == napi_ok && napi_get_reference_value(env, j->result, &value) == napi_ok) napi_resolve_deferred(env, j->deferred, value);
+  else {
+    napi_value message, error;
+    napi_create_string_utf8(env, "recserve native: int8Layout failed", NAPI_AUTO_LENGTH, &message);
+    napi_create_error(env, NULL, message, &error);
+    napi_reject_deferred(env, j->deferred, error);
+  }
+  napi_ref refs[4] = {j->items, j->codes, j->scales_in, j->result};
+  for (int i = 0; i < 4; i++)
+    if (refs[i]) napi_delete_reference(env, refs[i]);
+  napi_delete_async_work(env, j->work);
+  free(j);
+}
+
+static napi_value int8_layout_js(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], result, promise, name;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  const void *items, *codes = NULL, *scales_in = NULL;
+  size_t items_len, codes_len = 0, scales_len = 0;
+  int64_t rank;
+  napi_valuetype third = napi_undefined;
+  if (argc >= 3) CHECK(napi_typeof(env, argv[2], &third));
+  const int bundle = third != napi_undefined;
+  if (argc < 2 || !typed_array(env, argv[0], napi_float32_array, &items, &items_len) || !int_arg(env, argv[1], &rank) ||
+      (bundle && (argc < 4 || !typed_array(env, argv[2], napi_int8_array, &codes, &codes_len) ||
+                  !typed_array(env, argv[3], napi_float32_array, &scales_in, &scales_len)))) {
+    napi_throw_type_error(env, NULL, "int8Layout(items: Float32Array, rank: integer[, codes: Int8Array, scales: Float32Array])");
+    return NULL;
+  }
+  const int64_t n = rank > 0 ? (int64_t)(items_len / rank) : 0;
+  if (rank < 1 || items_len == 0 || items_len % rank != 0 || n > INT32_MAX || (bundle && (codes_len != items_len || scales_len != (size_t)n))) {
+    napi_throw_range_error(env, NULL, "int8Layout: rank must divide the items' length, codes hold as many values and scales one per item");
+    return NULL;
+  }
+  int64_t tile_bytes;
+  const int64_t padded = i8_layout_sizes(n, (int)rank, &tile_bytes);
+  layout_job_t *j = calloc(1, sizeof(layout_job_t));
+  if (!j) return napi_throw_error(env, NULL, "int8Layout: out of memory"), NULL;
+  *j = (layout_job_t){.items_data = items, .scales_data = scales_in, .codes_data = codes, .n = n, .rank = (int)rank};
+  napi_value count;
+  if (napi_create_object(env, &result) != napi_ok || napi_create_int64(env, n, &count) != napi_ok ||
+      napi_set_named_property(env, result, "numItems", count) != napi_ok || !new_array(env, result, "tiles", napi_int8_array, 1, (size_t)tile_bytes, &j->tiles) ||
+      !new_array(env, result, "offsets", napi_int32_array, 4, (size_t)padded, &j->offsets) ||
+      !new_array(env, result, "scales", napi_float32_array, 4, (size_t)padded, &j->scales) ||
+      !new_array(env, result, "bounds", napi_float32_array, 4, (size_t)(2 * padded + 2), &j->bounds) ||
+      napi_create_reference(env, result, 1, &j->result) != napi_ok || napi_create_reference(env, argv[0], 1, &j->items) != napi_ok ||
+      (bundle && (napi_create_reference(env, argv[2], 1, &j->codes) != napi_ok || napi_create_reference(env, argv[3], 1, &j->scales_in) != napi_ok)) ||
+      napi_create_promise(env, &j->deferred, &promise) != napi_ok || napi_create_string_utf8(env, "recserve-int8-layout", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, layout_execute, layout_complete, j, &j->work) != napi_ok || napi_queue_async_work(env, j->work) != napi_ok) {
+    napi_ref refs[4] = {j->items, j->codes, j->scales_in, j->result};
+    for (int i = 0; i < 4; i++)
+      if (refs[i]) napi_delete_reference(env, refs[i]);
+    free(j);
+    napi_throw_error(env, NULL, "int8Layout: cannot allocate or queue the layout");
+    return NULL;
+  }
+  return promise;
 }
 
 static napi_value first_non_finite_js(napi_env env, napi_callback_info info) {
@@ -283,6 +392,7 @@ NAPI_MODULE_INIT() {
   const napi_property_descriptor functions[] = {
       {"topK", NULL, top_k, NULL, NULL, NULL, napi_enumerable, NULL},
       {"topKInt8", NULL, top_k_int8, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"int8Layout", NULL, int8_layout_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"firstNonFinite", NULL, first_non_finite_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"codeSums", NULL, code_sums_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"rowDots", NULL, row_dots_js, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -76,49 +76,71 @@ static void float32_case(int rank, int64_t rows, int batch, int k, int threads, 
   free(items); free(users); free(ex_rows); free(ex_offsets); free(got_rows); free(got_scores); free(e);
 }
 
-// int8 codes in [-127, 127] with per-item scales, 7-bit user codes; items are the codes times the scales.
-static void int8_case(int rank, int64_t rows, int batch, int k, int candidates, int threads, int spread) {
+// A user's 7-bit codes as the JavaScript side makes them (model-store/quantize.ts, quantizeUser).
+static void quantize_user(const float *u, int rank, uint8_t *p) {
+  float max = 0;
+  for (int j = 0; j < rank; j++) max = fabsf(u[j]) > max ? fabsf(u[j]) : max;
+  const double inverse = max == 0 ? 0 : 63.0 / max;
+  for (int j = 0; j < rank; j++) p[j] = (uint8_t)(64 + (int)floor(u[j] * inverse + 0.5));
+}
+
+static float uniform(void) { return (float)(next() >> 8) / (float)(1 << 24) * 2 - 1; }
+
+// The int8 scan must give the exact answer, the one the float32 scan gives, whatever the items:
+//   ties: small integers (every dot product exact, many equal);
+//   reals: random values, item norms spread over 2^-4 .. 2^4;
+//   codes: a bundle's own codes and scales (items exactly codes x scales);
+//   near: items 1e-4 apart around a few centres, users with one large value (coarse user codes).
+enum { TIES, REALS, CODES, NEAR };
+
+static void int8_case(int rank, int64_t rows, int batch, int k, int threads, int kind) {
+  float *items = malloc(sizeof(float) * rows * rank), *users = malloc(sizeof(float) * batch * rank), *scales = malloc(sizeof(float) * rows);
   int8_t *codes = malloc(rows * rank);
-  int32_t *offsets = calloc(rows, sizeof(int32_t));
-  float *scales = malloc(sizeof(float) * rows), *items = malloc(sizeof(float) * rows * rank), *users = malloc(sizeof(float) * batch * rank);
   uint8_t *user_codes = malloc(batch * rank);
-  for (int64_t i = 0; i < rows; i++) scales[i] = (float)(1 + next() % 4) / 64;
-  for (int j = 0; j < rank; j++)
-    for (int64_t i = 0; i < rows; i++) {
-      int c = spread ? (int)small_int(spread) : (int)(next() % 255) - 127;
-      codes[j * rows + i] = (int8_t)c;
-      offsets[i] += 64 * c;
-      items[i * rank + j] = (float)c * scales[i];
+  for (int64_t i = 0; i < rows; i++) {
+    const float norm = ldexpf(1, (int)(next() % 9) - 4);
+    scales[i] = (float)(1 + next() % 4) / 64;
+    for (int j = 0; j < rank; j++) {
+      float *y = &items[i * rank + j];
+      if (kind == TIES) *y = small_int(rank < 4 ? 3 : 7);
+      if (kind == REALS) *y = uniform() * norm;
+      if (kind == CODES) {
+        codes[j * rows + i] = (int8_t)((int)(next() % 255) - 127);
+        *y = (float)codes[j * rows + i] * scales[i];
+      }
+      if (kind == NEAR) *y = (float)((i % 3) + j % 2) + uniform() * 1e-4f;
     }
-  for (int64_t i = 0; i < (int64_t)batch * rank; i++) {
-    user_codes[i] = (uint8_t)(next() % 128);
-    users[i] = (float)user_codes[i] - 64;
   }
+  for (int b = 0; b < batch; b++) {
+    for (int j = 0; j < rank; j++) users[b * rank + j] = kind == TIES ? small_int(7) : uniform();
+    if (kind == NEAR) users[b * rank + (b % rank)] = 50;
+    quantize_user(users + b * rank, rank, user_codes + b * rank);
+  }
+  int64_t tile_bytes;
+  const int64_t padded = i8_layout_sizes(rows, rank, &tile_bytes);
+  int8_t *tiles = malloc(tile_bytes);
+  int32_t *offsets = malloc(sizeof(int32_t) * padded);
+  float *tile_scales = malloc(sizeof(float) * padded), *bounds = malloc(sizeof(float) * (2 * padded + 2));
+  i8_layout(items, rows, rank, kind == CODES ? codes : NULL, kind == CODES ? scales : NULL, tiles, offsets, tile_scales, bounds);
   int kk = k < rows ? k : (int)rows;
-  int cand = candidates < kk ? kk : candidates > rows ? (int)rows : candidates;
   int32_t *got_rows = malloc(sizeof(int32_t) * batch * kk);
   float *got_scores = malloc(sizeof(float) * batch * kk);
   entry_t *e = malloc(sizeof(entry_t) * rows);
-  check(topk_i8(codes, offsets, scales, items, rows, rank, user_codes, users, batch, kk, candidates, threads, got_rows, got_scores) == kk, "int8 status", rank, rows, k,
-        threads);
+  check(topk_i8(tiles, offsets, tile_scales, bounds, items, rows, rank, user_codes, users, batch, kk, threads, got_rows, got_scores) == kk, "int8 status", rank,
+        rows, k, threads);
   for (int b = 0; b < batch; b++) {
     for (int64_t i = 0; i < rows; i++) {
-      int32_t dot = 0;
-      for (int j = 0; j < rank; j++) dot += (int32_t)user_codes[b * rank + j] * codes[j * rows + i];
-      e[i] = (entry_t){(float)(dot - offsets[i]) * scales[i], (int32_t)i};
+      double s = 0;
+      for (int j = 0; j < rank; j++) s += (double)users[b * rank + j] * (double)items[i * rank + j];
+      e[i] = (entry_t){(float)s, (int32_t)i};
     }
     reference_select(e, rows);
-    for (int i = 0; i < cand; i++) {
-      double s = 0;
-      for (int j = 0; j < rank; j++) s += (double)users[b * rank + j] * (double)items[(int64_t)e[i].r * rank + j];
-      e[i].s = (float)s;
-    }
-    reference_select(e, cand);
     for (int i = 0; i < kk; i++) check(e[i].r == got_rows[b * kk + i] && e[i].s == got_scores[b * kk + i], "int8", rank, rows, k, threads);
   }
   mix(got_rows, sizeof(int32_t) * batch * kk);
   mix(got_scores, sizeof(float) * batch * kk);
-  free(codes); free(offsets); free(scales); free(items); free(users); free(user_codes); free(got_rows); free(got_scores); free(e);
+  free(items); free(users); free(scales); free(codes); free(user_codes); free(tiles); free(offsets); free(tile_scales); free(bounds);
+  free(got_rows); free(got_scores); free(e);
 }
 
 int main(void) {
@@ -134,7 +156,7 @@ int main(void) {
           const int batch = batches[bi];
           float32_case(ranks[r], rows[n], batch, k, 1 + k % 3, 0);
           if (k == 11) float32_case(ranks[r], rows[n], batch, k, 1 + k % 3, 2 + (int)n % 3);
-          for (int extra = 0; extra <= 200; extra += 100) int8_case(ranks[r], rows[n], batch, k, k + extra, 1 + k % 2, ranks[r] < 4 ? 3 : 7);
+          for (int kind = TIES; kind <= NEAR; kind++) int8_case(ranks[r], rows[n], batch, k, 1 + k % 2, kind);
         }
   // Several groups of lanes scored together: three (24), three and one (32), three and two plus a tiled or
   // padded user (41).
@@ -150,7 +172,7 @@ int main(void) {
     float32_case(64, 32771, 2, 25, threads, 0);  // 8.4 MB: the float32 scan splits matrices of 8 MB or more
     float32_case(64, 32771, 9, 25, threads, 0);
     float32_case(64, 32771, 9, 25, threads, 7);
-    int8_case(64, 70000, 5, 25, 125, threads, 0);
+    for (int kind = TIES; kind <= NEAR; kind++) int8_case(64, 70000, 9, 25, threads, kind);
   }
   printf("%s %s failures=%d digest=%016llx\n", isa_name(topk_f32_isa()), isa_name(topk_i8_isa()), failures, (unsigned long long)digest);
   return failures != 0;

@@ -1,15 +1,22 @@
-// Top-k for a batch of users over int8 item codes, in two passes:
-// 1. candidates: integer dot products of each user's uint8 codes with every item's int8 codes (stored
-//    column-major, [rank, numItems]), minus the item's offset, times its scale; the best `candidates`
-//    by that approximate score are kept. The scan keeps each block's best score; the candidates-th best
-//    of those is a threshold that at least `candidates` items reach, so only blocks whose best reaches it
-//    are searched. Selection thus costs O(blocks), with no branch per item (a running top-k spent more
-//    time mispredicting its sift-downs than the scan took). Up to CHUNK users share one pass over the codes.
-// 2. re-score: the candidates' exact float32 dot products (summed in double, as the JavaScript re-score
-//    does), best k first, exact ties by row.
-// User codes have 7 bits (0-127): a pair of products then fits int16 (2 x 127 x 127 = 32,258), so AVX2's
-// vpmaddubsw cannot saturate, and every instruction set computes the same integers: every machine picks
-// the same candidates.
+// Exact top-k for a batch of users, with an int8 first pass that proves which items can be among them:
+// 1. The model's items are kept a second time as int8 codes with one scale per item (`i8_layout`, once per
+//    model), 16 items to a tile: [tile][rank / 4][16 items][4 dimensions]. That is the operand layout of
+//    VNNI's vpdpbusd and AVX2's vpmaddubsw, so the scan reads each code once, a quarter of the float32
+//    bytes, with no shuffles.
+// 2. A user's 7-bit codes p (u ≈ t (p - 64), t = max|u| / 63) give item i the approximate score
+//    a = scale (dot - offset), the exact dot product of the quantised vectors over t. Writing
+//    u.y = (t p').(scale q) + u.(y - scale q) + (u - t p').(scale q) and bounding the last two terms by
+//    Cauchy-Schwarz: |u.y / t - a| <= bound_i = alpha err_i + beta qnorm_i, with alpha = |u| / t,
+//    beta = |u - t p'| / t per user, and err_i >= |y - scale q| (plus every float rounding, generously),
+//    qnorm_i >= |scale q| per item.
+// 3. With W the largest bound of a user, an item can only be among the k best if a >= (k-th best a) - 2W:
+//    the scan keeps those (a floor per user that rises as it goes). From them, theta = the k-th best lower
+//    bound a - bound_i; every item whose upper bound a + bound_i reaches theta is a candidate, and the
+//    candidates include every item of the exact top k (ties too).
+// 4. The candidates' exact scores (float products summed in double, as the JavaScript re-score does) rank
+//    them, ties by row: the answer is the exact top k of the model's own dot products.
+// User codes have 7 bits: a pair of products fits int16 (2 x 127 x 127 = 32,258), so AVX2's vpmaddubsw
+// cannot saturate and every instruction set computes the same approximate scores.
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,270 +26,82 @@
 #include "select.h"
 #include "topk.h"
 
-#define BLOCK 64
-// Users per pass: 4 users x 4 accumulators fill half the AVX-512 registers, leaving room for the codes.
-#define CHUNK 4
-
-typedef struct {
-  const int8_t *codes;    // [rank, n]
-  int64_t n;              // items: the distance between two dimensions' rows
-  int rank, users;        // users in this pass, <= CHUNK
-  const uint8_t *user;    // users x rank uint8 codes
-  const uint32_t *words;  // per user, its codes four to a word, zero-padded: (rank + 3) / 4 words
-  const int32_t *offsets;
-  const float *scales;
-  int64_t stride;         // between two users' scores: blocks x BLOCK
-} scan_args;
-
-static inline float approx(int32_t dot, int32_t offset, float scale) { return (float)(dot - offset) * scale; }
-
-// Each instruction set scores whole blocks of BLOCK items: `scan` writes blocks [first, end)'s scores
-// (scores[u * stride + item]) and each block's best (best[u * blocks + block]) for every user of the pass;
-// `reaching` is the mask of a block's items whose score is >= threshold.
-typedef struct {
-  void (*scan)(const scan_args *a, int64_t first, int64_t end, int64_t blocks, float *scores, float *best);
-  uint64_t (*reaching)(const float *scores, float threshold);
-} isa_t;
-
-// User u's scores of block b's first `count` items; returns their best. Also the partial last block of
-// every instruction set.
-static float block_plain(const scan_args *a, int u, int64_t b, int count, float *scores) {
-  const uint8_t *user = a->user + (int64_t)u * a->rank;
-  float best = -INFINITY;
-  for (int64_t i = b * BLOCK; i < b * BLOCK + count; i++) {
-    int32_t dot = 0;
-    for (int j = 0; j < a->rank; j++) dot += (int32_t)user[j] * a->codes[j * a->n + i];
-    scores[i] = approx(dot, a->offsets[i], a->scales[i]);
-    if (scores[i] > best) best = scores[i];
-  }
-  return best;
-}
-
-// Prefetch distance along each dimension's row: a block reads one cache line from each of `rank` rows, more
-// streams than the hardware prefetcher follows (measured at 1M x 64: 12.7 ms without, 2.7 ms at 1 KiB,
-// best of 256 B - 2 KiB; no change on a matrix in cache).
-#define AHEAD 1024
-
-static inline void prefetch_rows(const int8_t *c, int64_t n, int rows) {
-  for (int r = 0; r < rows; r++) __builtin_prefetch(c + r * n + AHEAD, 0, 3);
-}
-
-// Portable: dimension by dimension over a block, products in int16 (127 x 127 fits) summed in int32; the
-// compiler vectorises the inner loops (SSE2 on x86-64, NEON on ARM64).
-static void scan_portable(const scan_args *a, int64_t first_block, int64_t end_block, int64_t blocks, float *scores, float *best) {
-  for (int64_t b = first_block; b < end_block; b++) {
-    const int64_t first = b * BLOCK;
-    prefetch_rows(a->codes + first, a->n, a->rank);
-    for (int u = 0; u < a->users; u++) {
-      const uint8_t *user = a->user + (int64_t)u * a->rank;
-      int32_t acc[BLOCK] = {0};
-      for (int j = 0; j < a->rank; j++) {
-        const int8_t *c = a->codes + j * a->n + first;
-        const int16_t w = user[j];
-        for (int i = 0; i < BLOCK; i++) acc[i] += (int16_t)(w * c[i]);
-      }
-      float *mine = scores + u * a->stride + first, top = -INFINITY;
-      for (int i = 0; i < BLOCK; i++) {
-        mine[i] = approx(acc[i], a->offsets[first + i], a->scales[first + i]);
-        top = mine[i] > top ? mine[i] : top;
-      }
-      best[u * blocks + b] = top;
-    }
-  }
-}
-
-static uint64_t reaching_portable(const float *scores, float threshold) {
-  uint64_t mask = 0;
-  for (int i = 0; i < BLOCK; i++) mask |= (uint64_t)(scores[i] >= threshold) << i;
-  return mask;
-}
-
-#if RECSERVE_X86
-#define VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
-#define AVX2 __attribute__((target("avx2")))
-#define INLINE static inline __attribute__((always_inline))
-
-// AVX-512 VNNI: vpdpbusd sums four uint8 x int8 products per 32-bit lane, so four dimensions' rows of 64
-// codes are interleaved byte-wise (two unpack rounds) into 4 vectors of 16 items x 4 dimensions, which
-// every user of the pass then multiplies with its own four codes. The unpacks work within 128-bit lanes,
-// which leaves items in the order 16L + 4q + (0..3) for vector q and lane L; a 4 x 4 transpose of
-// 128-bit blocks restores item order before the offsets and scales.
-VNNI INLINE void interleave_vnni(const int8_t *c, int64_t n, int left, __m512i x[4]) {
-  const __m512i zero = _mm512_setzero_si512();
-  prefetch_rows(c, n, left);
-  __m512i r0 = _mm512_loadu_si512(c);
-  __m512i r1 = left > 1 ? _mm512_loadu_si512(c + n) : zero;
-  __m512i r2 = left > 2 ? _mm512_loadu_si512(c + 2 * n) : zero;
-  __m512i r3 = left > 3 ? _mm512_loadu_si512(c + 3 * n) : zero;
-  __m512i lo01 = _mm512_unpacklo_epi8(r0, r1), hi01 = _mm512_unpackhi_epi8(r0, r1);
-  __m512i lo23 = _mm512_unpacklo_epi8(r2, r3), hi23 = _mm512_unpackhi_epi8(r2, r3);
-  x[0] = _mm512_unpacklo_epi16(lo01, lo23);
-  x[1] = _mm512_unpackhi_epi16(lo01, lo23);
-  x[2] = _mm512_unpacklo_epi16(hi01, hi23);
-  x[3] = _mm512_unpackhi_epi16(hi01, hi23);
-}
-
-// Scores of `users` (a constant after inlining, so the accumulators stay in registers) for blocks [first, end).
-VNNI INLINE void scan_vnni_n(const scan_args *a, int64_t first_block, int64_t end_block, int64_t blocks, float *scores, float *best, const int users) {
-  const int full = a->rank / 4, left = a->rank % 4, groups = (a->rank + 3) / 4;
-  const int64_t n = a->n;
-  for (int64_t b = first_block; b < end_block; b++) {
-    const int64_t first = b * BLOCK;
-    __m512i acc[CHUNK][4], x[4];
-    for (int u = 0; u < users; u++)
-      for (int q = 0; q < 4; q++) acc[u][q] = _mm512_setzero_si512();
-    // Whole groups of four dimensions without a branch per row; the rank's remainder after them.
-    for (int g = 0; g < groups; g++) {
-      interleave_vnni(a->codes + (int64_t)(4 * g) * n + first, n, g < full ? 4 : left, x);
-      for (int u = 0; u < users; u++) {
-        const __m512i w = _mm512_set1_epi32((int32_t)a->words[u * groups + g]);
-        for (int q = 0; q < 4; q++) acc[u][q] = _mm512_dpbusd_epi32(acc[u][q], w, x[q]);
-      }
-    }
-    const __m512i offsets[4] = {_mm512_loadu_si512(a->offsets + first), _mm512_loadu_si512(a->offsets + first + 16),
-                                _mm512_loadu_si512(a->offsets + first + 32), _mm512_loadu_si512(a->offsets + first + 48)};
-    const __m512 scales[4] = {_mm512_loadu_ps(a->scales + first), _mm512_loadu_ps(a->scales + first + 16), _mm512_loadu_ps(a->scales + first + 32),
-                              _mm512_loadu_ps(a->scales + first + 48)};
-    for (int u = 0; u < users; u++) {
-      __m512i t0 = _mm512_shuffle_i32x4(acc[u][0], acc[u][1], 0x44), t1 = _mm512_shuffle_i32x4(acc[u][0], acc[u][1], 0xEE);
-      __m512i t2 = _mm512_shuffle_i32x4(acc[u][2], acc[u][3], 0x44), t3 = _mm512_shuffle_i32x4(acc[u][2], acc[u][3], 0xEE);
-      __m512i dots[4] = {_mm512_shuffle_i32x4(t0, t2, 0x88), _mm512_shuffle_i32x4(t0, t2, 0xDD), _mm512_shuffle_i32x4(t1, t3, 0x88),
-                         _mm512_shuffle_i32x4(t1, t3, 0xDD)};
-      __m512 top = _mm512_set1_ps(-INFINITY);
-      for (int q = 0; q < 4; q++) {
-        __m512 s = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(dots[q], offsets[q])), scales[q]);
-        _mm512_storeu_ps(scores + u * a->stride + first + 16 * q, s);
-        top = _mm512_max_ps(top, s);
-      }
-      best[u * blocks + b] = _mm512_reduce_max_ps(top);
-    }
-  }
-}
-
-VNNI static void scan_vnni(const scan_args *a, int64_t first, int64_t end, int64_t blocks, float *scores, float *best) {
-  switch (a->users) {
-    case 1: scan_vnni_n(a, first, end, blocks, scores, best, 1); break;
-    case 2: scan_vnni_n(a, first, end, blocks, scores, best, 2); break;
-    case 3: scan_vnni_n(a, first, end, blocks, scores, best, 3); break;
-    default: scan_vnni_n(a, first, end, blocks, scores, best, 4); break;
-  }
-}
-
-VNNI static uint64_t reaching_vnni(const float *scores, float threshold) {
-  const __m512 t = _mm512_set1_ps(threshold);
-  uint64_t mask = 0;
-  for (int q = 0; q < 4; q++) mask |= (uint64_t)_mm512_cmp_ps_mask(_mm512_loadu_ps(scores + 16 * q), t, _CMP_GE_OQ) << (16 * q);
-  return mask;
-}
-
-// AVX2 without VNNI: the same byte interleave on 32 items, then vpmaddubsw (two uint8 x int8 products summed
-// in int16: exact for 7-bit user codes) and vpmaddwd by ones (the two pairs summed in int32) stand in for
-// vpdpbusd. Vector q's lane L holds items 16L + 4q + (0..3); two 128-bit permutes restore item order.
-AVX2 INLINE void interleave_avx2(const int8_t *c, int64_t n, int left, __m256i x[4]) {
-  const __m256i zero = _mm256_setzero_si256();
-  __m256i r0 = _mm256_loadu_si256((const __m256i *)c);
-  __m256i r1 = left > 1 ? _mm256_loadu_si256((const __m256i *)(c + n)) : zero;
-  __m256i r2 = left > 2 ? _mm256_loadu_si256((const __m256i *)(c + 2 * n)) : zero;
-  __m256i r3 = left > 3 ? _mm256_loadu_si256((const __m256i *)(c + 3 * n)) : zero;
-  __m256i lo01 = _mm256_unpacklo_epi8(r0, r1), hi01 = _mm256_unpackhi_epi8(r0, r1);
-  __m256i lo23 = _mm256_unpacklo_epi8(r2, r3), hi23 = _mm256_unpackhi_epi8(r2, r3);
-  x[0] = _mm256_unpacklo_epi16(lo01, lo23);
-  x[1] = _mm256_unpackhi_epi16(lo01, lo23);
-  x[2] = _mm256_unpacklo_epi16(hi01, hi23);
-  x[3] = _mm256_unpackhi_epi16(hi01, hi23);
-}
-
-// `users` (1 or 2, a constant after inlining: 8 accumulators fit the 16 registers with the codes) from
-// user u0, for the 32 items from `first`; returns nothing but raises top[] to each user's best.
-AVX2 INLINE void half_block_avx2(const scan_args *a, int64_t first, int u0, const int users, float *scores, __m256 top[2]) {
-  const int full = a->rank / 4, left = a->rank % 4, groups = (a->rank + 3) / 4;
-  const __m256i ones = _mm256_set1_epi16(1);
-  __m256i acc[2][4], x[4];
-  for (int u = 0; u < users; u++)
-    for (int q = 0; q < 4; q++) acc[u][q] = _mm256_setzero_si256();
-  for (int g = 0; g < groups; g++) {
-    interleave_avx2(a->codes + (int64_t)(4 * g) * a->n + first, a->n, g < full ? 4 : left, x);
-    for (int u = 0; u < users; u++) {
-      const __m256i w = _mm256_set1_epi32((int32_t)a->words[(u0 + u) * groups + g]);
-      for (int q = 0; q < 4; q++) acc[u][q] = _mm256_add_epi32(acc[u][q], _mm256_madd_epi16(_mm256_maddubs_epi16(w, x[q]), ones));
-    }
-  }
-  for (int u = 0; u < users; u++) {
-    const __m256i dots[4] = {_mm256_permute2x128_si256(acc[u][0], acc[u][1], 0x20), _mm256_permute2x128_si256(acc[u][2], acc[u][3], 0x20),
-                             _mm256_permute2x128_si256(acc[u][0], acc[u][1], 0x31), _mm256_permute2x128_si256(acc[u][2], acc[u][3], 0x31)};
-    for (int q = 0; q < 4; q++) {
-      const int64_t at = first + 8 * q;
-      __m256i d = _mm256_sub_epi32(dots[q], _mm256_loadu_si256((const __m256i *)(a->offsets + at)));
-      __m256 s = _mm256_mul_ps(_mm256_cvtepi32_ps(d), _mm256_loadu_ps(a->scales + at));
-      _mm256_storeu_ps(scores + (u0 + u) * a->stride + at, s);
-      top[u] = _mm256_max_ps(top[u], s);
-    }
-  }
-}
-
-AVX2 static float hmax256(__m256 v) {
-  float lanes[8], m = -INFINITY;
-  _mm256_storeu_ps(lanes, v);
-  for (int i = 0; i < 8; i++) m = lanes[i] > m ? lanes[i] : m;
-  return m;
-}
-
-// Users two at a time within each block, whose codes stay in L1 between the two.
-AVX2 static void scan_avx2(const scan_args *a, int64_t first_block, int64_t end_block, int64_t blocks, float *scores, float *best) {
-  for (int64_t b = first_block; b < end_block; b++) {
-    prefetch_rows(a->codes + b * BLOCK, a->n, a->rank);
-    for (int u0 = 0; u0 < a->users; u0 += 2) {
-      __m256 top[2] = {_mm256_set1_ps(-INFINITY), _mm256_set1_ps(-INFINITY)};
-      for (int half = 0; half < 2; half++) {
-        if (a->users - u0 >= 2) half_block_avx2(a, b * BLOCK + 32 * half, u0, 2, scores, top);
-        else half_block_avx2(a, b * BLOCK + 32 * half, u0, 1, scores, top);
-      }
-      for (int u = u0; u < a->users && u < u0 + 2; u++) best[u * blocks + b] = hmax256(top[u - u0]);
-    }
-  }
-}
-
-AVX2 static uint64_t reaching_avx2(const float *scores, float threshold) {
-  const __m256 t = _mm256_set1_ps(threshold);
-  uint64_t mask = 0;
-  for (int q = 0; q < BLOCK / 8; q++) mask |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(scores + 8 * q), t, _CMP_GE_OQ)) << (8 * q);
-  return mask;
-}
+#define TILE 16
+// Users per pass over the codes: 2 tiles x 8 users fill 16 of the 32 AVX-512 registers.
+#define PASS 8
+#define USER_ZERO 64
+#ifndef AHEAD
+#define AHEAD 4096
 #endif
 
-static isa_level level;
-static isa_t isa;
-static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
+static inline int64_t tiles_for(int64_t n) { return (n + TILE - 1) / TILE; }
+static inline int groups_for(int rank) { return (rank + 3) / 4; }
 
-static void pick_isa(void) {
-  level = isa_for_int8();
-  isa = (isa_t){scan_portable, reaching_portable};
-#if RECSERVE_X86
-  if (level == ISA_AVX512) isa = (isa_t){scan_vnni, reaching_vnni};
-  if (level == ISA_AVX2) isa = (isa_t){scan_avx2, reaching_avx2};
-#endif
+// ---- layout ----
+
+// Generous room for float rounding, relative to |y| + |scale q|: the re-score's (rank products summed in
+// double, then rounded to float), the approximate score's (two roundings) and the bound's own.
+static double rounding_room(int rank) { return (rank + 16) * ldexp(1.0, -22); }
+
+int64_t i8_layout_sizes(int64_t n, int rank, int64_t *tile_bytes) {
+  *tile_bytes = tiles_for(n) * groups_for(rank) * 4 * TILE;
+  return tiles_for(n) * TILE;
 }
 
-isa_level topk_i8_isa(void) {
-  pthread_once(&isa_once, pick_isa);
-  return level;
+void i8_layout(const float *items, int64_t n, int rank, const int8_t *codes, const float *scales_in, int8_t *tiles, int32_t *offsets, float *scales,
+               float *bounds) {
+  const int groups = groups_for(rank);
+  const int64_t padded = tiles_for(n) * TILE;
+  const double room = rounding_room(rank), up = 1 + ldexp(1.0, -20);
+  float max_err = 0, max_q = 0;
+  memset(tiles, 0, (size_t)(tiles_for(n) * groups * 4 * TILE));
+  for (int64_t i = 0; i < padded; i++) {
+    offsets[i] = 0;
+    scales[i] = bounds[i] = bounds[padded + i] = 0;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    const float *y = items + i * rank;
+    float s = 0;
+    if (scales_in) s = scales_in[i];
+    else {
+      for (int j = 0; j < rank; j++) s = fabsf(y[j]) > s ? fabsf(y[j]) : s;
+      s /= 127;
+    }
+    int8_t *tile = tiles + (i / TILE) * groups * 4 * TILE + (i % TILE) * 4;
+    int32_t sum = 0;
+    double err = 0, norm = 0, qnorm = 0;
+    for (int j = 0; j < rank; j++) {
+      int q;
+      if (codes) q = codes[(int64_t)j * n + i];
+      else {
+        const long r = s > 0 ? lrintf(y[j] / s) : 0;
+        q = r > 127 ? 127 : r < -127 ? -127 : (int)r;
+      }
+      tile[(j / 4) * 4 * TILE + j % 4] = (int8_t)q;
+      sum += q;
+      const double approx = (double)s * q, diff = (double)y[j] - approx;
+      err += diff * diff, norm += (double)y[j] * y[j], qnorm += approx * approx;
+    }
+    offsets[i] = USER_ZERO * sum;
+    scales[i] = s;
+    const double q = sqrt(qnorm);
+    bounds[i] = (float)((sqrt(err) + room * (sqrt(norm) + q)) * up);
+    bounds[padded + i] = (float)(q * up);
+    max_err = bounds[i] > max_err ? bounds[i] : max_err;
+    max_q = bounds[padded + i] > max_q ? bounds[padded + i] : max_q;
+  }
+  bounds[2 * padded] = max_err;
+  bounds[2 * padded + 1] = max_q;
 }
 
+// ---- the items each user keeps while scanning ----
+
+// One user's kept items in one slice: every item scanned whose a reached the user's floor then.
 typedef struct {
-  const scan_args *a;
-  int64_t first, end, blocks;  // this slice's blocks, of all blocks
-  float *scores, *best;
-} slice_t;
-
-static void *scan_slice(void *arg) {
-  slice_t *t = (slice_t *)arg;
-  const int64_t full = t->a->n / BLOCK, end = t->end < full ? t->end : full;
-  if (t->first < end) isa.scan(t->a, t->first, end, t->blocks, t->scores, t->best);
-  if (t->end > full)
-    for (int u = 0; u < t->a->users; u++)
-      t->best[u * t->blocks + full] = block_plain(t->a, u, full, (int)(t->a->n - full * BLOCK), t->scores + u * t->a->stride);
-  return NULL;
-}
+  entry_t *e;
+  int64_t count, cap, most;  // most: the slice's items, past which it never grows
+  int failed;
+} list_t;
 
 // The k-th largest of s[0..n), 1 <= k <= n; reorders s. Branch-free Lomuto partitions around the middle
 // element (the values arrive in row order, which is random with respect to score).
@@ -309,10 +128,236 @@ static float kth_largest(float *s, int64_t n, int64_t k) {
   return s[lo];
 }
 
+typedef struct {
+  const int8_t *tiles;
+  const int32_t *offsets;
+  const float *scales;
+  int64_t n;
+  int rank, groups, users, k;
+  const uint8_t *codes;    // users x (4 groups), zero-padded
+  const float *widths;     // per user: 2W, rounded up
+  float *floors;           // per user, shared by the slices: the highest floor any of them reached
+} pass_t;
+
+// Any slice's floor holds for all: its k-th best a is at most the k-th best of all items. Raised by whichever
+// slice gets there first, so that a slice never keeps what another already ruled out.
+static inline float floor_of(const pass_t *p, int u) {
+  float f;
+  __atomic_load(&p->floors[u], &f, __ATOMIC_RELAXED);
+  return f;
+}
+
+static void raise_floor(const pass_t *p, int u, float f) {
+  float now = floor_of(p, u);
+  while (f > now && !__atomic_compare_exchange(&p->floors[u], &now, &f, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {}
+}
+
+// A full list raises user u's floor to its k-th best a less the user's width, and drops what fell below
+// the floor; it doubles when that freed less than half.
+static void compact(const pass_t *p, int u, list_t *l) {
+  if (l->count >= p->k) {
+    float *a = malloc(sizeof(float) * l->count);
+    if (!a) { l->failed = 1; return; }
+    for (int64_t i = 0; i < l->count; i++) a[i] = l->e[i].s;
+    raise_floor(p, u, nextafterf((float)((double)kth_largest(a, l->count, p->k) - p->widths[u]), -INFINITY));
+    free(a);
+    const float floor = floor_of(p, u);
+    int64_t kept = 0;
+    for (int64_t i = 0; i < l->count; i++)
+      if (l->e[i].s >= floor) l->e[kept++] = l->e[i];
+    l->count = kept;
+  }
+  if (l->count > l->cap / 2 && l->cap < l->most) {
+    const int64_t cap = 2 * l->cap < l->most ? 2 * l->cap : l->most;
+    entry_t *e = realloc(l->e, sizeof(entry_t) * cap);
+    if (!e) { l->failed = 1; return; }
+    l->e = e, l->cap = cap;
+  }
+}
+
+// Keeps the items of one tile (scores a[0..16) of rows from `first`) flagged in `mask` for user u.
+static inline void keep_hits(const pass_t *p, int u, list_t *l, uint32_t mask, const float *a, int64_t first) {
+  for (; mask; mask &= mask - 1) {
+    const int q = __builtin_ctz(mask);
+    if (first + q >= p->n || a[q] < floor_of(p, u)) continue;
+    if (l->count == l->cap) compact(p, u, l);
+    if (l->failed || l->count == l->cap) return;
+    l->e[l->count++] = (entry_t){a[q], (int32_t)(first + q)};
+  }
+}
+
+// ---- scans: approximate scores of tiles [first, end) for the pass's users, kept above their floors ----
+
+typedef void (*scan_fn)(const pass_t *p, int64_t first, int64_t end, list_t *lists);
+
+static void scan_portable(const pass_t *p, int64_t first, int64_t end, list_t *lists) {
+  const int64_t tile_bytes = (int64_t)p->groups * 4 * TILE;
+  for (int64_t t = first; t < end; t++) {
+    const int8_t *x = p->tiles + t * tile_bytes;
+    for (int u = 0; u < p->users; u++) {
+      const uint8_t *w = p->codes + (int64_t)u * p->groups * 4;
+      int32_t acc[TILE] = {0};
+      for (int g = 0; g < p->groups; g++)
+        for (int i = 0; i < TILE; i++) {
+          const int8_t *c = x + g * 4 * TILE + 4 * i;
+          acc[i] += w[4 * g] * c[0] + w[4 * g + 1] * c[1] + w[4 * g + 2] * c[2] + w[4 * g + 3] * c[3];
+        }
+      float a[TILE];
+      uint32_t mask = 0;
+      for (int i = 0; i < TILE; i++) {
+        a[i] = (float)(acc[i] - p->offsets[t * TILE + i]) * p->scales[t * TILE + i];
+        mask |= (uint32_t)(a[i] >= floor_of(p, u)) << i;
+      }
+      if (mask) keep_hits(p, u, &lists[u], mask, a, t * TILE);
+    }
+  }
+}
+
+#if RECSERVE_X86
+#define VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
+#define AVX2 __attribute__((target("avx2")))
+#define INLINE static inline __attribute__((always_inline))
+
+// `tiles` (1 or 2) consecutive tiles from t for `users` users (constants after inlining: the accumulators
+// stay in registers), each code vector loaded once and multiplied into every user's accumulator.
+VNNI INLINE void tiles_vnni(const pass_t *p, int64_t t, list_t *lists, const int tiles, const int users) {
+  const int64_t tile_bytes = (int64_t)p->groups * 4 * TILE;
+  const int8_t *x = p->tiles + t * tile_bytes;
+  const uint32_t *w = (const uint32_t *)p->codes;
+  __m512i acc[2][PASS];
+  for (int h = 0; h < tiles; h++)
+    for (int u = 0; u < users; u++) acc[h][u] = _mm512_setzero_si512();
+  for (int g = 0; g < p->groups; g++) {
+    __m512i c[2];
+    for (int h = 0; h < tiles; h++) {
+      __builtin_prefetch(x + h * tile_bytes + g * 4 * TILE + AHEAD, 0, 3);
+      c[h] = _mm512_loadu_si512(x + h * tile_bytes + g * 4 * TILE);
+    }
+    for (int u = 0; u < users; u++) {
+      const __m512i word = _mm512_set1_epi32((int32_t)w[u * p->groups + g]);
+      for (int h = 0; h < tiles; h++) acc[h][u] = _mm512_dpbusd_epi32(acc[h][u], word, c[h]);
+    }
+  }
+  for (int h = 0; h < tiles; h++) {
+    const int64_t first = (t + h) * TILE;
+    const __m512i offsets = _mm512_loadu_si512(p->offsets + first);
+    const __m512 scales = _mm512_loadu_ps(p->scales + first);
+    for (int u = 0; u < users; u++) {
+      const __m512 a = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[h][u], offsets)), scales);
+      const uint32_t mask = _mm512_cmp_ps_mask(a, _mm512_set1_ps(floor_of(p, u)), _CMP_GE_OQ);
+      if (mask) {
+        float s[TILE];
+        _mm512_storeu_ps(s, a);
+        keep_hits(p, u, &lists[u], mask, s, first);
+      }
+    }
+  }
+}
+
+VNNI INLINE void scan_vnni_users(const pass_t *p, int64_t first, int64_t end, list_t *lists, const int users) {
+  int64_t t = first;
+  for (; t + 2 <= end; t += 2) tiles_vnni(p, t, lists, 2, users);
+  if (t < end) tiles_vnni(p, t, lists, 1, users);
+}
+
+VNNI static void scan_vnni(const pass_t *p, int64_t first, int64_t end, list_t *lists) {
+  switch (p->users) {
+    case 1: scan_vnni_users(p, first, end, lists, 1); break;
+    case 2: scan_vnni_users(p, first, end, lists, 2); break;
+    case 3: scan_vnni_users(p, first, end, lists, 3); break;
+    case 4: scan_vnni_users(p, first, end, lists, 4); break;
+    case 5: scan_vnni_users(p, first, end, lists, 5); break;
+    case 6: scan_vnni_users(p, first, end, lists, 6); break;
+    case 7: scan_vnni_users(p, first, end, lists, 7); break;
+    default: scan_vnni_users(p, first, end, lists, 8); break;
+  }
+}
+
+// AVX2 without VNNI: a tile is two vectors of 8 items x 4 codes; vpmaddubsw (two uint8 x int8 products
+// summed in int16: exact for 7-bit user codes) and vpmaddwd by ones (the pairs summed in int32) stand in
+// for vpdpbusd. Up to 4 users at once: 8 accumulators, the codes, ones and a temporary fit 16 registers.
+AVX2 INLINE void tile_avx2(const pass_t *p, int64_t t, int u0, list_t *lists, const int users) {
+  const int8_t *x = p->tiles + t * (int64_t)p->groups * 4 * TILE;
+  const uint32_t *w = (const uint32_t *)p->codes + (int64_t)u0 * p->groups;
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i acc[2][4];
+  for (int u = 0; u < users; u++) acc[0][u] = acc[1][u] = _mm256_setzero_si256();
+  for (int g = 0; g < p->groups; g++) {
+    const __m256i c0 = _mm256_loadu_si256((const __m256i *)(x + g * 4 * TILE)), c1 = _mm256_loadu_si256((const __m256i *)(x + g * 4 * TILE + 32));
+    for (int u = 0; u < users; u++) {
+      const __m256i word = _mm256_set1_epi32((int32_t)w[u * p->groups + g]);
+      acc[0][u] = _mm256_add_epi32(acc[0][u], _mm256_madd_epi16(_mm256_maddubs_epi16(word, c0), ones));
+      acc[1][u] = _mm256_add_epi32(acc[1][u], _mm256_madd_epi16(_mm256_maddubs_epi16(word, c1), ones));
+    }
+  }
+  const int64_t first = t * TILE;
+  const __m256i off0 = _mm256_loadu_si256((const __m256i *)(p->offsets + first)), off1 = _mm256_loadu_si256((const __m256i *)(p->offsets + first + 8));
+  const __m256 sc0 = _mm256_loadu_ps(p->scales + first), sc1 = _mm256_loadu_ps(p->scales + first + 8);
+  for (int u = 0; u < users; u++) {
+    const __m256 floor = _mm256_set1_ps(floor_of(p, u0 + u));
+    const __m256 a0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(acc[0][u], off0)), sc0);
+    const __m256 a1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(acc[1][u], off1)), sc1);
+    const uint32_t mask = (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(a0, floor, _CMP_GE_OQ)) |
+                          (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(a1, floor, _CMP_GE_OQ)) << 8;
+    if (mask) {
+      float s[TILE];
+      _mm256_storeu_ps(s, a0);
+      _mm256_storeu_ps(s + 8, a1);
+      keep_hits(p, u0 + u, &lists[u0 + u], mask, s, first);
+    }
+  }
+}
+
+AVX2 static void scan_avx2(const pass_t *p, int64_t first, int64_t end, list_t *lists) {
+  for (int64_t t = first; t < end; t++)
+    for (int u0 = 0; u0 < p->users; u0 += 4) {
+      switch (p->users - u0) {
+        case 1: tile_avx2(p, t, u0, lists, 1); break;
+        case 2: tile_avx2(p, t, u0, lists, 2); break;
+        case 3: tile_avx2(p, t, u0, lists, 3); break;
+        default: tile_avx2(p, t, u0, lists, 4); break;
+      }
+    }
+}
+#endif
+
+static isa_level level;
+static scan_fn scan;
+static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
+
+static void pick_isa(void) {
+  level = isa_for_int8();
+  scan = scan_portable;
+#if RECSERVE_X86
+  if (level == ISA_AVX512) scan = scan_vnni;
+  if (level == ISA_AVX2) scan = scan_avx2;
+#endif
+}
+
+isa_level topk_i8_isa(void) {
+  pthread_once(&isa_once, pick_isa);
+  return level;
+}
+
+// ---- one call ----
+
+// Aligned to cache lines, so that neighbouring slices never write to the same line.
+typedef struct __attribute__((aligned(64))) {
+  const pass_t *p;
+  int64_t first, end;  // tiles
+  list_t lists[PASS];
+} slice_t;
+
+static void *scan_slice(void *arg) {
+  slice_t *s = (slice_t *)arg;
+  if (s->first < s->end) scan(s->p, s->first, s->end, s->lists);
+  return NULL;
+}
+
 // Exact float32 scores, as the JavaScript re-score computes them: float products summed in double.
-static void rescore(entry_t *e, int n, const float *items, int rank, const float *user) {
-  for (int i = 0; i < n; i++) __builtin_prefetch(items + (int64_t)e[i].r * rank);
-  for (int i = 0; i < n; i++) {
+static void rescore(entry_t *e, int64_t n, const float *items, int rank, const float *user) {
+  for (int64_t i = 0; i < n; i++) __builtin_prefetch(items + (int64_t)e[i].r * rank);
+  for (int64_t i = 0; i < n; i++) {
     const float *x = items + (int64_t)e[i].r * rank;
     double sum = 0;
     for (int j = 0; j < rank; j++) sum += (double)user[j] * (double)x[j];
@@ -320,96 +365,114 @@ static void rescore(entry_t *e, int n, const float *items, int rank, const float
   }
 }
 
-// One user's answer from its scores and block bests: candidates, re-score, best k. -1 when memory runs out.
-static int answer(const float *scores, float *best, int64_t blocks, const float *items, int rank, const float *user, int k, int candidates, int32_t *out_rows,
-                  float *out_scores) {
-  // At least `candidates` blocks hold an item as good as the threshold, so the best `candidates` items
-  // all reach it; with fewer blocks than candidates, every item is one.
-  float threshold = -INFINITY;
-  int64_t hits = blocks;
-  if (candidates <= blocks) {
-    float *sorted = malloc(sizeof(float) * blocks);
-    if (!sorted) return -1;
-    memcpy(sorted, best, sizeof(float) * blocks);
-    threshold = kth_largest(sorted, blocks, candidates);
-    free(sorted);
-    hits = 0;
-    for (int64_t b = 0; b < blocks; b++) hits += best[b] >= threshold;
+// alpha = |u| / t and beta = |u - t (p - 64)| / t (0 for a zero user, whose scores are all 0), rounded up.
+static void user_terms(const float *u, const uint8_t *p, int rank, double *alpha, double *beta) {
+  double max = 0, norm = 0, diff = 0;
+  for (int j = 0; j < rank; j++) max = fabs((double)u[j]) > max ? fabs((double)u[j]) : max;
+  *alpha = *beta = 0;
+  if (max == 0) return;
+  const double t = max / (USER_ZERO - 1), up = 1 + ldexp(1.0, -20);
+  for (int j = 0; j < rank; j++) {
+    const double d = (double)u[j] - t * ((int)p[j] - USER_ZERO);
+    norm += (double)u[j] * u[j], diff += d * d;
   }
-  entry_t *pool = malloc(sizeof(entry_t) * hits * BLOCK);
-  if (!pool) return -1;
-  int n = 0;
-  for (int64_t b = 0; b < blocks; b++) {
-    if (best[b] < threshold) continue;
-    for (uint64_t mask = isa.reaching(scores + b * BLOCK, threshold); mask; mask &= mask - 1) {
-      int64_t i = b * BLOCK + __builtin_ctzll(mask);
-      pool[n++] = (entry_t){scores[i], (int32_t)i};
-    }
+  *alpha = sqrt(norm) / t * up;
+  *beta = sqrt(diff) / t * up;
+}
+
+// One user's answer from every slice's kept items: the candidates the bounds cannot rule out, re-scored
+// exactly, the best k of them. -1 when memory runs out.
+static int answer(slice_t *slices, int parts, int u, const float *bounds, int64_t padded, double alpha, double beta, const float *items, int rank,
+                  const float *user, int k, int32_t *out_rows, float *out_scores) {
+  int64_t m = 0;
+  for (int s = 0; s < parts; s++) m += slices[s].lists[u].count;
+  entry_t *kept = malloc(sizeof(entry_t) * (m ? m : 1));
+  float *lower = malloc(sizeof(float) * (m ? m : 1));
+  if (!kept || !lower) { free(kept); free(lower); return -1; }
+  m = 0;
+  for (int s = 0; s < parts; s++) {
+    memcpy(kept + m, slices[s].lists[u].e, sizeof(entry_t) * slices[s].lists[u].count);
+    m += slices[s].lists[u].count;
   }
-  // The best candidates by approximate score, ties by row, then the best k of their exact scores.
-  select_best(pool, n, candidates);
-  if (n > candidates) n = candidates;
-  rescore(pool, n, items, rank, user);
-  select_best(pool, n, k);
-  sort_best(pool, k < n ? k : n);
+  // Bounds rounded outwards, so that theta can only be lower and the candidates more.
+  for (int64_t i = 0; i < m; i++) {
+    const int64_t r = kept[i].r;
+    lower[i] = nextafterf((float)((double)kept[i].s - (alpha * bounds[r] + beta * bounds[padded + r])), -INFINITY);
+  }
+  const float theta = kth_largest(lower, m, k);
+  int64_t n = 0;
+  for (int64_t i = 0; i < m; i++) {
+    const int64_t r = kept[i].r;
+    if (nextafterf((float)((double)kept[i].s + (alpha * bounds[r] + beta * bounds[padded + r])), INFINITY) >= theta) kept[n++] = kept[i];
+  }
+  free(lower);
+  rescore(kept, n, items, rank, user);
+  select_best(kept, (int)n, k);
+  sort_best(kept, k);
   for (int i = 0; i < k; i++) {
-    out_rows[i] = i < n ? pool[i].r : -1;
-    out_scores[i] = i < n ? pool[i].s : 0.f;
+    out_rows[i] = kept[i].r;
+    out_scores[i] = kept[i].s;
   }
-  free(pool);
+  free(kept);
   return 0;
 }
 
-// Per calling thread, kept between calls: allocating megabytes per request would fault its pages in anew.
-static __thread float *item_scores;
-static __thread int64_t item_scores_len;
-
-static float *scores_for(int64_t n) {
-  if (n > item_scores_len) {
-    free(item_scores);
-    item_scores = malloc(sizeof(float) * n);
-    item_scores_len = item_scores ? n : 0;
-  }
-  return item_scores;
-}
-
-int topk_i8(const int8_t *codes, const int32_t *offsets, const float *scales, const float *items, int64_t num_items, int rank, const uint8_t *user_codes,
-            const float *users, int batch, int k, int candidates, int threads, int32_t *out_rows, float *out_scores) {
+int topk_i8(const int8_t *tiles, const int32_t *offsets, const float *scales, const float *bounds, const float *items, int64_t num_items, int rank,
+            const uint8_t *user_codes, const float *users, int batch, int k, int threads, int32_t *out_rows, float *out_scores) {
   if (k > num_items) k = (int)num_items;
-  if (candidates < k) candidates = k;
-  if (candidates > num_items) candidates = (int)num_items;
-  const int64_t blocks = (num_items + BLOCK - 1) / BLOCK, stride = blocks * BLOCK;
-  const int groups = (rank + 3) / 4;
+  const int groups = groups_for(rank);
+  const int64_t tiles_n = tiles_for(num_items), padded = tiles_n * TILE;
   if (threads < 1) threads = 1;
   // A matrix this small is scanned in microseconds, less than starting a thread costs.
   if (num_items * rank < (1 << 22)) threads = 1;
   int parts = slices_for(threads);
-  if (parts > blocks) parts = (int)blocks;
+  if (parts > tiles_n) parts = (int)tiles_n;
   topk_i8_isa();
 
-  float *scores = scores_for(stride * CHUNK);
-  float *best = malloc(sizeof(float) * blocks * CHUNK);
-  uint32_t *words = calloc((size_t)groups * CHUNK, sizeof(uint32_t));
-  slice_t *slices = malloc(sizeof(slice_t) * parts);
-  if (!scores || !best || !words || !slices) { free(best); free(words); free(slices); return -1; }
-  // The last block's padding reads as no candidate.
-  for (int u = 0; u < CHUNK; u++)
-    for (int64_t i = num_items; i < stride; i++) scores[u * stride + i] = -INFINITY;
+  uint8_t *codes = malloc((size_t)PASS * groups * 4);
+  float widths[PASS], floors[PASS] __attribute__((aligned(64)));
+  double alpha[PASS], beta[PASS];
+  slice_t *slices = aligned_alloc(64, sizeof(slice_t) * parts);
+  if (!codes || !slices) { free(codes); free(slices); return -1; }
+  const int64_t most_kept = 4 * (int64_t)k + 64;
+  for (int s = 0; s < parts; s++) {
+    slices[s].first = tiles_n * s / parts, slices[s].end = tiles_n * (s + 1) / parts;
+    const int64_t items_here = (slices[s].end - slices[s].first) * TILE;
+    for (int u = 0; u < PASS; u++) {
+      list_t *l = &slices[s].lists[u];
+      l->most = items_here, l->cap = most_kept < items_here ? most_kept : items_here;
+      l->e = malloc(sizeof(entry_t) * (l->cap ? l->cap : 1));
+      l->failed = !l->e;
+    }
+  }
   int status = k;
-  for (int first = 0; first < batch && status >= 0; first += CHUNK) {
-    const int count = batch - first < CHUNK ? batch - first : CHUNK;
-    memset(words, 0, sizeof(uint32_t) * groups * CHUNK);
-    for (int u = 0; u < count; u++)
-      for (int j = 0; j < rank; j++) words[u * groups + j / 4] |= (uint32_t)user_codes[(int64_t)(first + u) * rank + j] << (8 * (j % 4));
-    const scan_args all = {codes, num_items, rank, count, user_codes + (int64_t)first * rank, words, offsets, scales, stride};
-    for (int t = 0; t < parts; t++) slices[t] = (slice_t){&all, blocks * t / parts, blocks * (t + 1) / parts, blocks, scores, best};
+  for (int first = 0; first < batch && status >= 0; first += PASS) {
+    const int count = batch - first < PASS ? batch - first : PASS;
+    memset(codes, 0, (size_t)PASS * groups * 4);
+    for (int u = 0; u < count; u++) {
+      memcpy(codes + (int64_t)u * groups * 4, user_codes + (int64_t)(first + u) * rank, (size_t)rank);
+      user_terms(users + (int64_t)(first + u) * rank, user_codes + (int64_t)(first + u) * rank, rank, &alpha[u], &beta[u]);
+      widths[u] = (float)(2 * (alpha[u] * bounds[2 * padded] + beta[u] * bounds[2 * padded + 1]) * (1 + ldexp(1.0, -20)));
+    }
+    for (int u = 0; u < PASS; u++) floors[u] = -INFINITY;
+    const pass_t pass = {tiles, offsets, scales, num_items, rank, groups, count, k, codes, widths, floors};
+    for (int s = 0; s < parts; s++) {
+      slices[s].p = &pass;
+      for (int u = 0; u < count; u++) slices[s].lists[u].count = 0;
+    }
     run_parallel(scan_slice, slices, sizeof(slice_t), parts, threads);
+    for (int s = 0; s < parts; s++)
+      for (int u = 0; u < count; u++)
+        if (slices[s].lists[u].failed) status = -1;
     for (int u = 0; u < count && status >= 0; u++) {
       const int64_t at = (int64_t)(first + u) * k;
-      if (answer(scores + u * stride, best + u * blocks, blocks, items, rank, users + (int64_t)(first + u) * rank, k, candidates, out_rows + at, out_scores + at) < 0)
+      if (answer(slices, parts, u, bounds, padded, alpha[u], beta[u], items, rank, users + (int64_t)(first + u) * rank, k, out_rows + at, out_scores + at) < 0)
         status = -1;
     }
   }
-  free(best); free(words); free(slices);
+  for (int s = 0; s < parts; s++)
+    for (int u = 0; u < PASS; u++) free(slices[s].lists[u].e);
+  free(codes);
+  free(slices);
   return status;
 }

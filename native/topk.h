@@ -10,11 +10,18 @@
 int topk_f32(const float *items, int64_t num_items, int rank, const float *users, int batch, int k, const int32_t *ex_rows, const int32_t *ex_offsets, int threads,
              int32_t *out_rows, float *out_scores);
 
-// Top-k for batch users from int8 codes (column-major [rank, num_items]): for each, the best `candidates` by
-// the integer dot product with its 7-bit codes (0-127; offsets are 64 x each item's code sum), re-scored
-// exactly against the float32 items.
-int topk_i8(const int8_t *codes, const int32_t *offsets, const float *scales, const float *items, int64_t num_items, int rank, const uint8_t *user_codes,
-            const float *users, int batch, int k, int candidates, int threads, int32_t *out_rows, float *out_scores);
+// The int8 scan's copy of a model (see int8.c): 16-item tiles of codes, per item offsets (64 x the code sum)
+// and scales, and bounds = [err (padded), qnorm (padded), max err, max qnorm]. With `codes` (column-major
+// [rank, n]) and `scales_in`, a bundle's own codes; without, each row quantised to [-127, 127] on max|y| / 127.
+// i8_layout_sizes returns `padded` (the items rounded up to whole tiles) and sets the tiles' byte count.
+int64_t i8_layout_sizes(int64_t n, int rank, int64_t *tile_bytes);
+void i8_layout(const float *items, int64_t n, int rank, const int8_t *codes, const float *scales_in, int8_t *tiles, int32_t *offsets, float *scales,
+               float *bounds);
+
+// Exact top-k for batch users (7-bit codes, 0-127, and their float32 vectors) through the int8 layout: the
+// same answer as scoring every item exactly (float products summed in double, ties by row).
+int topk_i8(const int8_t *tiles, const int32_t *offsets, const float *scales, const float *bounds, const float *items, int64_t num_items, int rank,
+            const uint8_t *user_codes, const float *users, int batch, int k, int threads, int32_t *out_rows, float *out_scores);
 
 // The instruction sets the two scans use in this process (chosen on first call, then fixed).
 isa_level topk_f32_isa(void);

@@ -108,7 +108,7 @@ export const ConfigSchema = Type.Object(
           uniqueItems: true,
           default: [...DEFAULT_KERNELS],
           description:
-            'the scoring kernels each model may be served by: at load, those that accept it (int8 ones need int8 codes; native ones the built addon) are timed on it, and the fastest serves; js is the slow TypeScript baseline. Must include a float32 kernel (native-float32, onnx-float32 or js)',
+            'the scoring kernels each model may be served by: at load, those that accept it (onnx-int8 needs an int8 bundle; native ones the built addon; native-int8 quantises a float32 model itself, exactly) are timed on it, and the fastest serves; js is the slow TypeScript baseline. Must include a float32 kernel (native-float32, onnx-float32 or js)',
         }),
         threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'threads per scan; default: the cores divided among the workers' })),
         verifyChecksums: Type.Boolean({ default: true, description: 'check every data file against its sha256 at load' }),
@@ -126,7 +126,7 @@ export const ConfigSchema = Type.Object(
           minimum: 0,
           maximum: 100000,
           default: 100,
-          description: 'int8 bundles: candidates beyond the n asked for that the int8 pass hands to the exact float32 re-score',
+          description: 'onnx-int8 (int8 bundles): candidates beyond the n asked for that its int8 pass hands to the exact float32 re-score',
         }),
       },
       { additionalProperties: false, default: {}, description: 'how each request is scored (docs/scoring.md)' },

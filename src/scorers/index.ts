@@ -10,7 +10,7 @@ import { Scorer } from './scorer.js';
 export interface KernelOptions {
   /** Threads per scan. */
   threads: number;
-  /** int8 kernels: candidates beyond the k asked for that go to the exact float32 re-score. */
+  /** onnx-int8: candidates beyond the k asked for that go to the exact float32 re-score. */
   rescoreCandidates: number;
   /** The native addon; null leaves out the native kernels. */
   native: NativeAddon | null;
@@ -20,7 +20,7 @@ export interface KernelOptions {
 export function createKernels(names: readonly KernelName[], { threads, rescoreCandidates, native }: KernelOptions): ScoringKernel[] {
   const make: Record<KernelName, () => ScoringKernel | null> = {
     'native-float32': () => native && new NativeFloat32Kernel(native, threads),
-    'native-int8': () => native && new NativeInt8Kernel(native, threads, rescoreCandidates),
+    'native-int8': () => native && new NativeInt8Kernel(native, threads),
     'onnx-float32': () => new OnnxFloat32Kernel(threads),
     'onnx-int8': () => new OnnxInt8Kernel(threads, rescoreCandidates),
     js: () => new JsKernel(),

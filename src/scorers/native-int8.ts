@@ -1,32 +1,40 @@
 import type { ModelSnapshot } from '../model-store/snapshot.js';
-import type { NativeAddon } from '../native-addon.js';
+import type { Int8Layout } from '../native-addon.js';
 import { quantizeUsers } from './int8-users.js';
 import { splitLists, type TopK } from './kernel.js';
 import { NativeKernel } from './native-kernel.js';
 
 /**
- * The native int8 scan (native/int8.c): candidates from the item codes, up to 4 users per pass over them,
- * then the exact float32 re-score of `k + rescoreCandidates` of them.
+ * The native int8 scan (native/int8.c): an int8 first pass whose error bounds prove which items can be in
+ * a user's top k, then their exact re-score. The answer is the exact top k, as the float32 scan gives it,
+ * for any model: an int8 bundle's own codes are used, a float32 model is quantised once when prepared
+ * (a quarter of its matrix's bytes, plus 16 bytes per item).
  */
 export class NativeInt8Kernel extends NativeKernel {
   readonly name = 'native-int8';
+  private readonly layouts = new WeakMap<ModelSnapshot, Promise<Int8Layout>>();
 
-  constructor(
-    native: NativeAddon,
-    threads: number,
-    private readonly rescoreCandidates: number,
-  ) {
-    super(native, threads);
+  accepts(): boolean {
+    return true;
   }
 
-  accepts(model: ModelSnapshot): boolean {
-    return model.itemCodes !== null;
+  override async prepare(model: ModelSnapshot): Promise<void> {
+    await this.layout(model);
+  }
+
+  private layout(model: ModelSnapshot): Promise<Int8Layout> {
+    let layout = this.layouts.get(model);
+    if (!layout) {
+      const { itemFactors, rank, itemCodes } = model;
+      layout = itemCodes ? this.native.int8Layout(itemFactors, rank, itemCodes.codes, itemCodes.scales) : this.native.int8Layout(itemFactors, rank);
+      this.layouts.set(model, layout);
+    }
+    return layout;
   }
 
   async topK(model: ModelSnapshot, users: Float32Array, k: number): Promise<TopK[]> {
-    const { codes, offsets, scales } = model.itemCodes!;
     const userCodes = quantizeUsers(users, model.rank);
-    const { rows, scores } = await this.native.topKInt8(codes, offsets, scales, model.itemFactors, model.rank, userCodes, users, k, k + this.rescoreCandidates, this.threads);
+    const { rows, scores } = await this.native.topKInt8(await this.layout(model), model.itemFactors, model.rank, userCodes, users, k, this.threads);
     return splitLists(rows, scores, users.length / model.rank, Math.min(k, model.numItems));
   }
 }

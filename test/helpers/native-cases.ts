@@ -3,7 +3,6 @@
 // (RECSERVE_NATIVE_ISA is read once per process).
 import { quantizeItems, quantizeUser } from '../../src/model-store/quantize.js';
 import type { NativeAddon } from '../../src/native-addon.js';
-import { rescore } from '../../src/scorers/rescore.js';
 import { selectTopK } from '../../src/scorers/select-top-k.js';
 
 /** A fixed pseudo-random sequence in [0, 1), so every process checks the same cases. */
@@ -25,38 +24,22 @@ export function referenceFloat32(items: Float32Array, rank: number, user: Float3
   return selectTopK(scores, k);
 }
 
-/**
- * The int8 candidate pass as the native scan defines it: integer dot products of the user's codes, minus
- * the offsets, times the scales in float32; the best `candidates` (ties by row), re-scored exactly.
- */
-export function referenceInt8(items: Float32Array, rank: number, user: Float32Array, k: number, candidates: number) {
+/** The native int8 scan for a batch of users (row-major), split into one answer per user; with `bundleCodes`, through a bundle's own codes. */
+async function int8Call(addon: NativeAddon, items: Float32Array, rank: number, users: Float32Array, k: number, threads: number, bundleCodes = false) {
   const numItems = items.length / rank;
-  const { codes, offsets, scales } = quantizeItems(items, numItems, rank);
-  const userCodes = quantizeUser(user);
-  const approx = new Float32Array(numItems);
-  for (let i = 0; i < numItems; i++) {
-    let dot = 0;
-    for (let j = 0; j < rank; j++) dot += userCodes[j]! * codes[j * numItems + i]!;
-    approx[i] = Math.fround(Math.fround(dot - offsets[i]!) * scales[i]!);
-  }
-  const picked = selectTopK(approx, Math.max(k, Math.min(candidates, numItems))).rows;
-  return rescore(items, rank, user, picked, k);
-}
-
-/** The native int8 scan for a batch of users (row-major), split into one answer per user. */
-async function int8Call(addon: NativeAddon, items: Float32Array, rank: number, users: Float32Array, k: number, candidates: number, threads: number) {
-  const { codes, offsets, scales } = quantizeItems(items, items.length / rank, rank);
+  const { codes, scales } = quantizeItems(items, numItems, rank);
+  const layout = await (bundleCodes ? addon.int8Layout(items, rank, codes, scales) : addon.int8Layout(items, rank));
   const userCodes = new Uint8Array(users.length);
   for (let at = 0; at < users.length; at += rank) quantizeUser(users.subarray(at, at + rank), userCodes.subarray(at, at + rank));
-  const { rows, scores } = await addon.topKInt8(codes, offsets, scales, items, rank, userCodes, users, k, candidates, threads);
-  const kk = Math.min(k, items.length / rank);
+  const { rows, scores } = await addon.topKInt8(layout, items, rank, userCodes, users, k, threads);
+  const kk = Math.min(k, numItems);
   return Array.from({ length: users.length / rank }, (_, b) => ({ rows: rows.subarray(b * kk, (b + 1) * kk), scores: scores.subarray(b * kk, (b + 1) * kk) }));
 }
 
-/** The failures of one int8 call for a batch of users, each against its own reference. */
-async function int8Differences(addon: NativeAddon, items: Float32Array, rank: number, users: Float32Array, k: number, candidates: number, threads: number, label: string) {
-  return (await int8Call(addon, items, rank, users, k, candidates, threads))
-    .map((got, b) => (differs(got, referenceInt8(items, rank, users.subarray(b * rank, (b + 1) * rank), k, candidates)) ? `${label}, user ${b}` : ''))
+/** The failures of one int8 call for a batch of users, each against the exact answer (float64 sums, the kernels' tie rule). */
+async function int8Differences(addon: NativeAddon, items: Float32Array, rank: number, users: Float32Array, k: number, threads: number, label: string, bundleCodes = false) {
+  return (await int8Call(addon, items, rank, users, k, threads, bundleCodes))
+    .map((got, b) => (differs(got, referenceFloat32(items, rank, users.subarray(b * rank, (b + 1) * rank), k)) ? `${label}, user ${b}` : ''))
     .filter(Boolean);
 }
 
@@ -65,22 +48,35 @@ function differs(got: { rows: ArrayLike<number>; scores: ArrayLike<number> }, ex
 }
 
 /**
- * Ranks around every vector width and group of four, item counts around the 64-item block, k past the
- * end, and batches of 1, 4 (one pass) and 6 users (a pass of 4, then 2).
+ * Item sets the int8 first pass must not get wrong: exact ties (small integers), real values with item norms
+ * spread over 2^-4 .. 2^4, and near-duplicates 1e-4 apart scored by users with one dominant value (coarse codes).
+ */
+const INT8_ITEM_KINDS = {
+  ties: (rand: () => number, rows: number, rank: number) => smallInts(rand, rows * rank, rank < 4 ? 3 : 7),
+  reals: (rand: () => number, rows: number, rank: number) =>
+    Float32Array.from({ length: rows * rank }, (_, i) => (rand() * 2 - 1) * 2 ** ((Math.floor(i / rank) % 9) - 4)),
+  near: (rand: () => number, rows: number, rank: number) =>
+    Float32Array.from({ length: rows * rank }, (_, i) => (Math.floor(i / rank) % 3) + (i % 2) + (rand() - 0.5) * 1e-4),
+};
+
+/**
+ * Exactness of the int8 scan: ranks around every group of four, item counts around the 16-item tile, k past
+ * the end, batches of 1, 8 (one pass) and 9 and 17 users (passes of 8 and the rest), the scan's own codes and
+ * a bundle's.
  */
 export async function int8Failures(addon: NativeAddon): Promise<string[]> {
   const rand = randomSource(21);
   const failures: string[] = [];
-  for (const rank of [1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 33, 64]) {
-    for (const rows of [1, 63, 64, 65, 130, 1000]) {
-      // Few distinct values: many items tie exactly, in their codes and in float32.
-      const items = smallInts(rand, rows * rank, rank < 4 ? 3 : 7);
-      for (const batch of [1, 4, 6]) {
-        const users = smallInts(rand, batch * rank);
-        for (const k of [1, 10, rows + 3]) {
-          for (const extra of [0, 5, 200]) {
-            const label = `int8 rank ${rank}, ${rows} rows, ${batch} users, k ${k}, ${k + extra} candidates`;
-            failures.push(...(await int8Differences(addon, items, rank, users, k, k + extra, 1 + (k % 2), label)));
+  for (const [kind, make] of Object.entries(INT8_ITEM_KINDS)) {
+    for (const rank of [1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 33, 64]) {
+      for (const rows of [1, 15, 16, 17, 130, 1000]) {
+        const items = make(rand, rows, rank);
+        for (const batch of [1, 8, 9, 17]) {
+          const users = kind === 'ties' ? smallInts(rand, batch * rank) : Float32Array.from({ length: batch * rank }, () => rand() * 2 - 1);
+          if (kind === 'near') for (let b = 0; b < batch; b++) users[b * rank + (b % rank)] = 50;
+          for (const k of [1, 10, rows + 3]) {
+            const label = `int8 ${kind} rank ${rank}, ${rows} rows, ${batch} users, k ${k}`;
+            failures.push(...(await int8Differences(addon, items, rank, users, k, 1 + (k % 2), label, k === 10)));
           }
         }
       }
@@ -89,14 +85,14 @@ export async function int8Failures(addon: NativeAddon): Promise<string[]> {
   return failures;
 }
 
-/** 70,000 x 64 is past the size from which the int8 scan starts threads. */
+/** 70,000 x 64 is past the size from which the int8 scan starts threads; the slices share each user's floor. */
 export async function int8ThreadFailures(addon: NativeAddon): Promise<string[]> {
   const rand = randomSource(22);
   const rank = 64;
   const items = Float32Array.from({ length: 70_000 * rank }, () => rand() - 0.5);
-  const users = Float32Array.from({ length: 5 * rank }, () => rand() - 0.5);
+  const users = Float32Array.from({ length: 9 * rank }, () => rand() - 0.5);
   const failures: string[] = [];
-  for (const threads of [1, 2, 3, 8]) failures.push(...(await int8Differences(addon, items, rank, users, 25, 125, threads, `int8 70,000 x 64, ${threads} threads`)));
+  for (const threads of [1, 2, 3, 8]) failures.push(...(await int8Differences(addon, items, rank, users, 25, threads, `int8 70,000 x 64, ${threads} threads`)));
   return failures;
 }
 

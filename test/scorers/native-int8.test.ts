@@ -21,11 +21,11 @@ async function failuresUnder(isa: string): Promise<string[]> {
 }
 
 describe('native int8 scan', () => {
-  it('picks the candidates of the integer formula and re-scores them exactly, ties by row, for ranks 1-64, partial blocks, k past the end', async () => {
+  it('gives the exact top k (float64 sums, ties by row) for ties, spread norms and near-duplicates, ranks 1-64, partial tiles, k past the end', async () => {
     assert.deepEqual(await int8Failures(native), []);
   });
 
-  it('splits large matrices over threads and merges their candidates exactly', async () => {
+  it('splits large matrices over threads and merges what they kept exactly', async () => {
     assert.deepEqual(await int8ThreadFailures(native), []);
   });
 
@@ -44,25 +44,32 @@ describe('native int8 scan', () => {
     });
   }
 
-  it('refuses bad arguments with a clear error instead of reading past an array', () => {
+  it('refuses bad arguments with a clear error instead of reading past an array', async () => {
     const rank = 4;
-    const items = new Float32Array(3 * rank);
-    const good: unknown[] = [new Int8Array(3 * rank), new Int32Array(3), new Float32Array(3), items, rank, new Uint8Array(rank), new Float32Array(rank), 2, 5, 1];
+    const items = new Float32Array(3 * rank).map((_, i) => i);
+    const layout = await native.int8Layout(items, rank);
+    const good: unknown[] = [layout, items, rank, new Uint8Array(rank).fill(64), new Float32Array(rank), 2, 1];
     const call = (at: number, value: unknown) => () => {
       const args = [...good];
       args[at] = value;
       (native.topKInt8 as (...a: unknown[]) => unknown)(...args);
     };
-    assert.doesNotThrow(call(9, 1));
-    assert.throws(call(0, new Int8Array(3 * rank - 1)), /codes and items must hold rank values per item/);
-    assert.throws(call(0, new Uint8Array(3 * rank)), /topKInt8\(codes: Int8Array/);
-    assert.throws(call(1, new Int32Array(2)), RangeError);
-    assert.throws(call(2, new Float32Array(4)), RangeError);
-    assert.throws(call(4, 5), RangeError);
-    assert.throws(call(5, new Uint8Array(rank + 1)), RangeError);
-    assert.throws(call(6, new Float32Array(rank - 1)), RangeError);
-    assert.throws(call(7, 0), RangeError);
-    assert.throws(call(9, 0), RangeError);
-    assert.throws(call(8, 1.5), TypeError);
+    assert.doesNotThrow(call(6, 1));
+    assert.throws(call(0, { ...layout, tiles: new Int8Array(layout.tiles.length - 1) }), /the layout must be int8Layout's for these items/);
+    assert.throws(call(0, { ...layout, bounds: undefined }), /topKInt8\(layout: \{ numItems: integer, tiles: Int8Array/);
+    assert.throws(call(0, { ...layout, numItems: undefined }), TypeError);
+    assert.throws(call(0, { ...layout, offsets: new Int32Array(layout.offsets.length + 16) }), RangeError);
+    // A layout built for other items: the same tiles' length (7 items pad to one tile as 3 do), not the same items.
+    assert.throws(call(1, new Float32Array(7 * rank)), RangeError);
+    assert.throws(call(2, 5), RangeError);
+    assert.throws(call(3, new Uint8Array(rank + 1)), RangeError);
+    assert.throws(call(3, new Uint8Array(rank).fill(128)), /codes 0-127/);
+    assert.throws(call(4, new Float32Array(rank - 1)), RangeError);
+    assert.throws(call(5, 0), RangeError);
+    assert.throws(call(6, 0), RangeError);
+    assert.throws(call(5, 1.5), TypeError);
+    assert.throws(() => native.int8Layout(items, 5), /rank must divide/);
+    assert.throws(() => native.int8Layout(items, rank, new Int8Array(3 * rank), new Float32Array(2)), /scales one per item/);
+    assert.throws(() => (native.int8Layout as (...a: unknown[]) => unknown)(items, rank, new Uint8Array(3 * rank), new Float32Array(3)), TypeError);
   });
 });
