@@ -27,8 +27,9 @@
 #include "topk.h"
 
 #define TILE 16
-// Users per pass over the codes: 2 tiles x 8 users fill 16 of the 32 AVX-512 registers.
-#define PASS 8
+// Users per pass over the codes: 16 accumulators of the 32 AVX-512 registers, as 2 tiles x up to 8 users or
+// 1 tile x up to 16.
+#define PASS 16
 #define USER_ZERO 64
 #ifndef AHEAD
 #define AHEAD 4096
@@ -219,12 +220,14 @@ static void scan_portable(const pass_t *p, int64_t first, int64_t end, list_t *l
 #define INLINE static inline __attribute__((always_inline))
 
 // `tiles` (1 or 2) consecutive tiles from t for `users` users (constants after inlining: the accumulators
-// stay in registers), each code vector loaded once and multiplied into every user's accumulator.
+// stay in registers), each code vector loaded once and multiplied into every user's accumulator. At most
+// 16 accumulators: two tiles for up to 8 users, one for more.
 VNNI INLINE void tiles_vnni(const pass_t *p, int64_t t, list_t *lists, const int tiles, const int users) {
   const int64_t tile_bytes = (int64_t)p->groups * 4 * TILE;
   const int8_t *x = p->tiles + t * tile_bytes;
   const uint32_t *w = (const uint32_t *)p->codes;
   __m512i acc[2][PASS];
+  _Static_assert(PASS <= 16, "16 accumulators at most");
   for (int h = 0; h < tiles; h++)
     for (int u = 0; u < users; u++) acc[h][u] = _mm512_setzero_si512();
   for (int g = 0; g < p->groups; g++) {
@@ -256,22 +259,21 @@ VNNI INLINE void tiles_vnni(const pass_t *p, int64_t t, list_t *lists, const int
 
 VNNI INLINE void scan_vnni_users(const pass_t *p, int64_t first, int64_t end, list_t *lists, const int users) {
   int64_t t = first;
-  for (; t + 2 <= end; t += 2) tiles_vnni(p, t, lists, 2, users);
-  if (t < end) tiles_vnni(p, t, lists, 1, users);
+  if (users <= PASS / 2)
+    for (; t + 2 <= end; t += 2) tiles_vnni(p, t, lists, 2, users);
+  for (; t < end; t++) tiles_vnni(p, t, lists, 1, users);
 }
+
+#define CASE(n) \
+  case n: scan_vnni_users(p, first, end, lists, n); break;
 
 VNNI static void scan_vnni(const pass_t *p, int64_t first, int64_t end, list_t *lists) {
   switch (p->users) {
-    case 1: scan_vnni_users(p, first, end, lists, 1); break;
-    case 2: scan_vnni_users(p, first, end, lists, 2); break;
-    case 3: scan_vnni_users(p, first, end, lists, 3); break;
-    case 4: scan_vnni_users(p, first, end, lists, 4); break;
-    case 5: scan_vnni_users(p, first, end, lists, 5); break;
-    case 6: scan_vnni_users(p, first, end, lists, 6); break;
-    case 7: scan_vnni_users(p, first, end, lists, 7); break;
-    default: scan_vnni_users(p, first, end, lists, 8); break;
+    CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8) CASE(9) CASE(10) CASE(11) CASE(12) CASE(13) CASE(14) CASE(15)
+    default: scan_vnni_users(p, first, end, lists, PASS); break;
   }
 }
+#undef CASE
 
 // AVX2 without VNNI: a tile is two vectors of 8 items x 4 codes; vpmaddubsw (two uint8 x int8 products
 // summed in int16: exact for 7-bit user codes) and vpmaddwd by ones (the pairs summed in int32) stand in

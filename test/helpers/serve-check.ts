@@ -28,7 +28,13 @@ function flatten(table: Map<number, Float32Array>, rank: number): { ids: Int32Ar
  * Serves top-10 through the recommender to every user of a Spark save (or every `every`-th, in the order of
  * the save), then brute-forces every answer.
  */
-export async function serveAndCheckUsers(fixture: string, kernels: readonly KernelName[] | undefined, t: { after(fn: () => void): void }, every = 1): Promise<void> {
+export async function serveAndCheckUsers(
+  fixture: string,
+  kernels: readonly KernelName[] | undefined,
+  t: { after(fn: () => void): void },
+  every = 1,
+  served?: KernelName,
+): Promise<void> {
   const save = fixturePath(fixture);
   const feed = tempDir(t);
   const { manifest } = await importSparkSave(save, feed, 'als');
@@ -60,6 +66,7 @@ export async function serveAndCheckUsers(fixture: string, kernels: readonly Kern
     });
   }
   assert.ok(stack.scorer.stats.largestBatch > 1, 'requests were batched');
+  if (served) assert.equal(stack.scorer.stats.kernels[served], stack.scorer.stats.runs, `every run took ${served}`);
   const { checked, failures } = await checkAllUsers(items, batch);
   assert.deepEqual(failures, []);
   assert.equal(checked, Math.ceil(manifest.numUsers / every));

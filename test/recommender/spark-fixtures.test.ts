@@ -12,6 +12,11 @@ describe('served top-10 equals a brute-force float32 reference for every user of
         await serveAndCheckUsers(fixture, [kernel], t);
       });
     }
+    // A configuration must list a float32 kernel for machines without the addon; the chooser then takes
+    // native-int8, the only one off the event loop, for every request.
+    it(`${fixture} (native-int8, with js listed)`, async (t) => {
+      await serveAndCheckUsers(fixture, ['native-int8', 'js'], t, 1, 'native-int8');
+    });
   }
   // Every user of the large save takes 95 s: the integration suite checks them all, this suite a sample.
   const large = optionalFixture(LARGE_FIXTURE);
