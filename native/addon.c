@@ -3,8 +3,8 @@
 //   topK(items: Float32Array, rank, users: Float32Array, k, threads[, excluded: Int32Array, offsets: Int32Array])
 //     -> Promise<{ rows: Int32Array, scores: Float32Array }>, users.length / rank lists of k, best first, user b
 //     never given its rows excluded[offsets[b] .. offsets[b + 1]);
-//   int8Layout(items: Float32Array, rank[, codes: Int8Array, scales: Float32Array]) -> Promise<{ tiles, offsets,
-//     scales, bounds }>: the int8 scan's copy of a model (int8.c), from a bundle's codes or quantised here;
+//   int8Layout(items: Float32Array, rank, threads[, codes: Int8Array, scales: Float32Array]) -> Promise<{ numItems,
+//     tiles, offsets, scales, bounds }>: the int8 scan's copy of a model (int8.c), from a bundle's codes or made here;
 //   topKInt8(layout, items: Float32Array, rank, userCodes: Uint8Array, users: Float32Array, k, threads) -> the
 //     same as topK, exact, through that copy;
 //   isa() -> { float32, int8 }: the instruction set each scan uses; poolThreads() -> scoring threads started;
@@ -237,20 +237,20 @@ typedef struct {
   const float *items_data, *scales_data;
   const int8_t *codes_data;
   int64_t n;
-  int rank;
+  int rank, threads, status;
   void *tiles, *offsets, *scales, *bounds;
 } layout_job_t;
 
 static void layout_execute(napi_env env, void *data) {
   (void)env;
   layout_job_t *j = data;
-  i8_layout(j->items_data, j->n, j->rank, j->codes_data, j->scales_data, j->tiles, j->offsets, j->scales, j->bounds);
+  j->status = i8_layout(j->items_data, j->n, j->rank, j->codes_data, j->scales_data, j->threads, j->tiles, j->offsets, j->scales, j->bounds);
 }
 
 static void layout_complete(napi_env env, napi_status status, void *data) {
   layout_job_t *j = data;
   napi_value value;
-  if (status == napi_ok && napi_get_reference_value(env, j->result, &value) == napi_ok) napi_resolve_deferred(env, j->deferred, value);
+  if (status == napi_ok && j->status == 0 && napi_get_reference_value(env, j->result, &value) == napi_ok) napi_resolve_deferred(env, j->deferred, value);
   else {
     napi_value message, error;
     napi_create_string_utf8(env, "recserve native: int8Layout failed", NAPI_AUTO_LENGTH, &message);
@@ -265,31 +265,32 @@ static void layout_complete(napi_env env, napi_status status, void *data) {
 }
 
 static napi_value int8_layout_js(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4], result, promise, name;
+  size_t argc = 5;
+  napi_value argv[5], result, promise, name;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   const void *items, *codes = NULL, *scales_in = NULL;
   size_t items_len, codes_len = 0, scales_len = 0;
-  int64_t rank;
-  napi_valuetype third = napi_undefined;
-  if (argc >= 3) CHECK(napi_typeof(env, argv[2], &third));
-  const int bundle = third != napi_undefined;
-  if (argc < 2 || !typed_array(env, argv[0], napi_float32_array, &items, &items_len) || !int_arg(env, argv[1], &rank) ||
-      (bundle && (argc < 4 || !typed_array(env, argv[2], napi_int8_array, &codes, &codes_len) ||
-                  !typed_array(env, argv[3], napi_float32_array, &scales_in, &scales_len)))) {
-    napi_throw_type_error(env, NULL, "int8Layout(items: Float32Array, rank: integer[, codes: Int8Array, scales: Float32Array])");
+  int64_t rank, threads;
+  napi_valuetype fourth = napi_undefined;
+  if (argc >= 4) CHECK(napi_typeof(env, argv[3], &fourth));
+  const int bundle = fourth != napi_undefined;
+  if (argc < 3 || !typed_array(env, argv[0], napi_float32_array, &items, &items_len) || !int_arg(env, argv[1], &rank) || !int_arg(env, argv[2], &threads) ||
+      (bundle && (argc < 5 || !typed_array(env, argv[3], napi_int8_array, &codes, &codes_len) ||
+                  !typed_array(env, argv[4], napi_float32_array, &scales_in, &scales_len)))) {
+    napi_throw_type_error(env, NULL, "int8Layout(items: Float32Array, rank: integer, threads: integer[, codes: Int8Array, scales: Float32Array])");
     return NULL;
   }
   const int64_t n = rank > 0 ? (int64_t)(items_len / rank) : 0;
-  if (rank < 1 || items_len == 0 || items_len % rank != 0 || n > INT32_MAX || (bundle && (codes_len != items_len || scales_len != (size_t)n))) {
-    napi_throw_range_error(env, NULL, "int8Layout: rank must divide the items' length, codes hold as many values and scales one per item");
+  if (rank < 1 || items_len == 0 || items_len % rank != 0 || n > INT32_MAX || threads < 1 || threads > 256 ||
+      (bundle && (codes_len != items_len || scales_len != (size_t)n))) {
+    napi_throw_range_error(env, NULL, "int8Layout: rank must divide the items' length, codes hold as many values and scales one per item, threads 1-256");
     return NULL;
   }
   int64_t tile_bytes;
   const int64_t padded = i8_layout_sizes(n, (int)rank, &tile_bytes);
   layout_job_t *j = calloc(1, sizeof(layout_job_t));
   if (!j) return napi_throw_error(env, NULL, "int8Layout: out of memory"), NULL;
-  *j = (layout_job_t){.items_data = items, .scales_data = scales_in, .codes_data = codes, .n = n, .rank = (int)rank};
+  *j = (layout_job_t){.items_data = items, .scales_data = scales_in, .codes_data = codes, .n = n, .rank = (int)rank, .threads = (int)threads};
   napi_value count;
   if (napi_create_object(env, &result) != napi_ok || napi_create_int64(env, n, &count) != napi_ok ||
       napi_set_named_property(env, result, "numItems", count) != napi_ok || !new_array(env, result, "tiles", napi_int8_array, 1, (size_t)tile_bytes, &j->tiles) ||
@@ -297,7 +298,7 @@ static napi_value int8_layout_js(napi_env env, napi_callback_info info) {
       !new_array(env, result, "scales", napi_float32_array, 4, (size_t)padded, &j->scales) ||
       !new_array(env, result, "bounds", napi_float32_array, 4, (size_t)(2 * padded + 2), &j->bounds) ||
       napi_create_reference(env, result, 1, &j->result) != napi_ok || napi_create_reference(env, argv[0], 1, &j->items) != napi_ok ||
-      (bundle && (napi_create_reference(env, argv[2], 1, &j->codes) != napi_ok || napi_create_reference(env, argv[3], 1, &j->scales_in) != napi_ok)) ||
+      (bundle && (napi_create_reference(env, argv[3], 1, &j->codes) != napi_ok || napi_create_reference(env, argv[4], 1, &j->scales_in) != napi_ok)) ||
       napi_create_promise(env, &j->deferred, &promise) != napi_ok || napi_create_string_utf8(env, "recserve-int8-layout", NAPI_AUTO_LENGTH, &name) != napi_ok ||
       napi_create_async_work(env, NULL, name, layout_execute, layout_complete, j, &j->work) != napi_ok || napi_queue_async_work(env, j->work) != napi_ok) {
     napi_ref refs[4] = {j->items, j->codes, j->scales_in, j->result};

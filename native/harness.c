@@ -121,7 +121,8 @@ static void int8_case(int rank, int64_t rows, int batch, int k, int threads, int
   int8_t *tiles = malloc(tile_bytes);
   int32_t *offsets = malloc(sizeof(int32_t) * padded);
   float *tile_scales = malloc(sizeof(float) * padded), *bounds = malloc(sizeof(float) * (2 * padded + 2));
-  i8_layout(items, rows, rank, kind == CODES ? codes : NULL, kind == CODES ? scales : NULL, tiles, offsets, tile_scales, bounds);
+  check(i8_layout(items, rows, rank, kind == CODES ? codes : NULL, kind == CODES ? scales : NULL, threads, tiles, offsets, tile_scales, bounds) == 0, "int8 layout", rank, rows, k,
+        threads);
   int kk = k < rows ? k : (int)rows;
   int32_t *got_rows = malloc(sizeof(int32_t) * batch * kk);
   float *got_scores = malloc(sizeof(float) * batch * kk);

@@ -3,7 +3,7 @@
 //    model), 16 items to a tile: [tile][rank / 4][16 items][4 dimensions]. That is the operand layout of
 //    VNNI's vpdpbusd and AVX2's vpmaddubsw, so the scan reads each code once, a quarter of the float32
 //    bytes, with no shuffles.
-// 2. A user's 7-bit codes p (u ≈ t (p - 64), t = max|u| / 63) give item i the approximate score
+// 2. A user's 7-bit codes p (u ≈ t p', p' = p - 64, t = max|u| / 63) give item i the approximate score
 //    a = scale (dot - offset), the exact dot product of the quantised vectors over t. Writing
 //    u.y = (t p').(scale q) + u.(y - scale q) + (u - t p').(scale q) and bounding the last two terms by
 //    Cauchy-Schwarz: |u.y / t - a| <= bound_i = alpha err_i + beta qnorm_i, with alpha = |u| / t,
@@ -48,50 +48,94 @@ int64_t i8_layout_sizes(int64_t n, int rank, int64_t *tile_bytes) {
   return tiles_for(n) * TILE;
 }
 
-void i8_layout(const float *items, int64_t n, int rank, const int8_t *codes, const float *scales_in, int8_t *tiles, int32_t *offsets, float *scales,
-               float *bounds) {
-  const int groups = groups_for(rank);
-  const int64_t padded = tiles_for(n) * TILE;
-  const double room = rounding_room(rank), up = 1 + ldexp(1.0, -20);
-  float max_err = 0, max_q = 0;
-  memset(tiles, 0, (size_t)(tiles_for(n) * groups * 4 * TILE));
-  for (int64_t i = 0; i < padded; i++) {
-    offsets[i] = 0;
-    scales[i] = bounds[i] = bounds[padded + i] = 0;
+typedef struct {
+  const float *items, *scales_in;
+  const int8_t *codes;
+  int64_t n, first, end;  // rows [first, end), whole tiles but the last
+  int rank;
+  int8_t *tiles;
+  int32_t *offsets;
+  float *scales, *bounds;
+  float max_err, max_q;
+  char pad[64];
+} layout_slice_t;
+
+// Codes of one row: the bundle's, or y / s rounded half away from zero into [-127, 127] (a loop the
+// compiler vectorises).
+static void row_codes(const layout_slice_t *a, int64_t i, float s, int8_t *q) {
+  const float *y = a->items + i * a->rank;
+  if (a->codes) {
+    for (int j = 0; j < a->rank; j++) q[j] = a->codes[(int64_t)j * a->n + i];
+    return;
   }
-  for (int64_t i = 0; i < n; i++) {
-    const float *y = items + i * rank;
+  const float inverse = s > 0 ? 1 / s : 0;
+  for (int j = 0; j < a->rank; j++) {
+    const float v = y[j] * inverse;
+    const int r = (int)(v + (v < 0 ? -0.5f : 0.5f));
+    q[j] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
+  }
+}
+
+static void *layout_rows(void *arg) {
+  layout_slice_t *a = arg;
+  const int rank = a->rank, groups = groups_for(rank);
+  const int64_t padded = tiles_for(a->n) * TILE;
+  const double room = rounding_room(rank), up = 1 + ldexp(1.0, -20);
+  int8_t q[rank];
+  for (int64_t i = a->first; i < a->end; i++) {
+    const float *y = a->items + i * rank;
     float s = 0;
-    if (scales_in) s = scales_in[i];
+    // A bundle's scale only has to be finite: the bounds come from what the codes and scale actually give.
+    if (a->scales_in) s = isfinite(a->scales_in[i]) ? a->scales_in[i] : 0;
     else {
       for (int j = 0; j < rank; j++) s = fabsf(y[j]) > s ? fabsf(y[j]) : s;
       s /= 127;
     }
-    int8_t *tile = tiles + (i / TILE) * groups * 4 * TILE + (i % TILE) * 4;
+    row_codes(a, i, s, q);
+    int8_t *tile = a->tiles + (i / TILE) * groups * 4 * TILE + (i % TILE) * 4;
     int32_t sum = 0;
+    for (int j = 0; j < rank; j++) {
+      tile[(j / 4) * 4 * TILE + j % 4] = q[j];
+      sum += q[j];
+    }
     double err = 0, norm = 0, qnorm = 0;
     for (int j = 0; j < rank; j++) {
-      int q;
-      if (codes) q = codes[(int64_t)j * n + i];
-      else {
-        const long r = s > 0 ? lrintf(y[j] / s) : 0;
-        q = r > 127 ? 127 : r < -127 ? -127 : (int)r;
-      }
-      tile[(j / 4) * 4 * TILE + j % 4] = (int8_t)q;
-      sum += q;
-      const double approx = (double)s * q, diff = (double)y[j] - approx;
+      const double approx = (double)s * q[j], diff = (double)y[j] - approx;
       err += diff * diff, norm += (double)y[j] * y[j], qnorm += approx * approx;
     }
-    offsets[i] = USER_ZERO * sum;
-    scales[i] = s;
-    const double q = sqrt(qnorm);
-    bounds[i] = (float)((sqrt(err) + room * (sqrt(norm) + q)) * up);
-    bounds[padded + i] = (float)(q * up);
-    max_err = bounds[i] > max_err ? bounds[i] : max_err;
-    max_q = bounds[padded + i] > max_q ? bounds[padded + i] : max_q;
+    a->offsets[i] = USER_ZERO * sum;
+    a->scales[i] = s;
+    const double qn = sqrt(qnorm);
+    a->bounds[i] = (float)((sqrt(err) + room * (sqrt(norm) + qn)) * up);
+    a->bounds[padded + i] = (float)(qn * up);
+    a->max_err = a->bounds[i] > a->max_err ? a->bounds[i] : a->max_err;
+    a->max_q = a->bounds[padded + i] > a->max_q ? a->bounds[padded + i] : a->max_q;
   }
-  bounds[2 * padded] = max_err;
-  bounds[2 * padded + 1] = max_q;
+  return NULL;
+}
+
+int i8_layout(const float *items, int64_t n, int rank, const int8_t *codes, const float *scales_in, int threads, int8_t *tiles, int32_t *offsets, float *scales,
+              float *bounds) {
+  const int64_t tiles_n = tiles_for(n), padded = tiles_n * TILE;
+  memset(tiles, 0, (size_t)(tiles_n * groups_for(rank) * 4 * TILE));
+  memset(offsets, 0, sizeof(int32_t) * padded);
+  memset(scales, 0, sizeof(float) * padded);
+  memset(bounds, 0, sizeof(float) * (2 * padded + 2));
+  int parts = slices_for(threads < 1 ? 1 : threads);
+  if (parts > tiles_n) parts = (int)tiles_n;
+  layout_slice_t *slices = calloc((size_t)parts, sizeof(layout_slice_t));
+  if (!slices) return -1;
+  for (int t = 0; t < parts; t++) {
+    const int64_t first = tiles_n * t / parts * TILE, end = tiles_n * (t + 1) / parts * TILE;
+    slices[t] = (layout_slice_t){items, scales_in, codes, n, first, end < n ? end : n, rank, tiles, offsets, scales, bounds, 0, 0, {0}};
+  }
+  run_parallel(layout_rows, slices, sizeof(layout_slice_t), parts, threads);
+  for (int t = 0; t < parts; t++) {
+    bounds[2 * padded] = slices[t].max_err > bounds[2 * padded] ? slices[t].max_err : bounds[2 * padded];
+    bounds[2 * padded + 1] = slices[t].max_q > bounds[2 * padded + 1] ? slices[t].max_q : bounds[2 * padded + 1];
+  }
+  free(slices);
+  return 0;
 }
 
 // ---- the items each user keeps while scanning ----

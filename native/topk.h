@@ -13,10 +13,11 @@ int topk_f32(const float *items, int64_t num_items, int rank, const float *users
 // The int8 scan's copy of a model (see int8.c): 16-item tiles of codes, per item offsets (64 x the code sum)
 // and scales, and bounds = [err (padded), qnorm (padded), max err, max qnorm]. With `codes` (column-major
 // [rank, n]) and `scales_in`, a bundle's own codes; without, each row quantised to [-127, 127] on max|y| / 127.
-// i8_layout_sizes returns `padded` (the items rounded up to whole tiles) and sets the tiles' byte count.
+// i8_layout_sizes returns `padded` (the items rounded up to whole tiles) and sets the tiles' byte count;
+// i8_layout splits the rows over `threads` and returns 0, or -1 when memory runs out.
 int64_t i8_layout_sizes(int64_t n, int rank, int64_t *tile_bytes);
-void i8_layout(const float *items, int64_t n, int rank, const int8_t *codes, const float *scales_in, int8_t *tiles, int32_t *offsets, float *scales,
-               float *bounds);
+int i8_layout(const float *items, int64_t n, int rank, const int8_t *codes, const float *scales_in, int threads, int8_t *tiles, int32_t *offsets, float *scales,
+              float *bounds);
 
 // Exact top-k for batch users (7-bit codes, 0-127, and their float32 vectors) through the int8 layout: the
 // same answer as scoring every item exactly (float products summed in double, ties by row).

@@ -26,7 +26,9 @@ export class NativeInt8Kernel extends NativeKernel {
     let layout = this.layouts.get(model);
     if (!layout) {
       const { itemFactors, rank, itemCodes } = model;
-      layout = itemCodes ? this.native.int8Layout(itemFactors, rank, itemCodes.codes, itemCodes.scales) : this.native.int8Layout(itemFactors, rank);
+      layout = itemCodes
+        ? this.native.int8Layout(itemFactors, rank, this.threads, itemCodes.codes, itemCodes.scales)
+        : this.native.int8Layout(itemFactors, rank, this.threads);
       this.layouts.set(model, layout);
     }
     return layout;

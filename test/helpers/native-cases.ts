@@ -28,7 +28,7 @@ export function referenceFloat32(items: Float32Array, rank: number, user: Float3
 async function int8Call(addon: NativeAddon, items: Float32Array, rank: number, users: Float32Array, k: number, threads: number, bundleCodes = false) {
   const numItems = items.length / rank;
   const { codes, scales } = quantizeItems(items, numItems, rank);
-  const layout = await (bundleCodes ? addon.int8Layout(items, rank, codes, scales) : addon.int8Layout(items, rank));
+  const layout = await (bundleCodes ? addon.int8Layout(items, rank, threads, codes, scales) : addon.int8Layout(items, rank, threads));
   const userCodes = new Uint8Array(users.length);
   for (let at = 0; at < users.length; at += rank) quantizeUser(users.subarray(at, at + rank), userCodes.subarray(at, at + rank));
   const { rows, scores } = await addon.topKInt8(layout, items, rank, userCodes, users, k, threads);

@@ -47,7 +47,7 @@ describe('native int8 scan', () => {
   it('refuses bad arguments with a clear error instead of reading past an array', async () => {
     const rank = 4;
     const items = new Float32Array(3 * rank).map((_, i) => i);
-    const layout = await native.int8Layout(items, rank);
+    const layout = await native.int8Layout(items, rank, 1);
     const good: unknown[] = [layout, items, rank, new Uint8Array(rank).fill(64), new Float32Array(rank), 2, 1];
     const call = (at: number, value: unknown) => () => {
       const args = [...good];
@@ -68,8 +68,10 @@ describe('native int8 scan', () => {
     assert.throws(call(5, 0), RangeError);
     assert.throws(call(6, 0), RangeError);
     assert.throws(call(5, 1.5), TypeError);
-    assert.throws(() => native.int8Layout(items, 5), /rank must divide/);
-    assert.throws(() => native.int8Layout(items, rank, new Int8Array(3 * rank), new Float32Array(2)), /scales one per item/);
-    assert.throws(() => (native.int8Layout as (...a: unknown[]) => unknown)(items, rank, new Uint8Array(3 * rank), new Float32Array(3)), TypeError);
+    assert.throws(() => native.int8Layout(items, 5, 1), /rank must divide/);
+    assert.throws(() => native.int8Layout(items, rank, 0), /threads 1-256/);
+    assert.throws(() => native.int8Layout(items, rank, 1, new Int8Array(3 * rank), new Float32Array(2)), /scales one per item/);
+    assert.throws(() => (native.int8Layout as (...a: unknown[]) => unknown)(items, rank, 1, new Uint8Array(3 * rank), new Float32Array(3)), TypeError);
+    assert.throws(() => (native.int8Layout as (...a: unknown[]) => unknown)(items, rank), TypeError);
   });
 });
