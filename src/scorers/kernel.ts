@@ -29,7 +29,7 @@ export interface ScoringKernel {
    * on the JavaScript thread (inside a setImmediate), and so does the TypeScript baseline.
    */
   readonly offEventLoop: boolean;
-  /** Whether it can scan this model: int8 kernels need the bundle's item codes. */
+  /** Whether it can scan this model: onnx-int8 needs the bundle's item codes (native-int8 makes its own). */
   accepts(model: ModelSnapshot): boolean;
   /** Builds what it needs for this model (sessions, tensors) ahead of its first request. */
   prepare(model: ModelSnapshot): Promise<void>;
