@@ -483,15 +483,17 @@ int topk_i8(const int8_t *tiles, const int32_t *offsets, const float *scales, co
   double alpha[PASS], beta[PASS];
   slice_t *slices = aligned_alloc(64, sizeof(slice_t) * parts);
   if (!codes || !slices) { free(codes); free(slices); return -1; }
+  // Lists for the users a pass can hold, no more: a lone request allocates one per slice, not PASS.
   const int64_t most_kept = 4 * (int64_t)k + 64;
+  const int lists = batch < PASS ? batch : PASS;
   for (int s = 0; s < parts; s++) {
     slices[s].first = tiles_n * s / parts, slices[s].end = tiles_n * (s + 1) / parts;
     const int64_t items_here = (slices[s].end - slices[s].first) * TILE;
     for (int u = 0; u < PASS; u++) {
       list_t *l = &slices[s].lists[u];
       l->most = items_here, l->cap = most_kept < items_here ? most_kept : items_here;
-      l->e = malloc(sizeof(entry_t) * (l->cap ? l->cap : 1));
-      l->failed = !l->e;
+      l->e = u < lists ? malloc(sizeof(entry_t) * (l->cap ? l->cap : 1)) : NULL;
+      l->failed = u < lists && !l->e;
     }
   }
   int status = k;
