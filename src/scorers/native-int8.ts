@@ -29,6 +29,8 @@ export class NativeInt8Kernel extends NativeKernel {
       layout = itemCodes
         ? this.native.int8Layout(itemFactors, rank, this.threads, itemCodes.codes, itemCodes.scales)
         : this.native.int8Layout(itemFactors, rank, this.threads);
+      // A failed build (memory ran out) is tried again by the next request, not kept as the model's answer.
+      layout.catch(() => this.layouts.delete(model));
       this.layouts.set(model, layout);
     }
     return layout;

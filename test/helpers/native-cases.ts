@@ -1,8 +1,9 @@
 // Cases for the native scans against plain-TypeScript references, shared by the in-process tests and by
 // `native-cases-cli.ts`, which runs them in a child process under another instruction set
 // (RECSERVE_NATIVE_ISA is read once per process).
-import { quantizeItems, quantizeUser } from '../../src/model-store/quantize.js';
+import { quantizeItems } from '../../src/model-store/quantize.js';
 import type { NativeAddon } from '../../src/native-addon.js';
+import { quantizeUsers } from '../../src/scorers/int8-users.js';
 import { selectTopK } from '../../src/scorers/select-top-k.js';
 
 /** A fixed pseudo-random sequence in [0, 1), so every process checks the same cases. */
@@ -27,10 +28,9 @@ export function referenceFloat32(items: Float32Array, rank: number, user: Float3
 /** The native int8 scan for a batch of users (row-major), split into one answer per user; with `bundleCodes`, through a bundle's own codes. */
 async function int8Call(addon: NativeAddon, items: Float32Array, rank: number, users: Float32Array, k: number, threads: number, bundleCodes = false) {
   const numItems = items.length / rank;
-  const { codes, scales } = quantizeItems(items, numItems, rank);
-  const layout = await (bundleCodes ? addon.int8Layout(items, rank, threads, codes, scales) : addon.int8Layout(items, rank, threads));
-  const userCodes = new Uint8Array(users.length);
-  for (let at = 0; at < users.length; at += rank) quantizeUser(users.subarray(at, at + rank), userCodes.subarray(at, at + rank));
+  const bundle = bundleCodes ? quantizeItems(items, numItems, rank) : null;
+  const layout = await (bundle ? addon.int8Layout(items, rank, threads, bundle.codes, bundle.scales) : addon.int8Layout(items, rank, threads));
+  const userCodes = quantizeUsers(users, rank);
   const { rows, scores } = await addon.topKInt8(layout, items, rank, userCodes, users, k, threads);
   const kk = Math.min(k, numItems);
   return Array.from({ length: users.length / rank }, (_, b) => ({ rows: rows.subarray(b * kk, (b + 1) * kk), scores: scores.subarray(b * kk, (b + 1) * kk) }));

@@ -4,8 +4,10 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { loadNative, type NativeAddon } from '../../src/native-addon.js';
+import { NativeInt8Kernel } from '../../src/scorers/native-int8.js';
+import { snapshotOf } from '../helpers/snapshots.js';
 import { REPO_ROOT } from '../helpers/fixtures.js';
-import { int8Failures, int8ThreadFailures } from '../helpers/native-cases.js';
+import { int8Failures, int8ThreadFailures, referenceFloat32 } from '../helpers/native-cases.js';
 
 const native = loadNative() as NativeAddon;
 const cpuFlags = new Set(readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1]?.trim().split(/\s+/) ?? []);
@@ -43,6 +45,23 @@ describe('native int8 scan', () => {
       assert.deepEqual(JSON.parse(stdout), { float32: isa, int8: isa });
     });
   }
+
+  it('builds the layout of a model once, and again after a build that failed', async () => {
+    let builds = 0;
+    const flaky: NativeAddon = {
+      ...native,
+      int8Layout: (...args: Parameters<NativeAddon['int8Layout']>) => (++builds === 1 ? Promise.reject(new Error('int8Layout: out of memory')) : native.int8Layout(...args)),
+    };
+    const kernel = new NativeInt8Kernel(flaky, 1);
+    const items = Float32Array.from({ length: 40 }, (_, i) => i % 7);
+    const user = Float32Array.from([1, 0, 0, 1]);
+    const model = snapshotOf(items, user, 4, 100);
+    await assert.rejects(kernel.prepare(model), /out of memory/);
+    const [first] = await kernel.topK(model, user, 2);
+    await kernel.topK(model, Float32Array.from([0, 1, 0, 0]), 2);
+    assert.equal(builds, 2);
+    assert.deepEqual(Array.from(first!.rows), Array.from(referenceFloat32(items, 4, user, 2).rows));
+  });
 
   it('refuses bad arguments with a clear error instead of reading past an array', async () => {
     const rank = 4;
