@@ -160,15 +160,16 @@ int main(void) {
           for (int kind = TIES; kind <= NEAR; kind++) int8_case(ranks[r], rows[n], batch, k, 1 + k % 2, kind);
         }
   // Several groups of lanes scored together: three (24), three and one (32), three and two plus a tiled or
-  // padded user (41). For int8: a pass of 16 and 8 (24), two of 16 (32), two and 9 (41).
+  // padded user (41). For int8: groups of 8 users (AVX-512) or 4 (AVX2) in one pass, with a partial one (41).
   const int group_batches[] = {24, 32, 41};
   for (size_t r = 0; r < sizeof ranks / sizeof *ranks; r++)
     for (size_t bi = 0; bi < sizeof group_batches / sizeof *group_batches; bi++) {
       float32_case(ranks[r], 257, group_batches[bi], 11, 1 + (int)bi % 2, 0);
       float32_case(ranks[r], 130, group_batches[bi], 21, 2, 5);
-      // int8: passes of 16 users (one tile at a time) and the rest.
       int8_case(ranks[r], 257, group_batches[bi], 11, 1 + (int)bi % 2, REALS);
     }
+  // int8 batches past a pass of 64 users: two passes (70), three with a partial group (130).
+  for (int kind = TIES; kind <= NEAR; kind++) int8_case(17, 257, 130, 11, 3, kind);
   float32_case(64, 32771, 40, 25, 2, 3);
   // Past the sizes from which the scans split rows over threads, with full-range codes.
   for (int threads = 1; threads <= 8; threads *= 2) {
@@ -177,6 +178,7 @@ int main(void) {
     float32_case(64, 32771, 9, 25, threads, 7);
     for (int kind = TIES; kind <= NEAR; kind++) int8_case(64, 70000, 9, 25, threads, kind);
   }
+  int8_case(64, 70000, 66, 10, 3, REALS);  // two passes, the answers of each split over the threads
   printf("%s %s failures=%d digest=%016llx\n", isa_name(topk_f32_isa()), isa_name(topk_i8_isa()), failures, (unsigned long long)digest);
   return failures != 0;
 }
