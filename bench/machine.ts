@@ -11,7 +11,7 @@ export function describeMachine(): string {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
   const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? 'unknown CPU';
   const flags = cpuFlags(cpuinfo);
-  const vector = ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512_vnni', 'avx_vnni'].filter((f) => flags.has(f));
+  const vector = ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512_vnni', 'avx_vnni', 'amx_int8'].filter((f) => flags.has(f));
   const isa = loadNative()?.isa();
   const forced = process.env.RECSERVE_NATIVE_ISA ? ` (forced by RECSERVE_NATIVE_ISA=${process.env.RECSERVE_NATIVE_ISA})` : '';
   return [

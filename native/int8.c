@@ -31,6 +31,9 @@
 // Users per pass over the codes (in groups of 8 with AVX-512, 4 with AVX2, on each tile while it is in L1).
 // Each pass reads the whole layout from memory: 64 users a pass scored a batch of 128 a fifth faster than 16.
 #define PASS 64
+// Users per AMX tile multiply.
+#define AMX_USERS 16
+_Static_assert(PASS % AMX_USERS == 0, "a pass holds whole groups of 16 users");
 #define USER_ZERO 64
 #ifndef AHEAD
 #define AHEAD 4096
@@ -338,6 +341,87 @@ VNNI static void scan_vnni(const pass_t *p, int64_t first, int64_t end, list_t *
   if (t < end) group_vnni(p, t, lists, 1);
 }
 
+// AMX: one tile multiply (tdpbusd) scores 16 users x 16 items over 64 dimensions, sixteen vpdpbusd's
+// work. The layout's tile is tdpbusd's second operand as it is ([rank / 4][16 items][4 codes]); the first
+// is 16 users' codes, rows of rank bytes. Registers: tmm0 and tmm1 the sums of two item tiles, tmm2 the
+// users' codes for 64 dimensions, tmm4 and tmm5 the items', and tmm3, tmm6 and tmm7 the same for the
+// last dimensions when rank is no multiple of 64.
+#define AMX __attribute__((target("amx-tile,amx-int8,avx512f,avx512bw")))
+
+typedef struct __attribute__((packed)) {
+  uint8_t palette, start_row, reserved[14];
+  uint16_t bytes_per_row[16];
+  uint8_t rows[16];
+} tile_config_t;
+
+// The tile shapes for `groups` groups of 4 dimensions (per thread: each scanning thread sets its own).
+AMX static void amx_configure(int groups) {
+  tile_config_t c;
+  memset(&c, 0, sizeof c);
+  c.palette = 1;
+  const int last = groups % 16;
+  for (int r = 0; r < 6; r++) c.rows[r] = 16, c.bytes_per_row[r] = 64;
+  c.bytes_per_row[3] = (uint16_t)(4 * last), c.rows[3] = last ? 16 : 0;
+  c.rows[6] = c.rows[7] = (uint8_t)last, c.bytes_per_row[6] = c.bytes_per_row[7] = last ? 64 : 0;
+  if (!last) c.bytes_per_row[3] = 0;
+  _tile_loadconfig(&c);
+}
+
+AMX static void scan_amx(const pass_t *p, int64_t first, int64_t end, list_t *lists) {
+  const int groups = p->groups, full = groups / 16, last = groups % 16;
+  const int64_t tile_bytes = (int64_t)groups * 4 * TILE, stride = (int64_t)groups * 4;
+  int32_t sums[2][AMX_USERS][TILE] __attribute__((aligned(64)));
+  amx_configure(groups);
+  for (int64_t t = first; t < end; t += 2) {
+    const int8_t *x = p->tiles + t * tile_bytes;
+    const int pair = end - t >= 2;
+    for (int64_t b = 0; b < (pair ? 2 : 1) * tile_bytes; b += 64) __builtin_prefetch(x + b + AHEAD, 0, 3);
+    for (int u0 = 0; u0 < p->users; u0 += AMX_USERS) {
+      // The pass's codes have rows for PASS users (zero past p->users), so 16 rows from u0 are there.
+      const uint8_t *w = p->codes + (int64_t)u0 * stride;
+      _tile_zero(0);
+      if (pair) _tile_zero(1);
+      for (int c = 0; c < full; c++) {
+        _tile_loadd(2, w + 64 * c, stride);
+        _tile_loadd(4, x + 64 * TILE * c, 64);
+        _tile_dpbusd(0, 2, 4);
+        if (pair) {
+          _tile_loadd(5, x + tile_bytes + 64 * TILE * c, 64);
+          _tile_dpbusd(1, 2, 5);
+        }
+      }
+      if (last) {
+        _tile_loadd(3, w + 64 * full, stride);
+        _tile_loadd(6, x + 64 * TILE * full, 64);
+        _tile_dpbusd(0, 3, 6);
+        if (pair) {
+          _tile_loadd(7, x + tile_bytes + 64 * TILE * full, 64);
+          _tile_dpbusd(1, 3, 7);
+        }
+      }
+      _tile_stored(0, sums[0], 64);
+      if (pair) _tile_stored(1, sums[1], 64);
+      const int users = p->users - u0 < AMX_USERS ? p->users - u0 : AMX_USERS;
+      for (int h = 0; h <= pair; h++) {
+        const int64_t row = (t + h) * TILE;
+        const __m512i offsets = _mm512_loadu_si512(p->offsets + row);
+        const __m512 scales = _mm512_loadu_ps(p->scales + row);
+        for (int u = 0; u < users; u++) {
+          const __m512 a = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_load_si512(sums[h][u]), offsets)), scales);
+          const uint32_t mask = _mm512_cmp_ps_mask(a, _mm512_set1_ps(floor_of(p, u0 + u)), _CMP_GE_OQ);
+          if (__builtin_expect(mask != 0, 0)) {
+            float s[TILE];
+            _mm512_storeu_ps(s, a);
+            keep_hits(p, u0 + u, &lists[u0 + u], mask, s, row);
+          }
+        }
+      }
+    }
+  }
+  // Gives the tile state back: a thread that holds none saves and restores none when it is switched.
+  _tile_release();
+}
+
 // AVX2 without VNNI: a tile is two vectors of 8 items x 4 codes; vpmaddubsw (two uint8 x int8 products
 // summed in int16: exact for 7-bit user codes) and vpmaddwd by ones (the pairs summed in int32) stand in
 // for vpdpbusd. Up to 4 users at once: 8 accumulators, the codes, ones and a temporary fit 16 registers.
@@ -387,15 +471,22 @@ AVX2 static void scan_avx2(const pass_t *p, int64_t first, int64_t end, list_t *
 #endif
 
 static isa_level level;
-static scan_fn scan;
+// The scan for passes of AMX_USERS users or more, and for fewer (AMX scores 16 users a multiply, whatever
+// their number: 5 users took a tenth longer than with VNNI).
+static scan_fn scan, scan_few;
 static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
 
 static void pick_isa(void) {
   level = isa_for_int8();
   scan = scan_portable;
 #if RECSERVE_X86
+  if (level == ISA_AMX) scan = scan_amx;
   if (level == ISA_AVX512) scan = scan_vnni;
   if (level == ISA_AVX2) scan = scan_avx2;
+#endif
+  scan_few = scan;
+#if RECSERVE_X86
+  if (level == ISA_AMX) scan_few = scan_vnni;
 #endif
 }
 
@@ -415,7 +506,7 @@ typedef struct __attribute__((aligned(64))) {
 
 static void *scan_slice(void *arg) {
   slice_t *s = (slice_t *)arg;
-  if (s->first < s->end) scan(s->p, s->first, s->end, s->lists);
+  if (s->first < s->end) (s->p->users >= AMX_USERS ? scan : scan_few)(s->p, s->first, s->end, s->lists);
   return NULL;
 }
 

@@ -1,7 +1,8 @@
-// Which vector instructions a scan uses. x86-64 picks AVX-512 (with VNNI for int8) or AVX2 at run time;
-// every machine, ARM64 included, has the portable version: plain C loops written so that the compiler
-// vectorises them (SSE2 on x86-64, NEON on ARM64). RECSERVE_NATIVE_ISA=avx2|portable forces a lesser one,
-// so the tests check every version on one machine.
+// Which vector instructions a scan uses. x86-64 picks AVX-512 (with VNNI for int8, and AMX's tile
+// multiplies for int8 where the CPU and the kernel allow them) or AVX2 at run time; every machine, ARM64
+// included, has the portable version: plain C loops written so that the compiler vectorises them (SSE2
+// on x86-64, NEON on ARM64). RECSERVE_NATIVE_ISA=avx512|avx2|portable forces a lesser one, so the tests
+// check every version on one machine.
 #pragma once
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -11,9 +12,10 @@
 #define RECSERVE_X86 0
 #endif
 
-typedef enum { ISA_PORTABLE = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 } isa_level;
+typedef enum { ISA_PORTABLE = 0, ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_AMX = 3 } isa_level;
 
-// The best level this CPU supports, lowered by RECSERVE_NATIVE_ISA; for int8, AVX-512 also needs VNNI and BW.
+// The best level this CPU supports, lowered by RECSERVE_NATIVE_ISA; for int8, AVX-512 also needs VNNI and
+// BW, and AMX (int8 only) also needs AVX-512 and the kernel's leave to use the tile registers.
 isa_level isa_for_float32(void);
 isa_level isa_for_int8(void);
 

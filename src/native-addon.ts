@@ -33,7 +33,7 @@ export interface NativeAddon {
   firstNonFinite(values: Float32Array): number;
   /** The sum of each item's codes, from column-major [rank, numItems] int8 codes. */
   codeSums(codes: Int8Array, rank: number): Int32Array;
-  /** The instruction set each scan uses in this process: avx512, avx2 or portable (RECSERVE_NATIVE_ISA lowers it). */
+  /** The instruction set each scan uses in this process: amx (int8 only), avx512, avx2 or portable (RECSERVE_NATIVE_ISA lowers it). */
   isa(): { float32: NativeIsa; int8: NativeIsa };
   /** Scoring threads started so far: they are started once and kept. */
   poolThreads(): number;
@@ -48,7 +48,7 @@ export interface Int8Layout {
   bounds: Float32Array;
 }
 
-export type NativeIsa = 'avx512' | 'avx2' | 'portable';
+export type NativeIsa = 'amx' | 'avx512' | 'avx2' | 'portable';
 
 export interface NativeResult {
   rows: Int32Array;

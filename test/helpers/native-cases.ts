@@ -61,8 +61,8 @@ const INT8_ITEM_KINDS = {
 
 /**
  * Exactness of the int8 scan: ranks around every group of four, item counts around the 16-item tile, k past
- * the end, batches of 1, 8 (one pass) and 9 and 17 users (passes of 8 and the rest), the scan's own codes and
- * a bundle's.
+ * the end, batches of 1, 8 (one group of AVX-512's 8 users) and 9, and 17 (past AMX's 16 users a multiply),
+ * the scan's own codes and a bundle's.
  */
 export async function int8Failures(addon: NativeAddon): Promise<string[]> {
   const rand = randomSource(21);

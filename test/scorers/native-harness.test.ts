@@ -9,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT, tempDir } from '../helpers/fixtures.js';
 import { whichTool } from '../helpers/tools.js';
+import { bestInt8Isa, cpuFlags } from '../helpers/cpu.js';
 
 const run = promisify(execFile);
 /** What node-gyp builds (binding.gyp), and the harness with the same scans instead of the Node binding. */
@@ -16,7 +17,6 @@ const ADDON_SOURCES = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'binding.gyp
   path.join(REPO_ROOT, f),
 );
 const SOURCES = ADDON_SOURCES.map((f) => (path.basename(f) === 'addon.c' ? path.join(REPO_ROOT, 'native', 'harness.c') : f));
-const cpuFlags = new Set(readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1]?.trim().split(/\s+/) ?? []);
 
 async function build(compiler: string, out: string, extra: string[] = []): Promise<void> {
   await run(compiler, ['-O3', '-std=c11', '-Wall', '-Wextra', '-Werror', ...extra, '-o', out, ...SOURCES, '-lpthread', '-lm']);
@@ -37,13 +37,17 @@ describe('native scans on every instruction set and on ARM64', () => {
   it('this machine: every instruction set it has passes the references, with one digest', async (t) => {
     const bin = path.join(tempDir(t), 'harness');
     await build('cc', bin);
-    const isas = [cpuFlags.has('avx512f') ? 'avx512' : '', cpuFlags.has('avx2') ? 'avx2' : '', 'portable'].filter(Boolean);
-    const results = await Promise.all(isas.map((isa) => harness(bin, [], isa)));
-    const vnni = cpuFlags.has('avx512_vnni') && cpuFlags.has('avx512bw');
+    // Each level forced in turn (RECSERVE_NATIVE_ISA); AMX is int8's alone, and the machine's own pick.
+    const levels = ['amx', 'avx512', 'avx2', 'portable'] as const;
+    const rank = (isa: string) => levels.indexOf(isa as (typeof levels)[number]);
+    const float32Best = cpuFlags.has('avx512f') ? 'avx512' : cpuFlags.has('avx2') ? 'avx2' : 'portable';
+    const isas = levels.filter((isa) => rank(isa) >= rank(bestInt8Isa()) || rank(isa) >= rank(float32Best));
+    const results = await Promise.all(isas.map((isa) => harness(bin, [], isa === 'amx' ? undefined : isa)));
     results.forEach((r, i) => {
-      assert.equal(r.isa, isas[i]);
-      assert.equal(r.int8Isa, isas[i] === 'avx512' && !vnni ? 'avx2' : isas[i]);
-      assert.equal(r.failures, 0, `${r.isa}: failures`);
+      const asked = isas[i]!;
+      assert.equal(r.isa, levels[Math.max(rank(asked), rank(float32Best), 1)]);
+      assert.equal(r.int8Isa, levels[Math.max(rank(asked), rank(bestInt8Isa()))]);
+      assert.equal(r.failures, 0, `${asked}: failures`);
     });
     assert.equal(new Set(results.map((r) => r.digest)).size, 1, `digests: ${results.map((r) => `${r.isa} ${r.digest}`).join(', ')}`);
     reference = results[0]!.digest;

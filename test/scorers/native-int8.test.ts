@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { loadNative, type NativeAddon } from '../../src/native-addon.js';
@@ -8,9 +7,9 @@ import { NativeInt8Kernel } from '../../src/scorers/native-int8.js';
 import { snapshotOf } from '../helpers/snapshots.js';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 import { int8Failures, int8ThreadFailures, referenceFloat32 } from '../helpers/native-cases.js';
+import { bestInt8Isa, cpuFlags } from '../helpers/cpu.js';
 
 const native = loadNative() as NativeAddon;
-const cpuFlags = new Set(readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1]?.trim().split(/\s+/) ?? []);
 
 /** The failures of every native case in a child process that uses the given instruction set. */
 async function failuresUnder(isa: string): Promise<string[]> {
@@ -31,9 +30,14 @@ describe('native int8 scan', () => {
     assert.deepEqual(await int8ThreadFailures(native), []);
   });
 
+  it(`uses the best int8 instruction set this machine has (${bestInt8Isa()})`, () => {
+    assert.equal(native.isa().int8, bestInt8Isa());
+  });
+
   // The machine picks its best instruction set; the others are forced in a child process, so every
-  // version of both scans is checked against the same references.
-  for (const [isa, flag] of [['avx2', 'avx2'], ['portable', '']] as const) {
+  // version of both scans is checked against the same references (AVX-512 where AMX is the pick).
+  const forced = [...(bestInt8Isa() === 'amx' ? [['avx512', 'avx512_vnni'] as const] : []), ['avx2', 'avx2'] as const, ['portable', ''] as const];
+  for (const [isa, flag] of forced) {
     it(`gives the same answers with the ${isa} version of both scans`, async (t) => {
       if (flag && !cpuFlags.has(flag)) return t.skip(`this CPU has no ${flag}`);
       assert.deepEqual(await failuresUnder(isa), []);
