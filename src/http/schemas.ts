@@ -134,3 +134,4 @@ export const BatchBody = Type.Object(
 
 /** A line of a batch answer for a user who got no answer: the same shape as an error, with the user. */
 export const BatchErrorLine = Type.Object({ userId: Type.String(), error: ErrorBody.properties.error, message: Type.String() });
+export type BatchErrorLine = Static<typeof BatchErrorLine>;

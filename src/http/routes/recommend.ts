@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import fastJson from 'fast-json-stringify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { isRecserveError, RecserveError } from '../../errors.js';
@@ -99,14 +100,22 @@ export const recommendRoutes: FastifyPluginAsync<{ service: RecommendationServic
   );
 };
 
-/** Lines written together: a scan answers about this many users at once, and a write per line cost a system call each. */
-const LINES_PER_CHUNK = 32;
+/**
+ * Lines written together: each write is a system call (on loopback, the reader's wake-up too), and with
+ * 32 lines a write they took a quarter of the event loop (a batch of 1,000: 16,453 against 18,788 users/s
+ * with 256).
+ */
+const LINES_PER_CHUNK = 256;
+
+/** The lines' serialisers, compiled from the schemas that document them (what GET answers is compiled from the same). */
+const recommendationLine = fastJson(Recommendation);
+const errorLine = fastJson(BatchErrorLine);
 
 /** The NDJSON lines of a batch, in the order of its users, written a chunk of lines at a time as they are answered. */
-async function* batchLines(answers: readonly Promise<unknown>[]): AsyncGenerator<string> {
+async function* batchLines(answers: readonly Promise<Recommendation | BatchErrorLine>[]): AsyncGenerator<string> {
   for (let first = 0; first < answers.length; first += LINES_PER_CHUNK) {
     const chunk = await Promise.all(answers.slice(first, first + LINES_PER_CHUNK));
-    yield chunk.map((answer) => `${JSON.stringify(answer)}\n`).join('');
+    yield chunk.map((answer) => `${'error' in answer ? errorLine(answer) : recommendationLine(answer)}\n`).join('');
   }
 }
 
