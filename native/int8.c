@@ -497,17 +497,36 @@ isa_level topk_i8_isa(void) {
 
 // ---- one call ----
 
-// Aligned to cache lines, so that neighbouring slices never write to the same line.
+// The tiles of a pass, handed out a chunk at a time to whichever thread asks next: a thread the OS sets
+// aside (scoring threads yield to the event loop) holds up at most its chunk, not an eighth of the items.
+typedef struct {
+  int64_t next, end, size;  // next: the first tile not handed out (atomic)
+} chunks_t;
+
+// A thread's part of a call: what it kept of the chunks it scanned. Aligned to cache lines, so that the
+// threads never write to the same line.
 typedef struct __attribute__((aligned(64))) {
   const pass_t *p;
-  int64_t first, end;  // tiles
+  chunks_t *chunks;
   list_t lists[PASS];
 } slice_t;
 
 static void *scan_slice(void *arg) {
   slice_t *s = (slice_t *)arg;
-  if (s->first < s->end) (s->p->users >= AMX_USERS ? scan : scan_few)(s->p, s->first, s->end, s->lists);
-  return NULL;
+  const scan_fn f = s->p->users >= AMX_USERS ? scan : scan_few;
+  for (;;) {
+    const int64_t first = __atomic_fetch_add(&s->chunks->next, s->chunks->size, __ATOMIC_RELAXED);
+    if (first >= s->chunks->end) return NULL;
+    f(s->p, first, first + s->chunks->size < s->chunks->end ? first + s->chunks->size : s->chunks->end, s->lists);
+  }
+}
+
+// Tiles per chunk: about 2,048 tile-users of work (a few microseconds), 16 to 256 tiles, even (the scans
+// take tiles in pairs).
+static int64_t chunk_tiles(int users) {
+  int64_t size = 2048 / users;
+  size = size < 16 ? 16 : size > 256 ? 256 : size;
+  return size & ~(int64_t)1;
 }
 
 // Exact float32 scores, as the JavaScript re-score computes them: float products summed in double.
@@ -574,12 +593,13 @@ static int answer(const slice_t *slices, int parts, int u, const float *bounds, 
   return 0;
 }
 
-// The answers of a pass's users [from, to), on one thread (batch rows from `first`).
-#define MAX_ANSWER_PARTS 64
+// The answers of a pass's users, taken one at a time by whichever thread asks next (batch rows from
+// `first`); one per thread.
 #define ANSWERS_PER_THREAD 16
 typedef struct __attribute__((aligned(64))) {
   const slice_t *slices;
-  int parts, from, to, first;
+  int parts, first, count;
+  int *next;  // the next user without an answer (atomic), shared
   const float *bounds;
   int64_t padded;
   const double *alpha, *beta;
@@ -594,7 +614,7 @@ typedef struct __attribute__((aligned(64))) {
 
 static void *answer_users(void *arg) {
   answers_t *a = (answers_t *)arg;
-  for (int u = a->from; u < a->to && a->status >= 0; u++) {
+  for (int u; a->status >= 0 && (u = __atomic_fetch_add(a->next, 1, __ATOMIC_RELAXED)) < a->count;) {
     const int64_t row = a->first + u;
     if (answer(a->slices, a->parts, u, a->bounds, a->padded, a->alpha[u], a->beta[u], a->items, a->rank, a->users + row * a->rank, a->k, a->out_rows + row * a->k,
                a->out_scores + row * a->k) < 0)
@@ -611,8 +631,7 @@ int topk_i8(const int8_t *tiles, const int32_t *offsets, const float *scales, co
   if (threads < 1) threads = 1;
   // A matrix this small is scanned in microseconds, less than starting a thread costs.
   if (num_items * rank < (1 << 22)) threads = 1;
-  int parts = slices_for(threads);
-  if (parts > tiles_n) parts = (int)tiles_n;
+  const int parts = threads;
   topk_i8_isa();
 
   uint8_t *codes = malloc((size_t)PASS * groups * 4);
@@ -620,15 +639,13 @@ int topk_i8(const int8_t *tiles, const int32_t *offsets, const float *scales, co
   double alpha[PASS], beta[PASS];
   slice_t *slices = aligned_alloc(64, sizeof(slice_t) * parts);
   if (!codes || !slices) { free(codes); free(slices); return -1; }
-  // Lists for the users a pass can hold, no more: a lone request allocates one per slice, not PASS.
+  // Lists for the users a pass can hold, no more: a lone request allocates one per thread, not PASS.
   const int64_t most_kept = 4 * (int64_t)k + 64;
   const int lists = batch < PASS ? batch : PASS;
   for (int s = 0; s < parts; s++) {
-    slices[s].first = tiles_n * s / parts, slices[s].end = tiles_n * (s + 1) / parts;
-    const int64_t items_here = (slices[s].end - slices[s].first) * TILE;
     for (int u = 0; u < PASS; u++) {
       list_t *l = &slices[s].lists[u];
-      l->most = items_here, l->cap = most_kept < items_here ? most_kept : items_here;
+      l->most = padded, l->cap = most_kept < padded ? most_kept : padded;
       l->e = u < lists ? malloc(sizeof(entry_t) * (l->cap ? l->cap : 1)) : NULL;
       l->failed = u < lists && !l->e;
     }
@@ -644,8 +661,9 @@ int topk_i8(const int8_t *tiles, const int32_t *offsets, const float *scales, co
     }
     for (int u = 0; u < PASS; u++) floors[u] = -INFINITY;
     const pass_t pass = {tiles, offsets, scales, num_items, rank, groups, count, k, codes, widths, floors};
+    chunks_t chunks = {0, tiles_n, chunk_tiles(count)};
     for (int s = 0; s < parts; s++) {
-      slices[s].p = &pass;
+      slices[s].p = &pass, slices[s].chunks = &chunks;
       for (int u = 0; u < count; u++) slices[s].lists[u].count = 0;
     }
     run_parallel(scan_slice, slices, sizeof(slice_t), parts, threads);
@@ -653,17 +671,17 @@ int topk_i8(const int8_t *tiles, const int32_t *offsets, const float *scales, co
       for (int u = 0; u < count; u++)
         if (slices[s].lists[u].failed) status = -1;
     if (status < 0) break;
-    answers_t jobs[MAX_ANSWER_PARTS];
-    // Split when each thread gets a few dozen users: handing fewer to another thread costs more than it saves.
-    int answer_parts = count / ANSWERS_PER_THREAD;
-    if (answer_parts > threads) answer_parts = threads;
-    if (answer_parts > MAX_ANSWER_PARTS) answer_parts = MAX_ANSWER_PARTS;
-    if (answer_parts < 1) answer_parts = 1;
+    // Shared when each thread gets a few dozen users: handing fewer to another thread costs more than it saves.
+    const int answer_parts = count >= ANSWERS_PER_THREAD * 2 ? threads : 1;
+    answers_t *jobs = aligned_alloc(64, sizeof(answers_t) * answer_parts);
+    if (!jobs) { status = -1; break; }
+    int next = 0;
     for (int j = 0; j < answer_parts; j++)
-      jobs[j] = (answers_t){slices, parts, count * j / answer_parts, count * (j + 1) / answer_parts, first, bounds, padded, alpha, beta, items, rank, users, k, out_rows, out_scores, 0};
+      jobs[j] = (answers_t){slices, parts, first, count, &next, bounds, padded, alpha, beta, items, rank, users, k, out_rows, out_scores, 0};
     run_parallel(answer_users, jobs, sizeof(answers_t), answer_parts, threads);
     for (int j = 0; j < answer_parts; j++)
       if (jobs[j].status < 0) status = -1;
+    free(jobs);
   }
   for (int s = 0; s < parts; s++)
     for (int u = 0; u < PASS; u++) free(slices[s].lists[u].e);
