@@ -5,7 +5,7 @@
 //     never given its rows excluded[offsets[b] .. offsets[b + 1]);
 //   int8Layout(items: Float32Array, rank, threads[, codes: Int8Array, scales: Float32Array]) -> Promise<{ numItems,
 //     tiles, offsets, scales, bounds }>: the int8 scan's copy of a model (int8.c), from a bundle's codes or made here;
-//   topKInt8(layout, items: Float32Array, rank, userCodes: Uint8Array, users: Float32Array, k, threads) -> the
+//   topKInt8(layout, items: Float32Array, rank, users: Float32Array, k, threads) -> the
 //     same as topK, exact, through that copy;
 //   isa() -> { float32, int8 }: the instruction set each scan uses; poolThreads() -> scoring threads started;
 //   firstNonFinite(values: Float32Array) -> index or -1;
@@ -66,7 +66,6 @@ typedef struct {
   const float *items, *users, *scales, *bounds;
   const int8_t *tiles;
   const int32_t *offsets;
-  const uint8_t *user_codes;
   const int32_t *ex_rows, *ex_offsets;  // float32: rows each user excludes, or NULL
   int32_t *out_rows;
   float *out_scores;
@@ -75,7 +74,7 @@ typedef struct {
 static void execute(napi_env env, void *data) {
   (void)env;
   job_t *j = data;
-  j->status = j->int8 ? topk_i8(j->tiles, j->offsets, j->scales, j->bounds, j->items, j->num_items, j->rank, j->user_codes, j->users, j->batch, j->k,
+  j->status = j->int8 ? topk_i8(j->tiles, j->offsets, j->scales, j->bounds, j->items, j->num_items, j->rank, j->users, j->batch, j->k,
                                 j->threads, j->out_rows, j->out_scores)
                       : topk_f32(j->items, j->num_items, j->rank, j->users, j->batch, j->k, j->ex_rows, j->ex_offsets, j->threads, j->out_rows, j->out_scores);
 }
@@ -182,32 +181,27 @@ static int layout_arg(napi_env env, napi_value layout, napi_value parts[4], cons
 }
 
 static napi_value top_k_int8(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7], parts[4];
+  size_t argc = 6;
+  napi_value argv[6], parts[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  const void *layout[4], *items, *user_codes, *users;
-  size_t layout_len[4], items_len, user_codes_len, users_len;
+  const void *layout[4], *items, *users;
+  size_t layout_len[4], items_len, users_len;
   int64_t rank, k, threads, layout_items;
-  if (argc < 7 || !layout_arg(env, argv[0], parts, layout, layout_len, &layout_items) || !typed_array(env, argv[1], napi_float32_array, &items, &items_len) ||
-      !int_arg(env, argv[2], &rank) || !typed_array(env, argv[3], napi_uint8_array, &user_codes, &user_codes_len) ||
-      !typed_array(env, argv[4], napi_float32_array, &users, &users_len) || !int_arg(env, argv[5], &k) || !int_arg(env, argv[6], &threads)) {
+  if (argc < 6 || !layout_arg(env, argv[0], parts, layout, layout_len, &layout_items) || !typed_array(env, argv[1], napi_float32_array, &items, &items_len) ||
+      !int_arg(env, argv[2], &rank) || !typed_array(env, argv[3], napi_float32_array, &users, &users_len) || !int_arg(env, argv[4], &k) ||
+      !int_arg(env, argv[5], &threads)) {
     napi_throw_type_error(env, NULL,
                           "topKInt8(layout: { numItems: integer, tiles: Int8Array, offsets: Int32Array, scales: Float32Array, bounds: Float32Array }, "
-                          "items: Float32Array, "
-                          "rank: integer, userCodes: Uint8Array, users: Float32Array, k: integer, threads: integer)");
+                          "items: Float32Array, rank: integer, users: Float32Array, k: integer, threads: integer)");
     return NULL;
   }
   const size_t tiles_len = layout_len[0], offsets_len = layout_len[1], scales_len = layout_len[2], bounds_len = layout_len[3];
   int64_t num_items = rank > 0 ? (int64_t)(items_len / rank) : 0, tile_bytes = 0;
   const int64_t padded = rank > 0 ? i8_layout_sizes(num_items, (int)rank, &tile_bytes) : 0;
   int ok = rank >= 1 && items_len > 0 && items_len % rank == 0 && num_items <= INT32_MAX && layout_items == num_items && tiles_len == (size_t)tile_bytes && offsets_len == (size_t)padded &&
-           scales_len == (size_t)padded && bounds_len == (size_t)(2 * padded + 2) && users_len > 0 && users_len % rank == 0 && user_codes_len == users_len &&
-           k >= 1 && threads >= 1 && threads <= 256;
-  // Codes past 127 could saturate AVX2's pairs of products.
-  for (size_t i = 0; ok && i < user_codes_len; i++) ok = ((const uint8_t *)user_codes)[i] <= 127;
+           scales_len == (size_t)padded && bounds_len == (size_t)(2 * padded + 2) && users_len > 0 && users_len % rank == 0 && k >= 1 && threads >= 1 && threads <= 256;
   if (!ok) {
-    napi_throw_range_error(env, NULL, "topKInt8: the layout must be int8Layout's for these items, userCodes and users must hold rank values per user (codes "
-                                      "0-127), and k and threads must be positive");
+    napi_throw_range_error(env, NULL, "topKInt8: the layout must be int8Layout's for these items, users must hold rank values per user, and k and threads must be positive");
     return NULL;
   }
   int kk = (int)(k < num_items ? k : num_items);
@@ -217,9 +211,8 @@ static napi_value top_k_int8(napi_env env, napi_callback_info info) {
   if (!j) return napi_throw_error(env, NULL, "topKInt8: out of memory"), NULL;
   if (!make_result(env, (size_t)batch * kk, &out)) return free(j), NULL;
   *j = (job_t){.int8 = 1, .rank = (int)rank, .batch = batch, .k = kk, .threads = (int)threads, .num_items = num_items, .items = items, .users = users,
-               .tiles = layout[0], .offsets = layout[1], .scales = layout[2], .bounds = layout[3], .user_codes = user_codes, .out_rows = out.rows,
-               .out_scores = out.scores};
-  return submit(env, j, (napi_value[]){parts[0], parts[1], parts[2], parts[3], argv[1], argv[3], argv[4]}, 7, out.value);
+               .tiles = layout[0], .offsets = layout[1], .scales = layout[2], .bounds = layout[3], .out_rows = out.rows, .out_scores = out.scores};
+  return submit(env, j, (napi_value[]){parts[0], parts[1], parts[2], parts[3], argv[1], argv[3]}, 6, out.value);
 }
 
 // A typed array of `length` elements of `size` bytes, set as obj[name]; its data in *data.

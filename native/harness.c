@@ -76,14 +76,6 @@ static void float32_case(int rank, int64_t rows, int batch, int k, int threads, 
   free(items); free(users); free(ex_rows); free(ex_offsets); free(got_rows); free(got_scores); free(e);
 }
 
-// A user's 7-bit codes as the JavaScript side makes them (model-store/quantize.ts, quantizeUser).
-static void quantize_user(const float *u, int rank, uint8_t *p) {
-  float max = 0;
-  for (int j = 0; j < rank; j++) max = fabsf(u[j]) > max ? fabsf(u[j]) : max;
-  const double inverse = max == 0 ? 0 : 63.0 / max;
-  for (int j = 0; j < rank; j++) p[j] = (uint8_t)(64 + (int)floor(u[j] * inverse + 0.5));
-}
-
 static float uniform(void) { return (float)(next() >> 8) / (float)(1 << 24) * 2 - 1; }
 
 // The int8 scan must give the exact answer, the one the float32 scan gives, whatever the items:
@@ -96,7 +88,6 @@ enum { TIES, REALS, CODES, NEAR };
 static void int8_case(int rank, int64_t rows, int batch, int k, int threads, int kind) {
   float *items = malloc(sizeof(float) * rows * rank), *users = malloc(sizeof(float) * batch * rank), *scales = malloc(sizeof(float) * rows);
   int8_t *codes = malloc(rows * rank);
-  uint8_t *user_codes = malloc(batch * rank);
   for (int64_t i = 0; i < rows; i++) {
     const float norm = ldexpf(1, (int)(next() % 9) - 4);
     scales[i] = (float)(1 + next() % 4) / 64;
@@ -114,7 +105,6 @@ static void int8_case(int rank, int64_t rows, int batch, int k, int threads, int
   for (int b = 0; b < batch; b++) {
     for (int j = 0; j < rank; j++) users[b * rank + j] = kind == TIES ? small_int(7) : uniform();
     if (kind == NEAR) users[b * rank + (b % rank)] = 50;
-    quantize_user(users + b * rank, rank, user_codes + b * rank);
   }
   int64_t tile_bytes;
   const int64_t padded = i8_layout_sizes(rows, rank, &tile_bytes);
@@ -127,7 +117,7 @@ static void int8_case(int rank, int64_t rows, int batch, int k, int threads, int
   int32_t *got_rows = malloc(sizeof(int32_t) * batch * kk);
   float *got_scores = malloc(sizeof(float) * batch * kk);
   entry_t *e = malloc(sizeof(entry_t) * rows);
-  check(topk_i8(tiles, offsets, tile_scales, bounds, items, rows, rank, user_codes, users, batch, kk, threads, got_rows, got_scores) == kk, "int8 status", rank,
+  check(topk_i8(tiles, offsets, tile_scales, bounds, items, rows, rank, users, batch, kk, threads, got_rows, got_scores) == kk, "int8 status", rank,
         rows, k, threads);
   for (int b = 0; b < batch; b++) {
     for (int64_t i = 0; i < rows; i++) {
@@ -140,7 +130,7 @@ static void int8_case(int rank, int64_t rows, int batch, int k, int threads, int
   }
   mix(got_rows, sizeof(int32_t) * batch * kk);
   mix(got_scores, sizeof(float) * batch * kk);
-  free(items); free(users); free(scales); free(codes); free(user_codes); free(tiles); free(offsets); free(tile_scales); free(bounds);
+  free(items); free(users); free(scales); free(codes); free(tiles); free(offsets); free(tile_scales); free(bounds);
   free(got_rows); free(got_scores); free(e);
 }
 

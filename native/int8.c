@@ -540,6 +540,15 @@ static void rescore(entry_t *e, int64_t n, const float *items, int rank, const f
   }
 }
 
+// A user's 7-bit codes around 64, as model-store/quantize.ts's quantizeUser makes them for onnx-int8 (the
+// bounds hold for whatever codes the user gets: they are computed from these).
+static void quantize_user(const float *u, int rank, uint8_t *p) {
+  float max = 0;
+  for (int j = 0; j < rank; j++) max = fabsf(u[j]) > max ? fabsf(u[j]) : max;
+  const double inverse = max == 0 ? 0 : (USER_ZERO - 1.0) / max;
+  for (int j = 0; j < rank; j++) p[j] = (uint8_t)(USER_ZERO + (int)floor(u[j] * inverse + 0.5));
+}
+
 // alpha = |u| / t and beta = |u - t (p - 64)| / t (0 for a zero user, whose scores are all 0), rounded up.
 static void user_terms(const float *u, const uint8_t *p, int rank, double *alpha, double *beta) {
   double max = 0, norm = 0, diff = 0;
@@ -624,7 +633,7 @@ static void *answer_users(void *arg) {
 }
 
 int topk_i8(const int8_t *tiles, const int32_t *offsets, const float *scales, const float *bounds, const float *items, int64_t num_items, int rank,
-            const uint8_t *user_codes, const float *users, int batch, int k, int threads, int32_t *out_rows, float *out_scores) {
+            const float *users, int batch, int k, int threads, int32_t *out_rows, float *out_scores) {
   if (k > num_items) k = (int)num_items;
   const int groups = groups_for(rank);
   const int64_t tiles_n = tiles_for(num_items), padded = tiles_n * TILE;
@@ -655,8 +664,9 @@ int topk_i8(const int8_t *tiles, const int32_t *offsets, const float *scales, co
     const int count = batch - first < PASS ? batch - first : PASS;
     memset(codes, 0, (size_t)PASS * groups * 4);
     for (int u = 0; u < count; u++) {
-      memcpy(codes + (int64_t)u * groups * 4, user_codes + (int64_t)(first + u) * rank, (size_t)rank);
-      user_terms(users + (int64_t)(first + u) * rank, user_codes + (int64_t)(first + u) * rank, rank, &alpha[u], &beta[u]);
+      uint8_t *p = codes + (int64_t)u * groups * 4;
+      quantize_user(users + (int64_t)(first + u) * rank, rank, p);
+      user_terms(users + (int64_t)(first + u) * rank, p, rank, &alpha[u], &beta[u]);
       widths[u] = (float)(2 * (alpha[u] * bounds[2 * padded] + beta[u] * bounds[2 * padded + 1]) * (1 + ldexp(1.0, -20)));
     }
     for (int u = 0; u < PASS; u++) floors[u] = -INFINITY;

@@ -19,10 +19,10 @@ int64_t i8_layout_sizes(int64_t n, int rank, int64_t *tile_bytes);
 int i8_layout(const float *items, int64_t n, int rank, const int8_t *codes, const float *scales_in, int threads, int8_t *tiles, int32_t *offsets, float *scales,
               float *bounds);
 
-// Exact top-k for batch users (7-bit codes, 0-127, and their float32 vectors) through the int8 layout: the
-// same answer as scoring every item exactly (float products summed in double, ties by row).
+// Exact top-k for batch users (float32 vectors, each quantised here to 7-bit codes) through the int8 layout:
+// the same answer as scoring every item exactly (float products summed in double, ties by row).
 int topk_i8(const int8_t *tiles, const int32_t *offsets, const float *scales, const float *bounds, const float *items, int64_t num_items, int rank,
-            const uint8_t *user_codes, const float *users, int batch, int k, int threads, int32_t *out_rows, float *out_scores);
+            const float *users, int batch, int k, int threads, int32_t *out_rows, float *out_scores);
 
 // The instruction sets the two scans use in this process (chosen on first call, then fixed).
 isa_level topk_f32_isa(void);

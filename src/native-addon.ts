@@ -22,11 +22,10 @@ export interface NativeAddon {
   int8Layout(items: Float32Array, rank: number, threads: number, codes?: Int8Array, scales?: Float32Array): Promise<Int8Layout>;
   /**
    * The same answer as `topK` without exclusions (products summed in double, ties by row), through an
-   * int8 first pass over `layout` that keeps only the items its error bounds cannot rule out. `userCodes`
-   * are each user's 7-bit codes (model-store/quantize.ts), row-major like `users`; up to 8 users share one
-   * pass over the codes.
+   * int8 first pass over `layout` that keeps only the items its error bounds cannot rule out. Each user is
+   * quantised to 7-bit codes off the event loop; up to 64 users share one pass over the codes.
    */
-  topKInt8(layout: Int8Layout, items: Float32Array, rank: number, userCodes: Uint8Array, users: Float32Array, k: number, threads: number): Promise<NativeResult>;
+  topKInt8(layout: Int8Layout, items: Float32Array, rank: number, users: Float32Array, k: number, threads: number): Promise<NativeResult>;
   /** out[p m + q] = the dot product of item rows rows[p] and rows[q] in double (m = rows.length), as scorers/fold-in.ts computes it. */
   rowDots(items: Float32Array, rank: number, rows: Int32Array, out: Float64Array): void;
   /** Index of the first infinity or NaN, or -1. */

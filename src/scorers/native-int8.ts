@@ -1,6 +1,5 @@
 import type { ModelSnapshot } from '../model-store/snapshot.js';
 import type { Int8Layout } from '../native-addon.js';
-import { quantizeUsers } from './int8-users.js';
 import { splitLists, type TopK } from './kernel.js';
 import { NativeKernel } from './native-kernel.js';
 
@@ -37,8 +36,7 @@ export class NativeInt8Kernel extends NativeKernel {
   }
 
   async topK(model: ModelSnapshot, users: Float32Array, k: number): Promise<TopK[]> {
-    const userCodes = quantizeUsers(users, model.rank);
-    const { rows, scores } = await this.native.topKInt8(await this.layout(model), model.itemFactors, model.rank, userCodes, users, k, this.threads);
+    const { rows, scores } = await this.native.topKInt8(await this.layout(model), model.itemFactors, model.rank, users, k, this.threads);
     return splitLists(rows, scores, users.length / model.rank, Math.min(k, model.numItems));
   }
 }

@@ -3,7 +3,6 @@
 // (RECSERVE_NATIVE_ISA is read once per process).
 import { quantizeItems } from '../../src/model-store/quantize.js';
 import type { NativeAddon } from '../../src/native-addon.js';
-import { quantizeUsers } from '../../src/scorers/int8-users.js';
 import { selectTopK } from '../../src/scorers/select-top-k.js';
 
 /** A fixed pseudo-random sequence in [0, 1), so every process checks the same cases. */
@@ -30,8 +29,7 @@ async function int8Call(addon: NativeAddon, items: Float32Array, rank: number, u
   const numItems = items.length / rank;
   const bundle = bundleCodes ? quantizeItems(items, numItems, rank) : null;
   const layout = await (bundle ? addon.int8Layout(items, rank, threads, bundle.codes, bundle.scales) : addon.int8Layout(items, rank, threads));
-  const userCodes = quantizeUsers(users, rank);
-  const { rows, scores } = await addon.topKInt8(layout, items, rank, userCodes, users, k, threads);
+  const { rows, scores } = await addon.topKInt8(layout, items, rank, users, k, threads);
   const kk = Math.min(k, numItems);
   return Array.from({ length: users.length / rank }, (_, b) => ({ rows: rows.subarray(b * kk, (b + 1) * kk), scores: scores.subarray(b * kk, (b + 1) * kk) }));
 }
