@@ -381,24 +381,21 @@ AMX static void scan_amx(const pass_t *p, int64_t first, int64_t end, list_t *li
       const uint8_t *w = p->codes + (int64_t)u0 * stride;
       _tile_zero(0);
       if (pair) _tile_zero(1);
-      for (int c = 0; c < full; c++) {
-        _tile_loadd(2, w + 64 * c, stride);
-        _tile_loadd(4, x + 64 * TILE * c, 64);
-        _tile_dpbusd(0, 2, 4);
-        if (pair) {
-          _tile_loadd(5, x + tile_bytes + 64 * TILE * c, 64);
-          _tile_dpbusd(1, 2, 5);
-        }
-      }
-      if (last) {
-        _tile_loadd(3, w + 64 * full, stride);
-        _tile_loadd(6, x + 64 * TILE * full, 64);
-        _tile_dpbusd(0, 3, 6);
-        if (pair) {
-          _tile_loadd(7, x + tile_bytes + 64 * TILE * full, 64);
-          _tile_dpbusd(1, 3, 7);
-        }
-      }
+// Chunk c of 64 dimensions (16 groups) into the sums, the users' codes in tmm `a` and the items' in tmm
+// `b0` and `b1` (tile registers are immediates: a macro, not a function).
+#define AMX_CHUNK(a, b0, b1, c)                                 \
+  do {                                                          \
+    _tile_loadd(a, w + 64 * (c), stride);                       \
+    _tile_loadd(b0, x + 64 * TILE * (c), 64);                   \
+    _tile_dpbusd(0, a, b0);                                     \
+    if (pair) {                                                 \
+      _tile_loadd(b1, x + tile_bytes + 64 * TILE * (c), 64);    \
+      _tile_dpbusd(1, a, b1);                                   \
+    }                                                           \
+  } while (0)
+      for (int c = 0; c < full; c++) AMX_CHUNK(2, 4, 5, c);
+      if (last) AMX_CHUNK(3, 6, 7, full);
+#undef AMX_CHUNK
       _tile_stored(0, sums[0], 64);
       if (pair) _tile_stored(1, sums[1], 64);
       const int users = p->users - u0 < AMX_USERS ? p->users - u0 : AMX_USERS;
