@@ -341,6 +341,7 @@ VNNI static void scan_vnni(const pass_t *p, int64_t first, int64_t end, list_t *
   if (t < end) group_vnni(p, t, lists, 1);
 }
 
+#if RECSERVE_AMX
 // AMX: one tile multiply (tdpbusd) scores 16 users x 16 items over 64 dimensions, sixteen vpdpbusd's
 // work. The layout's tile is tdpbusd's second operand as it is ([rank / 4][16 items][4 codes]); the first
 // is 16 users' codes, rows of rank bytes. Registers: tmm0 and tmm1 the sums of two item tiles, tmm2 the
@@ -418,6 +419,7 @@ AMX static void scan_amx(const pass_t *p, int64_t first, int64_t end, list_t *li
   // Gives the tile state back: a thread that holds none saves and restores none when it is switched.
   _tile_release();
 }
+#endif
 
 // AVX2 without VNNI: a tile is two vectors of 8 items x 4 codes; vpmaddubsw (two uint8 x int8 products
 // summed in int16: exact for 7-bit user codes) and vpmaddwd by ones (the pairs summed in int32) stand in
@@ -476,8 +478,10 @@ static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
 static void pick_isa(void) {
   level = isa_for_int8();
   scan = scan_portable;
-#if RECSERVE_X86
+#if RECSERVE_AMX
   if (level == ISA_AMX) scan = scan_amx;
+#endif
+#if RECSERVE_X86
   if (level == ISA_AVX512) scan = scan_vnni;
   if (level == ISA_AVX2) scan = scan_avx2;
 #endif

@@ -22,6 +22,7 @@ static isa_level forced_or(isa_level best) {
 // AMX-TILE and AMX-INT8 (CPUID leaf 7, EDX bits 24 and 25), and Linux's leave for this process to use the
 // tile data (asked once; refused by kernels before 5.16, or where a thread's signal stack is too small).
 static int amx_int8_usable(void) {
+  if (!RECSERVE_AMX) return 0;
   unsigned a, b, c, d;
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 24)) || !(d & (1u << 25))) return 0;
 #ifdef __linux__

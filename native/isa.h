@@ -12,6 +12,13 @@
 #define RECSERVE_X86 0
 #endif
 
+// AMX's intrinsics need GCC 11 or clang 12 on; an older compiler builds the rest, and int8 then uses AVX-512.
+#if RECSERVE_X86 && ((defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11))
+#define RECSERVE_AMX 1
+#else
+#define RECSERVE_AMX 0
+#endif
+
 typedef enum { ISA_PORTABLE = 0, ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_AMX = 3 } isa_level;
 
 // The best level this CPU supports, lowered by RECSERVE_NATIVE_ISA; for int8, AVX-512 also needs VNNI and
