@@ -116,3 +116,21 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * A metric's labelled children looked up by their label values: prom-client hashes a label object on every
+ * update (0.6 KB of garbage per served answer, measured on batches). For metrics that are never reset: a
+ * reset would leave the remembered children outside the registry.
+ */
+export function childrenByLabels<T>(make: (a: string, b: string, c: string) => T): (a: string, b: string, c: string) => T {
+  const byA = new Map<string, Map<string, Map<string, T>>>();
+  return (a, b, c) => {
+    let byB = byA.get(a);
+    if (!byB) byA.set(a, (byB = new Map()));
+    let byC = byB.get(b);
+    if (!byC) byB.set(b, (byC = new Map()));
+    let child = byC.get(c);
+    if (child === undefined) byC.set(c, (child = make(a, b, c)));
+    return child;
+  };
+}

@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
 import type { GuardedSource } from '../fallback/guarded.js';
-import type { Metrics } from '../metrics.js';
+import { childrenByLabels, type Metrics } from '../metrics.js';
 import type { AdminAction } from '../model-store/admin-actions.js';
 import type { ModelStore } from '../model-store/store.js';
 import type { RecommendationService } from '../recommender/service.js';
@@ -69,8 +69,10 @@ export async function buildApp({ store, service, similar, defaultModel, fallback
     if (lifecycle.draining) reply.header('connection', 'close');
     done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
-    metrics.httpDuration.observe({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  const httpDuration = childrenByLabels((route, method, status) => metrics.httpDuration.labels(route, method, status));
+  app.addHook('onResponse', (request, reply, done) => {
+    httpDuration(request.routeOptions.url ?? 'unmatched', request.method, String(reply.statusCode)).observe(reply.elapsedTime / 1000);
+    done();
   });
   await app.register(recommendRoutes, { service });
   await app.register(similarRoutes, { similar, defaultModel });

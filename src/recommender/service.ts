@@ -98,7 +98,17 @@ export class RecommendationService {
     const served = await this.serve(plan, assignment.variant, request, receivedAt);
     exposureLog?.write({ experiment: name, variant: assignment.variant, bucket: assignment.bucket, userId: request.userId, source: served.source, modelVersion: served.model?.version ?? null });
     this.options.onServed?.(name, assignment.variant, served.source, (performance.now() - receivedAt) / 1000);
-    return { userId: request.userId, ...served, experiment: name, variant: assignment.variant, bucket: assignment.bucket };
+    // Named fields, not spreads: each answer's object is built once (a batch builds a thousand).
+    return {
+      userId: request.userId,
+      items: served.items,
+      model: served.model,
+      source: served.source,
+      fallbackReason: served.fallbackReason,
+      experiment: name,
+      variant: assignment.variant,
+      bucket: assignment.bucket,
+    };
   }
 
   private async serve(plan: VariantPlan, variant: string, request: RecommendRequest, receivedAt: number): Promise<VariantAnswer & { source: Source; fallbackReason: FallbackReason | null }> {
@@ -115,7 +125,8 @@ export class RecommendationService {
     } else if (plan.foldIn && request.interactions?.length && recommender.foldIn && recommender.isUnknownUser?.(request.userId)) {
       // A user the loaded model does not know: straight to fold-in, with no failed lookup first.
       try {
-        return { ...(await recommender.foldIn(request)), source: 'foldin', fallbackReason: null };
+        const { items, model } = await recommender.foldIn(request);
+        return { items, model, source: 'foldin', fallbackReason: null };
       } catch (err) {
         // No item it knows among the interactions, or no training parameters: the fallback chain's turn.
         if (!isRecserveError(err, 'unknown_user')) throw err;
@@ -128,7 +139,7 @@ export class RecommendationService {
         const answer = await recommender.recommend(request);
         if (!request.batch) estimate.observe(performance.now() - started);
         if (plan.writeBehind && request.exclude.length === 0 && request.userId !== null) this.writeBehind(plan.writeBehind, variant, request.userId, answer.items);
-        return { ...answer, source: recommender.kind === 'static' ? 'static' : 'model', fallbackReason: null };
+        return { items: answer.items, model: answer.model, source: recommender.kind === 'static' ? 'static' : 'model', fallbackReason: null };
       } catch (err) {
         reason = reasonOf(err);
         failure = err;

@@ -1,6 +1,6 @@
 import type { FallbackHooks } from '../fallback/build.js';
 import type { GuardedSource } from '../fallback/guarded.js';
-import type { Metrics } from '../metrics.js';
+import { childrenByLabels, type Metrics } from '../metrics.js';
 import type { ModelStore, ModelStoreOptions } from '../model-store/store.js';
 import type { ServiceOptions } from '../recommender/service.js';
 
@@ -8,6 +8,10 @@ const BREAKER_CODES: Record<string, number> = { closed: 0, 'half-open': 1, open:
 
 /** Where each part of the serving stack reports to the metrics: every metric update lives here. */
 export function metricHooks(metrics: Metrics) {
+  const served = childrenByLabels((experiment, variant, source) => ({
+    duration: metrics.recommendDuration.labels(experiment, variant, source),
+    exposures: metrics.exposures.labels(experiment, variant),
+  }));
   return {
     /** Load counts, and the version and time of what each model serves. */
     onModelLoad(store: () => ModelStore): NonNullable<ModelStoreOptions['onLoad']> {
@@ -26,8 +30,9 @@ export function metricHooks(metrics: Metrics) {
     service: {
       onFallback: (variant, source, reason) => metrics.fallbacks.inc({ variant, source, reason }),
       onServed: (experiment, variant, source, seconds) => {
-        metrics.recommendDuration.observe({ experiment, variant, source }, seconds);
-        metrics.exposures.inc({ experiment, variant });
+        const children = served(experiment, variant, source);
+        children.duration.observe(seconds);
+        children.exposures.inc();
       },
     } satisfies Pick<ServiceOptions, 'onFallback' | 'onServed'>,
     /** The breaker gauge reads each guarded store's state at scrape time. */

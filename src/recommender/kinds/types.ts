@@ -63,8 +63,11 @@ export function answerOfRows(scored: readonly { row: number; score: number }[], 
   };
 }
 
+const NO_ROWS: ReadonlySet<number> = new Set();
+
 /** Rows of the excluded item ids the model knows; others cannot be recommended anyway. */
-export function excludedRows(model: ModelSnapshot, exclude: readonly string[]): Set<number> {
+export function excludedRows(model: ModelSnapshot, exclude: readonly string[]): ReadonlySet<number> {
+  if (exclude.length === 0) return NO_ROWS;
   const rows = new Set<number>();
   for (const itemId of exclude) {
     const row = rowOfId(model.itemIds, itemId);
