@@ -145,10 +145,11 @@ int i8_layout(const float *items, int64_t n, int rank, const int8_t *codes, cons
 
 // ---- the items each user keeps while scanning ----
 
-// One user's kept items in one slice: every item scanned whose a reached the user's floor then.
+// One user's kept items in one thread's part of a call: every item it scanned whose a reached the user's
+// floor then.
 typedef struct {
   entry_t *e;
-  int64_t count, cap, most;  // most: the slice's items, past which it never grows
+  int64_t count, cap, most;  // most: the items there are, past which it never grows
   int failed;
 } list_t;
 
@@ -185,11 +186,11 @@ typedef struct {
   int rank, groups, users, k;
   const uint8_t *codes;    // users x (4 groups), zero-padded
   const float *widths;     // per user: 2W, rounded up
-  float *floors;           // per user, shared by the slices: the highest floor any of them reached
+  float *floors;           // per user, shared by the threads: the highest floor any of them reached
 } pass_t;
 
-// Any slice's floor holds for all: its k-th best a is at most the k-th best of all items. Raised by whichever
-// slice gets there first, so that a slice never keeps what another already ruled out.
+// Any thread's floor holds for all: its k-th best a is at most the k-th best of all items. Raised by whichever
+// thread gets there first, so that a thread never keeps what another already ruled out.
 static inline float floor_of(const pass_t *p, int u) {
   float f;
   __atomic_load(&p->floors[u], &f, __ATOMIC_RELAXED);
@@ -565,7 +566,7 @@ static void user_terms(const float *u, const uint8_t *p, int rank, double *alpha
   *beta = sqrt(diff) / t * up;
 }
 
-// One user's answer from every slice's kept items: the candidates the bounds cannot rule out, re-scored
+// One user's answer from every thread's kept items: the candidates the bounds cannot rule out, re-scored
 // exactly, the best k of them. -1 when memory runs out.
 static int answer(const slice_t *slices, int parts, int u, const float *bounds, int64_t padded, double alpha, double beta, const float *items, int rank,
                   const float *user, int k, int32_t *out_rows, float *out_scores) {
@@ -574,7 +575,7 @@ static int answer(const slice_t *slices, int parts, int u, const float *bounds, 
   entry_t *kept = malloc(sizeof(entry_t) * (m ? m : 1));
   float *lower = malloc(sizeof(float) * (m ? m : 1));
   if (!kept || !lower) { free(kept); free(lower); return -1; }
-  // Only what is at or above the final floor: a slice keeps what it met before the floor rose.
+  // Only what is at or above the final floor: a thread keeps what it met before the floor rose.
   const float floor = floor_of(slices[0].p, u);
   m = 0;
   for (int s = 0; s < parts; s++)
