@@ -37,7 +37,8 @@ describe('native scans on every instruction set and on ARM64', () => {
   it('this machine: every instruction set it has passes the references, with one digest', async (t) => {
     const bin = path.join(tempDir(t), 'harness');
     await build('cc', bin);
-    // Each level forced in turn (RECSERVE_NATIVE_ISA); AMX is int8's alone, and the machine's own pick.
+    // Every level the CPU has, best first, each forced in turn with RECSERVE_NATIVE_ISA (nothing forces
+    // amx: it runs as the machine's own pick). AMX is int8's alone; float32 runs AVX-512 beside it.
     const levels = ['amx', 'avx512', 'avx2', 'portable'] as const;
     const rank = (isa: string) => levels.indexOf(isa as (typeof levels)[number]);
     const float32Best = cpuFlags.has('avx512f') ? 'avx512' : cpuFlags.has('avx2') ? 'avx2' : 'portable';
