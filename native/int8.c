@@ -149,7 +149,7 @@ int i8_layout(const float *items, int64_t n, int rank, const int8_t *codes, cons
 // floor then.
 typedef struct {
   entry_t *e;
-  int64_t count, cap, most;  // most: the items there are, past which it never grows
+  int64_t count, cap;  // it never grows past the model's items
   int failed;
 } list_t;
 
@@ -217,8 +217,8 @@ static void compact(const pass_t *p, int u, list_t *l) {
       if (l->e[i].s >= floor) l->e[kept++] = l->e[i];
     l->count = kept;
   }
-  if (l->count > l->cap / 2 && l->cap < l->most) {
-    const int64_t cap = 2 * l->cap < l->most ? 2 * l->cap : l->most;
+  if (l->count > l->cap / 2 && l->cap < p->n) {
+    const int64_t cap = 2 * l->cap < p->n ? 2 * l->cap : p->n;
     entry_t *e = realloc(l->e, sizeof(entry_t) * cap);
     if (!e) { l->failed = 1; return; }
     l->e = e, l->cap = cap;
@@ -273,6 +273,17 @@ static void scan_portable(const pass_t *p, int64_t first, int64_t end, list_t *l
 // would take 17 loads for 16, and measured no faster per user than 8).
 #define GROUP 8
 
+// Keeps user u's items of one tile (approximate scores a, rows from `first`) at or above `floor`: the
+// rare tile with one goes to keep_hits. For AVX-512 and AMX alike (AVX-512F, which both targets include).
+__attribute__((target("avx512f"))) INLINE void keep_at_floor(const pass_t *p, int u, list_t *l, __m512 a, __m512 floor, int64_t first) {
+  const uint32_t mask = _mm512_cmp_ps_mask(a, floor, _CMP_GE_OQ);
+  if (__builtin_expect(mask != 0, 0)) {
+    float s[TILE];
+    _mm512_storeu_ps(s, a);
+    keep_hits(p, u, l, mask, s, first);
+  }
+}
+
 // The int32 dot products less the items' offsets, of `tiles` (1 or 2) consecutive tiles at x with `users`
 // (<= GROUP) users' words at w, each code vector loaded once for every user (and the codes AHEAD bytes on
 // asked for), into out[h * GROUP + u]. Constants after inlining: the accumulators stay in registers.
@@ -312,13 +323,7 @@ VNNI INLINE void tiles_vnni(const pass_t *p, int64_t t, int u0, list_t *lists, c
     const int64_t first = (t + h) * TILE;
     const __m512 scales = _mm512_loadu_ps(p->scales + first);
     for (int u = 0; u < users; u++) {
-      const __m512 a = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[h][u]), scales);
-      const uint32_t mask = _mm512_cmp_ps_mask(a, floors[u], _CMP_GE_OQ);
-      if (__builtin_expect(mask != 0, 0)) {
-        float s[TILE];
-        _mm512_storeu_ps(s, a);
-        keep_hits(p, u0 + u, &lists[u0 + u], mask, s, first);
-      }
+      keep_at_floor(p, u0 + u, &lists[u0 + u], _mm512_mul_ps(_mm512_cvtepi32_ps(acc[h][u]), scales), floors[u], first);
     }
   }
 }
@@ -407,12 +412,7 @@ AMX static void scan_amx(const pass_t *p, int64_t first, int64_t end, list_t *li
         const __m512 scales = _mm512_loadu_ps(p->scales + row);
         for (int u = 0; u < users; u++) {
           const __m512 a = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_load_si512(sums[h][u]), offsets)), scales);
-          const uint32_t mask = _mm512_cmp_ps_mask(a, _mm512_set1_ps(floor_of(p, u0 + u)), _CMP_GE_OQ);
-          if (__builtin_expect(mask != 0, 0)) {
-            float s[TILE];
-            _mm512_storeu_ps(s, a);
-            keep_hits(p, u0 + u, &lists[u0 + u], mask, s, row);
-          }
+          keep_at_floor(p, u0 + u, &lists[u0 + u], a, _mm512_set1_ps(floor_of(p, u0 + u)), row);
         }
       }
     }
@@ -656,7 +656,7 @@ int topk_i8(const int8_t *tiles, const int32_t *offsets, const float *scales, co
   for (int s = 0; s < parts; s++) {
     for (int u = 0; u < PASS; u++) {
       list_t *l = &slices[s].lists[u];
-      l->most = padded, l->cap = most_kept < padded ? most_kept : padded;
+      l->cap = most_kept < num_items ? most_kept : num_items;
       l->e = u < lists ? malloc(sizeof(entry_t) * (l->cap ? l->cap : 1)) : NULL;
       l->failed = u < lists && !l->e;
     }
