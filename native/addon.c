@@ -1,11 +1,12 @@
 // Node binding of topk.c and int8.c. The scans run as async work on libuv's threads (their slices on the
 // scoring threads of pool.c), never on the JavaScript thread; bad arguments throw at once.
-//   topK(items: Float32Array, rank, users: Float32Array, k, threads[, excluded: Int32Array, offsets: Int32Array])
-//     -> Promise<{ rows: Int32Array, scores: Float32Array }>, users.length / rank lists of k, best first, user b
-//     never given its rows excluded[offsets[b] .. offsets[b + 1]);
+//   topK(items: Float32Array, rank, users: Float32Array, k, threads[, excluded: Int32Array, offsets: Int32Array
+//     [, background: boolean]]) -> Promise<{ rows: Int32Array, scores: Float32Array }>, users.length / rank lists
+//     of k, best first, user b never given its rows excluded[offsets[b] .. offsets[b + 1]); a background scan
+//     runs on a scoring thread, at their lower priority (pool.c);
 //   int8Layout(items: Float32Array, rank, threads[, codes: Int8Array, scales: Float32Array]) -> Promise<{ numItems,
 //     tiles, offsets, scales, bounds }>: the int8 scan's copy of a model (int8.c), from a bundle's codes or made here;
-//   topKInt8(layout, items: Float32Array, rank, users: Float32Array, k, threads) -> the
+//   topKInt8(layout, items: Float32Array, rank, users: Float32Array, k, threads[, background: boolean]) -> the
 //     same as topK, exact, through that copy;
 //   isa() -> { float32, int8 }: the instruction set each scan uses; poolThreads() -> scoring threads started;
 //   firstNonFinite(values: Float32Array) -> index or -1;
@@ -61,7 +62,7 @@ typedef struct {
   napi_ref refs[8];
   int nrefs;
   napi_ref result;
-  int int8, rank, batch, k, threads, status;
+  int int8, rank, batch, k, threads, background, status;
   int64_t num_items;
   const float *items, *users, *scales, *bounds;
   const int8_t *tiles;
@@ -71,12 +72,27 @@ typedef struct {
   float *out_scores;
 } job_t;
 
-static void execute(napi_env env, void *data) {
-  (void)env;
+static void *scan(void *data) {
   job_t *j = data;
   j->status = j->int8 ? topk_i8(j->tiles, j->offsets, j->scales, j->bounds, j->items, j->num_items, j->rank, j->users, j->batch, j->k,
                                 j->threads, j->out_rows, j->out_scores)
                       : topk_f32(j->items, j->num_items, j->rank, j->users, j->batch, j->k, j->ex_rows, j->ex_offsets, j->threads, j->out_rows, j->out_scores);
+  return NULL;
+}
+
+static void execute(napi_env env, void *data) {
+  (void)env;
+  job_t *j = data;
+  if (j->background) run_in_background(scan, j);
+  else scan(j);
+}
+
+// An optional boolean argument: 1 when true, 0 when false or undefined, -1 otherwise.
+static int flag_arg(napi_env env, size_t argc, napi_value *argv, size_t i) {
+  napi_valuetype type;
+  bool value;
+  if (i >= argc || (napi_typeof(env, argv[i], &type) == napi_ok && type == napi_undefined)) return 0;
+  return napi_get_value_bool(env, argv[i], &value) == napi_ok ? value : -1;
 }
 
 static void complete(napi_env env, napi_status status, void *data) {
@@ -130,18 +146,19 @@ static int valid_exclusions(const int32_t *rows, size_t rows_len, const int32_t 
 }
 
 static napi_value top_k(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   const void *items, *users, *ex_rows = NULL, *ex_offsets = NULL;
   size_t items_len, users_len, ex_rows_len = 0, ex_offsets_len = 0;
   int64_t rank, k, threads;
   napi_valuetype last;
   const int excludes = argc >= 7 && napi_typeof(env, argv[5], &last) == napi_ok && last != napi_undefined;
-  if (argc < 5 || !typed_array(env, argv[0], napi_float32_array, &items, &items_len) || !int_arg(env, argv[1], &rank) ||
+  const int background = flag_arg(env, argc, argv, 7);
+  if (argc < 5 || background < 0 || !typed_array(env, argv[0], napi_float32_array, &items, &items_len) || !int_arg(env, argv[1], &rank) ||
       !typed_array(env, argv[2], napi_float32_array, &users, &users_len) || !int_arg(env, argv[3], &k) || !int_arg(env, argv[4], &threads) ||
       (excludes && (!typed_array(env, argv[5], napi_int32_array, &ex_rows, &ex_rows_len) || !typed_array(env, argv[6], napi_int32_array, &ex_offsets, &ex_offsets_len)))) {
-    napi_throw_type_error(env, NULL, "topK(items: Float32Array, rank: integer, users: Float32Array, k: integer, threads: integer[, excluded: Int32Array, offsets: Int32Array])");
+    napi_throw_type_error(env, NULL, "topK(items: Float32Array, rank: integer, users: Float32Array, k: integer, threads: integer[, excluded: Int32Array, offsets: Int32Array[, background: boolean]])");
     return NULL;
   }
   if (rank < 1 || items_len % rank != 0 || users_len % rank != 0 || users_len == 0 || items_len == 0 || k < 1 || threads < 1 || threads > 256 ||
@@ -160,7 +177,7 @@ static napi_value top_k(napi_env env, napi_callback_info info) {
   job_t *j = calloc(1, sizeof(job_t));
   if (!j) return napi_throw_error(env, NULL, "topK: out of memory"), NULL;
   if (!make_result(env, (size_t)batch * kk, &out)) return free(j), NULL;
-  *j = (job_t){.rank = (int)rank, .batch = batch, .k = kk, .threads = (int)threads, .num_items = num_items, .items = items, .users = users,
+  *j = (job_t){.rank = (int)rank, .batch = batch, .k = kk, .threads = (int)threads, .background = background, .num_items = num_items, .items = items, .users = users,
                .ex_rows = excludes ? ex_rows : NULL, .ex_offsets = excludes ? ex_offsets : NULL, .out_rows = out.rows, .out_scores = out.scores};
   return submit(env, j, (napi_value[]){argv[0], argv[2], excludes ? argv[5] : argv[0], excludes ? argv[6] : argv[0]}, 4, out.value);
 }
@@ -181,18 +198,19 @@ static int layout_arg(napi_env env, napi_value layout, napi_value parts[4], cons
 }
 
 static napi_value top_k_int8(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6], parts[4];
+  size_t argc = 7;
+  napi_value argv[7], parts[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   const void *layout[4], *items, *users;
   size_t layout_len[4], items_len, users_len;
   int64_t rank, k, threads, layout_items;
-  if (argc < 6 || !layout_arg(env, argv[0], parts, layout, layout_len, &layout_items) || !typed_array(env, argv[1], napi_float32_array, &items, &items_len) ||
+  const int background = flag_arg(env, argc, argv, 6);
+  if (argc < 6 || background < 0 || !layout_arg(env, argv[0], parts, layout, layout_len, &layout_items) || !typed_array(env, argv[1], napi_float32_array, &items, &items_len) ||
       !int_arg(env, argv[2], &rank) || !typed_array(env, argv[3], napi_float32_array, &users, &users_len) || !int_arg(env, argv[4], &k) ||
       !int_arg(env, argv[5], &threads)) {
     napi_throw_type_error(env, NULL,
                           "topKInt8(layout: { numItems: integer, tiles: Int8Array, offsets: Int32Array, scales: Float32Array, bounds: Float32Array }, "
-                          "items: Float32Array, rank: integer, users: Float32Array, k: integer, threads: integer)");
+                          "items: Float32Array, rank: integer, users: Float32Array, k: integer, threads: integer[, background: boolean])");
     return NULL;
   }
   const size_t tiles_len = layout_len[0], offsets_len = layout_len[1], scales_len = layout_len[2], bounds_len = layout_len[3];
@@ -210,7 +228,7 @@ static napi_value top_k_int8(napi_env env, napi_callback_info info) {
   job_t *j = calloc(1, sizeof(job_t));
   if (!j) return napi_throw_error(env, NULL, "topKInt8: out of memory"), NULL;
   if (!make_result(env, (size_t)batch * kk, &out)) return free(j), NULL;
-  *j = (job_t){.int8 = 1, .rank = (int)rank, .batch = batch, .k = kk, .threads = (int)threads, .num_items = num_items, .items = items, .users = users,
+  *j = (job_t){.int8 = 1, .rank = (int)rank, .batch = batch, .k = kk, .threads = (int)threads, .background = background, .num_items = num_items, .items = items, .users = users,
                .tiles = layout[0], .offsets = layout[1], .scales = layout[2], .bounds = layout[3], .out_rows = out.rows, .out_scores = out.scores};
   return submit(env, j, (napi_value[]){parts[0], parts[1], parts[2], parts[3], argv[1], argv[3]}, 6, out.value);
 }

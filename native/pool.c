@@ -2,10 +2,12 @@
 // slices instead of starting threads per request. Callers run queued slices too, until none is left, so
 // several scans at once (from several libuv threads) never wait on each other's threads, and a scoring
 // thread that starts late (the OS sometimes wakes it on the caller's busy core) costs nothing.
+// Background scans have threads of their own (see run_in_background).
 #define _GNU_SOURCE
 #include <pthread.h>
 #include "select.h"
 #ifdef __linux__
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -111,4 +113,62 @@ void run_parallel(void *(*fn)(void *), void *args, size_t size, int slices, int 
     else pthread_cond_wait(&done, &mu);
   }
   pthread_mutex_unlock(&mu);
+}
+
+// ---- background scans ----
+
+// A background scan runs whole on a thread of its own, in Linux's idle scheduling class (it runs only on a
+// core that nothing else wants), while its caller waits: it takes the CPU that the event loop and the live
+// scans leave. Their own lock, so that a thread the OS holds back never holds up a live scan.
+static pthread_mutex_t later_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t later_work = PTHREAD_COND_INITIALIZER, later_done = PTHREAD_COND_INITIALIZER;
+static task_t later[QUEUE];
+static int later_head, later_count, later_started, later_calls;
+
+static void *serve_later(void *unused) {
+  (void)unused;
+#ifdef __linux__
+  const struct sched_param none = {0};
+  if (sched_setscheduler(0, SCHED_IDLE, &none) != 0) setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+#endif
+  pthread_mutex_lock(&later_mu);
+  for (;;) {
+    while (later_count == 0) pthread_cond_wait(&later_work, &later_mu);
+    task_t t = later[later_head];
+    later_head = (later_head + 1) % QUEUE;
+    later_count--;
+    pthread_mutex_unlock(&later_mu);
+    t.fn(t.arg);
+    pthread_mutex_lock(&later_mu);
+    *t.pending = 0;
+    pthread_cond_broadcast(&later_done);
+  }
+  return NULL;
+}
+
+void run_in_background(void *(*fn)(void *), void *arg) {
+  int pending = 1;
+  pthread_mutex_lock(&later_mu);
+  // A thread for every background scan at once (started once and kept, as the helpers are).
+  while (later_started <= later_calls && later_started < MAX_THREADS) {
+    pthread_t id;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int ok = pthread_create(&id, &attr, serve_later, NULL) == 0;
+    pthread_attr_destroy(&attr);
+    if (!ok) break;
+    later_started++;
+  }
+  if (later_started <= later_calls || later_count == QUEUE) {
+    pthread_mutex_unlock(&later_mu);
+    fn(arg);
+    return;
+  }
+  later_calls++;
+  later[(later_head + later_count++) % QUEUE] = (task_t){fn, arg, &pending};
+  pthread_cond_signal(&later_work);
+  while (pending > 0) pthread_cond_wait(&later_done, &later_mu);
+  later_calls--;
+  pthread_mutex_unlock(&later_mu);
 }

@@ -11,8 +11,9 @@ export interface NativeAddon {
    * Top-k rows of `items` (row-major, `rank` wide) for each user in `users` (row-major too), best first,
    * exact ties by row ascending; `users.length / rank` lists of min(k, rows) in `rows` and `scores`. With
    * `excluded`, user b never gets rows excluded[offsets[b] .. offsets[b + 1]) (ascending, leaving k rows).
+   * A `background` scan runs on a scoring thread of its own, at their lower priority (see NativeKernel).
    */
-  topK(items: Float32Array, rank: number, users: Float32Array, k: number, threads: number, excluded?: Int32Array, offsets?: Int32Array): Promise<NativeResult>;
+  topK(items: Float32Array, rank: number, users: Float32Array, k: number, threads: number, excluded?: Int32Array, offsets?: Int32Array, background?: boolean): Promise<NativeResult>;
   /**
    * The int8 scan's copy of a model (native/int8.c): 16-item tiles of int8 codes, and per item the offsets,
    * scales and error bounds that make its first pass provable. From a bundle's own `codes` (column-major
@@ -25,7 +26,7 @@ export interface NativeAddon {
    * int8 first pass over `layout` that keeps only the items its error bounds cannot rule out. Each user is
    * quantised to 7-bit codes off the event loop; up to 64 users share one pass over the codes.
    */
-  topKInt8(layout: Int8Layout, items: Float32Array, rank: number, users: Float32Array, k: number, threads: number): Promise<NativeResult>;
+  topKInt8(layout: Int8Layout, items: Float32Array, rank: number, users: Float32Array, k: number, threads: number, background?: boolean): Promise<NativeResult>;
   /** out[p m + q] = the dot product of item rows rows[p] and rows[q] in double (m = rows.length), as scorers/fold-in.ts computes it. */
   rowDots(items: Float32Array, rank: number, rows: Int32Array, out: Float64Array): void;
   /** Index of the first infinity or NaN, or -1. */

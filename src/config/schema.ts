@@ -116,6 +116,13 @@ export const ConfigSchema = Type.Object(
         digestRecordDir: Type.Optional(Type.String({ minLength: 1, description: 'where verified digests are recorded; default: <tmp>/recserve-verified-digests' })),
         batching: Type.Boolean({ default: true, description: 'continuous batching: while a scan of a model is in flight, its new requests wait and the next scan takes them together' }),
         maxBatch: Type.Integer({ minimum: 1, maximum: 1024, default: 32, description: 'the most requests one scan takes: live ones first, then batch lines, each oldest first' }),
+        backgroundScans: Type.Integer({
+          minimum: 0,
+          maximum: 16,
+          default: 1,
+          description:
+            'scans of batch lines alone that may run beside the main scan while a full scan of them (maxBatch) waits: one scoring thread each, at their lower priority, so they take the CPU live requests leave; 0 leaves batch lines to the main scan',
+        }),
         gatherMs: Type.Number({
           minimum: 0,
           maximum: 50,

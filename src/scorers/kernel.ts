@@ -38,8 +38,11 @@ export interface ScoringKernel {
    * k plus the exclusions, which the scorer then filters out.
    */
   readonly excludesRows?: boolean;
-  /** The best `k` rows for each user of `users` (row-major, `model.rank` wide), one list per user. */
-  topK(model: ModelSnapshot, users: Float32Array, k: number, exclusions?: Exclusions): Promise<TopK[]>;
+  /**
+   * The best `k` rows for each user of `users` (row-major, `model.rank` wide), one list per user. A
+   * `background` scan (batch lines, beside the scorer's main one) may run at a lower priority.
+   */
+  topK(model: ModelSnapshot, users: Float32Array, k: number, exclusions?: Exclusions, background?: boolean): Promise<TopK[]>;
   close(): Promise<void>;
 }
 

@@ -11,8 +11,8 @@ export class NativeFloat32Kernel extends NativeKernel {
     return true;
   }
 
-  async topK(model: ModelSnapshot, users: Float32Array, k: number, exclusions?: Exclusions): Promise<TopK[]> {
-    const { rows, scores } = await this.native.topK(model.itemFactors, model.rank, users, k, this.threads, exclusions?.rows, exclusions?.offsets);
+  async topK(model: ModelSnapshot, users: Float32Array, k: number, exclusions?: Exclusions, background = false): Promise<TopK[]> {
+    const { rows, scores } = await this.native.topK(model.itemFactors, model.rank, users, k, this.threadsFor(background), exclusions?.rows, exclusions?.offsets, background);
     return splitLists(rows, scores, users.length / model.rank, Math.min(k, model.numItems));
   }
 }

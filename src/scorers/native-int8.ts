@@ -1,6 +1,6 @@
 import type { ModelSnapshot } from '../model-store/snapshot.js';
 import type { Int8Layout } from '../native-addon.js';
-import { splitLists, type TopK } from './kernel.js';
+import { splitLists, type Exclusions, type TopK } from './kernel.js';
 import { NativeKernel } from './native-kernel.js';
 
 /**
@@ -35,8 +35,8 @@ export class NativeInt8Kernel extends NativeKernel {
     return layout;
   }
 
-  async topK(model: ModelSnapshot, users: Float32Array, k: number): Promise<TopK[]> {
-    const { rows, scores } = await this.native.topKInt8(await this.layout(model), model.itemFactors, model.rank, users, k, this.threads);
+  async topK(model: ModelSnapshot, users: Float32Array, k: number, _exclusions?: Exclusions, background = false): Promise<TopK[]> {
+    const { rows, scores } = await this.native.topKInt8(await this.layout(model), model.itemFactors, model.rank, users, k, this.threadsFor(background), background);
     return splitLists(rows, scores, users.length / model.rank, Math.min(k, model.numItems));
   }
 }

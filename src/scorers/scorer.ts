@@ -18,11 +18,15 @@ interface Pending {
 
 /**
  * A model's waiting requests: live ones (someone is waiting for the answer) and background ones (batch
- * lines), each oldest first.
+ * lines), each oldest first; and the scans that take them.
  */
 interface Queue {
   live: Pending[];
   background: Pending[];
+  /** Whether the main scan loop runs (drain): it takes live requests first, then background ones. */
+  main: boolean;
+  /** Background scans running beside it (drainBackground). */
+  beside: number;
 }
 
 const waiting = (queue: Queue) => queue.live.length + queue.background.length;
@@ -36,6 +40,11 @@ export interface ScorerOptions {
   maxBatch: number;
   /** The longest a run starting from idle waits for the rest of a batch (see gather), in ms. */
   gatherMs: number;
+  /**
+   * Scans of background requests alone that may run beside the main one while a full run of them waits;
+   * kernels run them at a lower priority where they can (see NativeKernel), so they take what CPU is left.
+   */
+  backgroundScans?: number;
   /** What the chooser times kernels with (tests pass their own). */
   clock?: Clock;
 }
@@ -52,14 +61,16 @@ export class Scorer {
   private readonly maxBatch: number;
   private readonly clock: Clock | undefined;
   private readonly gatherMs: number;
+  private readonly backgroundScans: number;
   private readonly choices = new WeakMap<ModelSnapshot, Promise<KernelChoice>>();
   private readonly queues = new Map<ModelSnapshot, Queue>();
   private readonly lastBatch = new WeakMap<ModelSnapshot, number>();
   /** Runs and the requests they answered (requests / runs is the mean batch), runs per kernel, the largest batch. */
   readonly stats = { runs: 0, requests: 0, largestBatch: 0, kernels: Object.fromEntries(KERNEL_NAMES.map((n) => [n, 0])) as Record<KernelName, number> };
 
-  constructor({ kernels, batching, maxBatch, gatherMs, clock }: ScorerOptions) {
+  constructor({ kernels, batching, maxBatch, gatherMs, backgroundScans = 0, clock }: ScorerOptions) {
     this.kernels = kernels;
+    this.backgroundScans = backgroundScans;
     this.gatherMs = gatherMs;
     this.clock = clock;
     this.batching = batching;
@@ -86,10 +97,9 @@ export class Scorer {
       const pending: Pending = { query, k, exclude, resolve, reject };
       if (!this.batching) return void this.serve(model, [pending]);
       let queue = this.queues.get(model);
-      const running = queue !== undefined;
-      if (!queue) this.queues.set(model, (queue = { live: [], background: [] }));
+      if (!queue) this.queues.set(model, (queue = { live: [], background: [], main: false, beside: 0 }));
       (background ? queue.background : queue.live).push(pending);
-      if (!running) void this.drain(model);
+      if (!queue.main) void this.drain(model, queue);
     });
   }
 
@@ -104,25 +114,49 @@ export class Scorer {
     return live.concat(queue.background.splice(0, this.maxBatch - live.length));
   }
 
+  /** The main loop's next run, and a background scan beside it where a full run of background requests is left. */
+  private runNext(model: ModelSnapshot, queue: Queue): Promise<Finished> {
+    const running = this.run(model, this.take(queue));
+    if (queue.beside < this.backgroundScans && queue.background.length >= this.maxBatch) void this.drainBackground(model, queue);
+    return running;
+  }
+
   /**
-   * Runs batches for a model until its queue is empty; the queue's presence marks a run in flight. The
-   * next run starts as soon as one ends, before its answers are delivered, so the scan and the writing of
-   * responses overlap.
+   * The main scan loop: runs batches for a model until its queue is empty. The next run starts as soon as
+   * one ends, before its answers are delivered, so the scan and the writing of responses overlap.
    */
-  private async drain(model: ModelSnapshot): Promise<void> {
-    const queue = this.queues.get(model)!;
+  private async drain(model: ModelSnapshot, queue: Queue): Promise<void> {
+    queue.main = true;
     let running: Promise<Finished> | undefined;
     for (;;) {
       if (!running) {
         if (waiting(queue) === 0) break;
         await this.gather(model, queue);
-        running = this.run(model, this.take(queue));
+        running = this.runNext(model, queue);
       }
       const finished = await running;
-      running = waiting(queue) > 0 ? this.run(model, this.take(queue)) : undefined;
+      running = waiting(queue) > 0 ? this.runNext(model, queue) : undefined;
       await deliver(finished);
     }
-    this.queues.delete(model);
+    queue.main = false;
+    this.release(model, queue);
+  }
+
+  /**
+   * A background scan beside the main loop: runs of background requests alone, the newest first (the main
+   * loop takes the oldest, and a batch's lines are written in order), while they last. A live request
+   * never waits for one: the main loop takes it.
+   */
+  private async drainBackground(model: ModelSnapshot, queue: Queue): Promise<void> {
+    queue.beside++;
+    while (queue.background.length > 0) await deliver(await this.run(model, queue.background.splice(-this.maxBatch), true));
+    queue.beside--;
+    this.release(model, queue);
+  }
+
+  /** Forgets a model's queue once no scan takes it (a queue holds its snapshot). */
+  private release(model: ModelSnapshot, queue: Queue): void {
+    if (!queue.main && queue.beside === 0) this.queues.delete(model);
   }
 
   /**
@@ -142,7 +176,7 @@ export class Scorer {
   }
 
   /** One run of the kernel chosen for the batch's size; never rejects. */
-  private async run(model: ModelSnapshot, batch: Pending[]): Promise<Finished> {
+  private async run(model: ModelSnapshot, batch: Pending[], background = false): Promise<Finished> {
     try {
       const choice = await this.prepare(model);
       const kernel = batch.length >= BATCHED_FROM ? choice.batched : choice.lone;
@@ -154,7 +188,7 @@ export class Scorer {
       batch.forEach((p, i) => users.set(typeof p.query === 'number' ? userVector(model, p.query) : p.query, i * model.rank));
       this.count(kernel.name, batch.length);
       this.lastBatch.set(model, batch.length);
-      return { batch, lists: await kernel.topK(model, users, k, excludes ? exclusionsOf(batch) : undefined), excluded: excludes };
+      return { batch, lists: await kernel.topK(model, users, k, excludes ? exclusionsOf(batch) : undefined, background), excluded: excludes };
     } catch (error) {
       return { batch, error };
     }

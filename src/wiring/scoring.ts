@@ -29,11 +29,11 @@ export interface Scoring {
 /** The configured kernels (the native scans if built) behind one scorer. */
 export function buildScoring(config: Readonly<ResolvedConfig>, logger: Logger): Scoring {
   const threads = config.scoring.threads ?? Math.max(1, Math.floor(availableParallelism() / config.workers));
-  const { kernels: names, batching, maxBatch, gatherMs, rescoreCandidates } = config.scoring;
+  const { kernels: names, batching, maxBatch, gatherMs, backgroundScans, rescoreCandidates } = config.scoring;
   const wantsNative = names.some((n) => n.startsWith('native-'));
   const native = wantsNative ? loadNative() : null;
   if (wantsNative && !native) logger.warn('the native scans (build/Release/recserve_kernel.node) are not built: onnxruntime scores every request');
-  const scorer = new Scorer({ kernels: createKernels(names, { threads, rescoreCandidates, native }), batching, maxBatch, gatherMs });
+  const scorer = new Scorer({ kernels: createKernels(names, { threads, rescoreCandidates, native }), batching, maxBatch, gatherMs, backgroundScans });
   return {
     scorer,
     threads,

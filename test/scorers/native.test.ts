@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -11,6 +12,13 @@ import { snapshotOf } from '../helpers/snapshots.js';
 const native = loadNative();
 
 const rand = randomSource(5);
+
+/** Threads of this process in Linux's idle scheduling class (SCHED_IDLE, policy 5: field 41 of a task's stat). */
+function idleClassThreads(): number {
+  const tasks = readdirSync('/proc/self/task');
+  // The fields after the command (which may hold spaces) start at field 3.
+  return tasks.filter((t) => readFileSync(`/proc/self/task/${t}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[41 - 3] === '5').length;
+}
 const smallInts = (n: number) => smallIntsFrom(rand, n);
 
 describe('native scan', () => {
@@ -76,6 +84,25 @@ describe('native scan', () => {
     assert.throws(excluding([-1], [0, 1, 1]), RangeError, 'negative');
     assert.throws(excluding([0, 1, 2], [0, 3, 3]), RangeError, 'nothing left to rank');
     assert.throws(call(items, 4, two, 1, 1, [0], Int32Array.of(0, 1, 1)), TypeError);
+    assert.throws(call(items, 4, two, 1, 1, undefined, undefined, 'yes'), TypeError, 'background must be a boolean');
+    assert.doesNotThrow(call(items, 4, two, 1, 1, undefined, undefined, true));
+  });
+
+  it('runs background scans whole on threads of their own in the idle scheduling class, with the same answers', async () => {
+    const addon = native as NativeAddon;
+    const rank = 16;
+    // Past the size where a scan stays on one thread (2^22 values), so the foreground ones use two.
+    const items = smallInts(300_000 * rank);
+    const users = smallInts(5 * rank);
+    const layout = await addon.int8Layout(items, rank, 2);
+    const excluded = Int32Array.of(1, 7, 9), offsets = Int32Array.of(0, 2, 2, 3, 3, 3);
+    const expected = [await addon.topK(items, rank, users, 10, 2, excluded, offsets), await addon.topKInt8(layout, items, rank, users, 10, 2)];
+    // Four at once (libuv's threads): each needs a thread of its own.
+    const scans = Array.from({ length: 4 }, (_, i) =>
+      i % 2 ? addon.topKInt8(layout, items, rank, users, 10, 1, true) : addon.topK(items, rank, users, 10, 1, excluded, offsets, true),
+    );
+    for (const [i, got] of (await Promise.all(scans)).entries()) assert.deepEqual(got, expected[i % 2]);
+    assert.ok(idleClassThreads() >= 2, `${idleClassThreads()} threads in the idle class`);
   });
 
   it('leaves out each user\'s excluded rows and ranks the rest, from the whole matrix', async () => {

@@ -8,6 +8,8 @@ import { tinySnapshot } from '../helpers/snapshots.js';
 /** A kernel that answers each user with its own first value as the row, and says when each run starts. */
 class FakeKernel implements ScoringKernel {
   readonly runs: number[][] = [];
+  /** Per run: whether the scorer asked for a background scan. */
+  readonly background: boolean[] = [];
   readonly offEventLoop: boolean;
   private release: (() => void)[] = [];
 
@@ -24,17 +26,23 @@ class FakeKernel implements ScoringKernel {
 
   async prepare(): Promise<void> {}
 
-  async topK(model: ModelSnapshot, users: Float32Array, k: number): Promise<TopK[]> {
+  async topK(model: ModelSnapshot, users: Float32Array, k: number, _exclusions?: unknown, background = false): Promise<TopK[]> {
     const rows = Array.from({ length: users.length / model.rank }, (_, i) => users[i * model.rank]!);
     this.runs.push(rows);
+    this.background.push(background);
     if (this.options.clock) this.options.clock.now += this.options.costMs!(rows.length);
     if (this.options.held) await new Promise<void>((resolve) => this.release.push(resolve));
     return rows.map((row) => ({ rows: Int32Array.from({ length: k }, (_, j) => row + j), scores: new Float32Array(k) }));
   }
 
-  /** Finishes the run in flight. */
+  /** Finishes the oldest run in flight. */
   finish(): void {
     this.release.shift()?.();
+  }
+
+  /** Finishes the newest run in flight. */
+  finishNewest(): void {
+    this.release.pop()?.();
   }
 
   async close(): Promise<void> {}
@@ -110,6 +118,34 @@ describe('scorer', () => {
     }
     await Promise.all([first, ...queued]);
     assert.deepEqual(kernel.runs, [[90], [50, 0], [51, 1], [52]]);
+  });
+
+  it('runs background queries alone beside the main scan while a full run of them waits, the newest first, never live ones', async () => {
+    const kernel = new FakeKernel('native-int8', { held: true });
+    const scorer = new Scorer({ kernels: [kernel], batching: true, maxBatch: 4, gatherMs: 0, backgroundScans: 1 });
+    const none = new Int32Array(0);
+    const batch = Array.from({ length: 14 }, (_, i) => scorer.topK(model, i, 1, none, true));
+    await tick();
+    // The main scan takes the oldest four; ten are left, so a background scan takes the newest four.
+    assert.deepEqual(kernel.runs, [[0, 1, 2, 3], [10, 11, 12, 13]]);
+    assert.deepEqual(kernel.background, [false, true]);
+    // Live requests go to the main scan, never to the background one: finishing the background run first,
+    // it takes the newest batch lines again, while the live ones wait for the main scan.
+    const live = [50, 51].map((u) => scorer.topK(model, u, 1));
+    await tick();
+    kernel.finishNewest();
+    await tick();
+    assert.deepEqual(kernel.runs.slice(2), [[6, 7, 8, 9]]);
+    kernel.finish();
+    await tick();
+    // The main scan: the live ones, then the batch; with fewer than a full run left, no second background scan.
+    assert.deepEqual(kernel.runs.slice(3), [[50, 51, 4, 5]]);
+    assert.deepEqual(kernel.background.slice(2), [true, false]);
+    kernel.finish();
+    kernel.finish();
+    const answers = await Promise.all([...batch, ...live]);
+    answers.forEach((a, i) => assert.equal(a.rows[0], i < 14 ? i : 50 + i - 14));
+    assert.equal(kernel.runs.length, 4);
   });
 
   it('after a batch, a run starting from idle waits a moment for about as many requests', async () => {
