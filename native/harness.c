@@ -169,6 +169,9 @@ int main(void) {
     for (int kind = TIES; kind <= NEAR; kind++) int8_case(64, 70000, 9, 25, threads, kind);
   }
   int8_case(64, 70000, 66, 10, 3, REALS);  // two passes, the answers of each split over the threads
+  // Passes of 32 users or fewer over threads (AMX keeps their codes in tile registers), a partial group too.
+  int8_case(64, 70000, 32, 10, 3, REALS);
+  int8_case(48, 90001, 20, 10, 2, NEAR);
   printf("%s %s failures=%d digest=%016llx\n", isa_name(topk_f32_isa()), isa_name(topk_i8_isa()), failures, (unsigned long long)digest);
   return failures != 0;
 }

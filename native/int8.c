@@ -202,6 +202,18 @@ static void raise_floor(const pass_t *p, int u, float f) {
   while (f > now && !__atomic_compare_exchange(&p->floors[u], &now, &f, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {}
 }
 
+// The next float toward +infinity (up) or -infinity: nextafterf without a call into libm. Infinities and
+// NaN stay as they are.
+static inline float step(float f, int up) {
+  if (f != f || f == (up ? INFINITY : -INFINITY)) return f;
+  if (f == 0) return up ? 0x1p-149f : -0x1p-149f;
+  uint32_t bits;
+  memcpy(&bits, &f, sizeof bits);
+  bits += (f > 0) == (up != 0) ? 1 : (uint32_t)-1;
+  memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
 // A full list raises user u's floor to its k-th best a less the user's width, and drops what fell below
 // the floor; it doubles when that freed less than half.
 static void compact(const pass_t *p, int u, list_t *l) {
@@ -209,7 +221,7 @@ static void compact(const pass_t *p, int u, list_t *l) {
     float *a = malloc(sizeof(float) * l->count);
     if (!a) { l->failed = 1; return; }
     for (int64_t i = 0; i < l->count; i++) a[i] = l->e[i].s;
-    raise_floor(p, u, nextafterf((float)((double)kth_largest(a, l->count, p->k) - p->widths[u]), -INFINITY));
+    raise_floor(p, u, step((float)((double)kth_largest(a, l->count, p->k) - p->widths[u]), 0));
     free(a);
     const float floor = floor_of(p, u);
     int64_t kept = 0;
@@ -374,6 +386,21 @@ AMX static void amx_configure(int groups) {
   _tile_loadconfig(&c);
 }
 
+// The items of tile t (and t + 1 with `pair`) at or above the floors of 16 users from u0, from their int32
+// sums[tile][user][item] (the tile multiplies' results, stored).
+AMX INLINE void keep_tiles(const pass_t *p, int32_t sums[2][AMX_USERS][TILE], int64_t t, int pair, int u0, list_t *lists) {
+  const int users = p->users - u0 < AMX_USERS ? p->users - u0 : AMX_USERS;
+  for (int h = 0; h <= pair; h++) {
+    const int64_t row = (t + h) * TILE;
+    const __m512i offsets = _mm512_loadu_si512(p->offsets + row);
+    const __m512 scales = _mm512_loadu_ps(p->scales + row);
+    for (int u = 0; u < users; u++) {
+      const __m512 a = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_load_si512(sums[h][u]), offsets)), scales);
+      keep_at_floor(p, u0 + u, &lists[u0 + u], a, _mm512_set1_ps(floor_of(p, u0 + u)), row);
+    }
+  }
+}
+
 AMX static void scan_amx(const pass_t *p, int64_t first, int64_t end, list_t *lists) {
   const int groups = p->groups, full = groups / 16, last = groups % 16;
   const int64_t tile_bytes = (int64_t)groups * 4 * TILE, stride = (int64_t)groups * 4;
@@ -405,21 +432,83 @@ AMX static void scan_amx(const pass_t *p, int64_t first, int64_t end, list_t *li
 #undef AMX_CHUNK
       _tile_stored(0, sums[0], 64);
       if (pair) _tile_stored(1, sums[1], 64);
-      const int users = p->users - u0 < AMX_USERS ? p->users - u0 : AMX_USERS;
-      for (int h = 0; h <= pair; h++) {
-        const int64_t row = (t + h) * TILE;
-        const __m512i offsets = _mm512_loadu_si512(p->offsets + row);
-        const __m512 scales = _mm512_loadu_ps(p->scales + row);
-        for (int u = 0; u < users; u++) {
-          const __m512 a = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_load_si512(sums[h][u]), offsets)), scales);
-          keep_at_floor(p, u0 + u, &lists[u0 + u], a, _mm512_set1_ps(floor_of(p, u0 + u)), row);
-        }
-      }
+      keep_tiles(p, sums, t, pair, u0, lists);
     }
   }
   // Gives the tile state back: a thread that holds none saves and restores none when it is switched.
   _tile_release();
 }
+
+// Passes of up to 32 users over ranks up to 64 (one multiply per tile): the whole pass fits the eight tile
+// registers, so the users' codes stay in tmm2 and tmm3, each pair of item tiles is loaded once (tmm4,
+// tmm5) for both groups of 16 users, and the four sums (tmm0, tmm1 the first group's, tmm6, tmm7 the
+// second's) of the next pair are multiplied while the floors are compared on this pair's.
+AMX static void amx_configure32(int groups) {
+  tile_config_t c;
+  memset(&c, 0, sizeof c);
+  c.palette = 1;
+  for (int r = 0; r < 8; r++) c.rows[r] = 16, c.bytes_per_row[r] = 64;
+  c.bytes_per_row[2] = c.bytes_per_row[3] = (uint16_t)(4 * groups);
+  c.rows[4] = c.rows[5] = (uint8_t)groups;
+  _tile_loadconfig(&c);
+}
+
+// Multiplies the pair of tiles at x (the second only with `pair`) for both groups of users.
+#define AMX32_MULTIPLY(x, pair, tile_bytes)     \
+  do {                                          \
+    _tile_loadd(4, (x), 64);                    \
+    _tile_zero(0);                              \
+    _tile_zero(6);                              \
+    _tile_dpbusd(0, 2, 4);                      \
+    _tile_dpbusd(6, 3, 4);                      \
+    if (pair) {                                 \
+      _tile_loadd(5, (x) + (tile_bytes), 64);   \
+      _tile_zero(1);                            \
+      _tile_zero(7);                            \
+      _tile_dpbusd(1, 2, 5);                    \
+      _tile_dpbusd(7, 3, 5);                    \
+    }                                           \
+  } while (0)
+
+#define AMX32_STORE(sums, pair)                              \
+  do {                                                       \
+    _tile_stored(0, (sums)[0][0], 64);                       \
+    _tile_stored(6, (sums)[1][0], 64);                       \
+    if (pair) {                                              \
+      _tile_stored(1, (sums)[0][1], 64);                     \
+      _tile_stored(7, (sums)[1][1], 64);                     \
+    }                                                        \
+  } while (0)
+
+AMX static void scan_amx32(const pass_t *p, int64_t first, int64_t end, list_t *lists) {
+  const int groups = p->groups;
+  const int64_t tile_bytes = (int64_t)groups * 4 * TILE, stride = (int64_t)groups * 4;
+  // [user group][tile][user][item]
+  int32_t sums[2][2][AMX_USERS][TILE] __attribute__((aligned(64)));
+  amx_configure32(groups);
+  // The pass's codes have rows for PASS users (zero past p->users).
+  _tile_loadd(2, p->codes, stride);
+  _tile_loadd(3, p->codes + AMX_USERS * stride, stride);
+  int pair = end - first >= 2;
+  AMX32_MULTIPLY(p->tiles + first * tile_bytes, pair, tile_bytes);
+  AMX32_STORE(sums, pair);
+  for (int64_t t = first; t < end; t += 2) {
+    const int64_t next = t + 2;
+    const int next_pair = end - next >= 2;
+    const int8_t *x = p->tiles + next * tile_bytes;
+    if (next < end) {
+      for (int64_t b = 0; b < 2 * tile_bytes; b += 64) __builtin_prefetch(x + b + AHEAD, 0, 3);
+      AMX32_MULTIPLY(x, next_pair, tile_bytes);
+    }
+    keep_tiles(p, sums[0], t, pair, 0, lists);
+    if (p->users > AMX_USERS) keep_tiles(p, sums[1], t, pair, AMX_USERS, lists);
+    if (next < end) AMX32_STORE(sums, next_pair);
+    pair = next_pair;
+  }
+  _tile_release();
+}
+#undef AMX32_MULTIPLY
+#undef AMX32_STORE
 #endif
 
 // AVX2 without VNNI: a tile is two vectors of 8 items x 4 codes; vpmaddubsw (two uint8 x int8 products
@@ -515,7 +604,10 @@ typedef struct __attribute__((aligned(64))) {
 
 static void *scan_slice(void *arg) {
   slice_t *s = (slice_t *)arg;
-  const scan_fn f = s->p->users >= AMX_USERS ? scan : scan_few;
+  scan_fn f = s->p->users >= AMX_USERS ? scan : scan_few;
+#if RECSERVE_AMX
+  if (f == scan_amx && s->p->users <= 2 * AMX_USERS && s->p->groups <= 16) f = scan_amx32;
+#endif
   for (;;) {
     const int64_t first = __atomic_fetch_add(&s->chunks->next, s->chunks->size, __ATOMIC_RELAXED);
     if (first >= s->chunks->end) return NULL;
@@ -531,10 +623,22 @@ static int64_t chunk_tiles(int users) {
   return size & ~(int64_t)1;
 }
 
-// Exact float32 scores, as the JavaScript re-score computes them: float products summed in double.
+// Exact float32 scores, as the JavaScript re-score computes them: float products summed in double, in
+// dimension order. Four items at a time: four independent chains of additions instead of one (each sum
+// still adds its products in the same order, so the scores are the same to the bit).
+#define RESCORE_WAYS 4
 static void rescore(entry_t *e, int64_t n, const float *items, int rank, const float *user) {
   for (int64_t i = 0; i < n; i++) __builtin_prefetch(items + (int64_t)e[i].r * rank);
-  for (int64_t i = 0; i < n; i++) {
+  int64_t i = 0;
+  for (; i + RESCORE_WAYS <= n; i += RESCORE_WAYS) {
+    const float *x[RESCORE_WAYS];
+    double sum[RESCORE_WAYS] = {0};
+    for (int w = 0; w < RESCORE_WAYS; w++) x[w] = items + (int64_t)e[i + w].r * rank;
+    for (int j = 0; j < rank; j++)
+      for (int w = 0; w < RESCORE_WAYS; w++) sum[w] += (double)user[j] * (double)x[w][j];
+    for (int w = 0; w < RESCORE_WAYS; w++) e[i + w].s = (float)sum[w];
+  }
+  for (; i < n; i++) {
     const float *x = items + (int64_t)e[i].r * rank;
     double sum = 0;
     for (int j = 0; j < rank; j++) sum += (double)user[j] * (double)x[j];
@@ -582,15 +686,16 @@ static int answer(const slice_t *slices, int parts, int u, const float *bounds, 
     for (int64_t i = 0; i < slices[s].lists[u].count; i++)
       if (slices[s].lists[u].e[i].s >= floor) kept[m++] = slices[s].lists[u].e[i];
   // Bounds rounded outwards, so that theta can only be lower and the candidates more.
+  for (int64_t i = 0; i < m; i++) __builtin_prefetch(bounds + kept[i].r), __builtin_prefetch(bounds + padded + kept[i].r);
   for (int64_t i = 0; i < m; i++) {
     const int64_t r = kept[i].r;
-    lower[i] = nextafterf((float)((double)kept[i].s - (alpha * bounds[r] + beta * bounds[padded + r])), -INFINITY);
+    lower[i] = step((float)((double)kept[i].s - (alpha * bounds[r] + beta * bounds[padded + r])), 0);
   }
   const float theta = kth_largest(lower, m, k);
   int64_t n = 0;
   for (int64_t i = 0; i < m; i++) {
     const int64_t r = kept[i].r;
-    if (nextafterf((float)((double)kept[i].s + (alpha * bounds[r] + beta * bounds[padded + r])), INFINITY) >= theta) kept[n++] = kept[i];
+    if (step((float)((double)kept[i].s + (alpha * bounds[r] + beta * bounds[padded + r])), 1) >= theta) kept[n++] = kept[i];
   }
   free(lower);
   rescore(kept, n, items, rank, user);
