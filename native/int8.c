@@ -804,8 +804,11 @@ int topk_i8(const int8_t *tiles, const int32_t *offsets, const float *scales, co
     }
   }
   int status = k;
-  for (int first = 0; first < batch && status >= 0; first += PASS) {
-    const int count = batch - first < PASS ? batch - first : PASS;
+  // With AMX over ranks up to 64, passes of 32 (scan_amx32, a pass per 32 users, measured faster per user
+  // than 64 to a pass: 26.5-27.4 against 29.1-30.5 us on one thread).
+  const int pass_users = level == ISA_AMX && groups <= 16 ? 2 * AMX_USERS : PASS;
+  for (int first = 0; first < batch && status >= 0; first += pass_users) {
+    const int count = batch - first < pass_users ? batch - first : pass_users;
     memset(codes, 0, (size_t)PASS * groups * 4);
     for (int u = 0; u < count; u++) {
       uint8_t *p = codes + (int64_t)u * groups * 4;

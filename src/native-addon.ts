@@ -24,7 +24,7 @@ export interface NativeAddon {
   /**
    * The same answer as `topK` without exclusions (products summed in double, ties by row), through an
    * int8 first pass over `layout` that keeps only the items its error bounds cannot rule out. Each user is
-   * quantised to 7-bit codes off the event loop; up to 64 users share one pass over the codes.
+   * quantised to 7-bit codes off the event loop; up to 64 users (32 with AMX over ranks up to 64) share one pass over the codes.
    */
   topKInt8(layout: Int8Layout, items: Float32Array, rank: number, users: Float32Array, k: number, threads: number, background?: boolean): Promise<NativeResult>;
   /** out[p m + q] = the dot product of item rows rows[p] and rows[q] in double (m = rows.length), as scorers/fold-in.ts computes it. */
