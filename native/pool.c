@@ -26,19 +26,43 @@ typedef struct {
   int *pending;  // the submitting call's count of slices not yet finished
 } task_t;
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t work = PTHREAD_COND_INITIALIZER, done = PTHREAD_COND_INITIALIZER;
-static task_t queue[QUEUE];
-static int head, count, started;
+// Tasks waiting for a thread, oldest first (a ring).
+typedef struct {
+  task_t tasks[QUEUE];
+  int head, count;
+} queue_t;
 
-// Under mu: takes the oldest task, or returns 0.
-static int take(task_t *t) {
-  if (count == 0) return 0;
-  *t = queue[head];
-  head = (head + 1) % QUEUE;
-  count--;
+// Under the queue's lock: takes the oldest task, or returns 0.
+static int take(queue_t *q, task_t *t) {
+  if (q->count == 0) return 0;
+  *t = q->tasks[q->head];
+  q->head = (q->head + 1) % QUEUE;
+  q->count--;
   return 1;
 }
+
+// Under the queue's lock: queues t, or returns 0 when the queue is full.
+static int put(queue_t *q, task_t t) {
+  if (q->count == QUEUE) return 0;
+  q->tasks[(q->head + q->count++) % QUEUE] = t;
+  return 1;
+}
+
+// Starts a detached thread running body; 0 when the system refuses.
+static int start_thread(void *(*body)(void *)) {
+  pthread_t id;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  const int ok = pthread_create(&id, &attr, body, NULL) == 0;
+  pthread_attr_destroy(&attr);
+  return ok;
+}
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t work = PTHREAD_COND_INITIALIZER, done = PTHREAD_COND_INITIALIZER;
+static queue_t queue;
+static int started;
 
 // Under mu: runs t without the lock, then counts it finished.
 static void run_task(task_t t) {
@@ -56,7 +80,7 @@ static void *serve(void *unused) {
   pthread_mutex_lock(&mu);
   for (;;) {
     task_t t;
-    while (!take(&t)) pthread_cond_wait(&work, &mu);
+    while (!take(&queue, &t)) pthread_cond_wait(&work, &mu);
     run_task(t);
   }
   return NULL;
@@ -65,16 +89,7 @@ static void *serve(void *unused) {
 // Under mu: at least n threads serve the queue (fewer if the system refuses more: callers run the rest).
 static void grow(int n) {
   if (n > MAX_THREADS) n = MAX_THREADS;
-  while (started < n) {
-    pthread_t id;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int ok = pthread_create(&id, &attr, serve, NULL) == 0;
-    pthread_attr_destroy(&attr);
-    if (!ok) break;
-    started++;
-  }
+  while (started < n && start_thread(serve)) started++;
 }
 
 int pool_threads(void) {
@@ -94,14 +109,13 @@ void run_parallel(void *(*fn)(void *), void *args, size_t size, int slices, int 
   grow(threads - 1);
   for (int t = 1; t < slices; t++) {
     void *arg = (char *)args + size * t;
-    if (count == QUEUE) {
-      pthread_mutex_unlock(&mu);
-      fn(arg);
-      pthread_mutex_lock(&mu);
+    if (put(&queue, (task_t){fn, arg, &pending})) {
+      pending++;
       continue;
     }
-    queue[(head + count++) % QUEUE] = (task_t){fn, arg, &pending};
-    pending++;
+    pthread_mutex_unlock(&mu);
+    fn(arg);
+    pthread_mutex_lock(&mu);
   }
   pthread_cond_broadcast(&work);
   pthread_mutex_unlock(&mu);
@@ -109,7 +123,7 @@ void run_parallel(void *(*fn)(void *), void *args, size_t size, int slices, int 
   pthread_mutex_lock(&mu);
   while (pending > 0) {
     task_t t;
-    if (take(&t)) run_task(t);
+    if (take(&queue, &t)) run_task(t);
     else pthread_cond_wait(&done, &mu);
   }
   pthread_mutex_unlock(&mu);
@@ -122,8 +136,8 @@ void run_parallel(void *(*fn)(void *), void *args, size_t size, int slices, int 
 // scans leave. Their own lock, so that a thread the OS holds back never holds up a live scan.
 static pthread_mutex_t later_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t later_work = PTHREAD_COND_INITIALIZER, later_done = PTHREAD_COND_INITIALIZER;
-static task_t later[QUEUE];
-static int later_head, later_count, later_started, later_calls;
+static queue_t later;
+static int later_started, later_calls;
 
 static void *serve_later(void *unused) {
   (void)unused;
@@ -133,10 +147,8 @@ static void *serve_later(void *unused) {
 #endif
   pthread_mutex_lock(&later_mu);
   for (;;) {
-    while (later_count == 0) pthread_cond_wait(&later_work, &later_mu);
-    task_t t = later[later_head];
-    later_head = (later_head + 1) % QUEUE;
-    later_count--;
+    task_t t;
+    while (!take(&later, &t)) pthread_cond_wait(&later_work, &later_mu);
     pthread_mutex_unlock(&later_mu);
     t.fn(t.arg);
     pthread_mutex_lock(&later_mu);
@@ -150,23 +162,13 @@ void run_in_background(void *(*fn)(void *), void *arg) {
   int pending = 1;
   pthread_mutex_lock(&later_mu);
   // A thread for every background scan at once (started once and kept, as the helpers are).
-  while (later_started <= later_calls && later_started < MAX_THREADS) {
-    pthread_t id;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int ok = pthread_create(&id, &attr, serve_later, NULL) == 0;
-    pthread_attr_destroy(&attr);
-    if (!ok) break;
-    later_started++;
-  }
-  if (later_started <= later_calls || later_count == QUEUE) {
+  while (later_started <= later_calls && later_started < MAX_THREADS && start_thread(serve_later)) later_started++;
+  if (later_started <= later_calls || !put(&later, (task_t){fn, arg, &pending})) {
     pthread_mutex_unlock(&later_mu);
     fn(arg);
     return;
   }
   later_calls++;
-  later[(later_head + later_count++) % QUEUE] = (task_t){fn, arg, &pending};
   pthread_cond_signal(&later_work);
   while (pending > 0) pthread_cond_wait(&later_done, &later_mu);
   later_calls--;
