@@ -254,9 +254,8 @@ static void share_floors(const pass_t *p, list_t *lists) {
   }
 }
 
-// A full list drops what fell below user u's floor; it doubles when that freed less than half.
-static void compact(const pass_t *p, int u, list_t *l) {
-  (void)u;
+// A full list drops what fell below its floor; it doubles when that freed less than half.
+static void compact(const pass_t *p, list_t *l) {
   const float floor = l->floor;
   int64_t kept = 0;
   for (int64_t i = 0; i < l->count; i++)
@@ -275,7 +274,7 @@ static inline void keep_hits(const pass_t *p, int u, list_t *l, uint32_t mask, c
   for (; mask; mask &= mask - 1) {
     const int q = __builtin_ctz(mask);
     if (first + q >= p->n || a[q] < l->floor) continue;
-    if (l->count == l->cap) compact(p, u, l);
+    if (l->count == l->cap) compact(p, l);
     if (l->failed || l->count == l->cap) return;
     l->e[l->count++] = (entry_t){a[q], (int32_t)(first + q)};
     rank_best(p, u, l, a[q]);
