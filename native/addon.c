@@ -1,5 +1,7 @@
 // Node binding of topk.c and int8.c. The scans run as async work on libuv's threads (their slices on the
-// scoring threads of pool.c), never on the JavaScript thread; bad arguments throw at once.
+// scoring threads of pool.c), a background scan on a thread of its own that reports back through a
+// thread-safe function (so that no libuv thread waits for it); never on the JavaScript thread. Bad
+// arguments throw at once.
 //   topK(items: Float32Array, rank, users: Float32Array, k, threads[, excluded: Int32Array, offsets: Int32Array
 //     [, background: boolean]]) -> Promise<{ rows: Int32Array, scores: Float32Array }>, users.length / rank lists
 //     of k, best first, user b never given its rows excluded[offsets[b] .. offsets[b + 1]); a background scan
@@ -57,7 +59,8 @@ static napi_value make_result(napi_env env, size_t n, result_t *out) {
 // One scan in flight: its arguments, the arrays they point into (referenced, so no GC frees a mapping or
 // the result while a thread reads or writes it), and the promise it settles.
 typedef struct {
-  napi_async_work work;
+  napi_async_work work;  // NULL for a background scan
+  struct reporter *report;  // a background scan's way back to the JavaScript thread
   napi_deferred deferred;
   napi_ref refs[8];
   int nrefs;
@@ -82,9 +85,23 @@ static void *scan(void *data) {
 
 static void execute(napi_env env, void *data) {
   (void)env;
+  scan(data);
+}
+
+// An environment's way back from background scans: a thread-safe function, which keeps the event loop
+// alive while some are in flight (as async work does), and only then.
+struct reporter {
+  napi_threadsafe_function fn;
+  int in_flight;
+};
+
+// A background scan, on its own thread: the scan, then the job handed to the JavaScript thread (settle).
+static void *scan_and_report(void *data) {
   job_t *j = data;
-  if (j->background) run_in_background(scan, j);
-  else scan(j);
+  scan(j);
+  // Fails only while the environment shuts down: the job is dropped with it.
+  napi_call_threadsafe_function(j->report->fn, j, napi_tsfn_nonblocking);
+  return NULL;
 }
 
 // An optional boolean argument: 1 when true, 0 when false or undefined, -1 otherwise.
@@ -95,8 +112,8 @@ static int flag_arg(napi_env env, size_t argc, napi_value *argv, size_t i) {
   return napi_get_value_bool(env, argv[i], &value) == napi_ok ? value : -1;
 }
 
-static void complete(napi_env env, napi_status status, void *data) {
-  job_t *j = data;
+// Settles a finished job's promise and lets go of what it held.
+static void settle(napi_env env, napi_status status, job_t *j) {
   napi_value value;
   if (status == napi_ok && j->status >= 0 && napi_get_reference_value(env, j->result, &value) == napi_ok) {
     napi_resolve_deferred(env, j->deferred, value);
@@ -108,8 +125,56 @@ static void complete(napi_env env, napi_status status, void *data) {
   }
   for (int i = 0; i < j->nrefs; i++) napi_delete_reference(env, j->refs[i]);
   napi_delete_reference(env, j->result);
-  napi_delete_async_work(env, j->work);
+  if (j->work) napi_delete_async_work(env, j->work);
+  if (j->report && --j->report->in_flight == 0) napi_unref_threadsafe_function(env, j->report->fn);
   free(j);
+}
+
+static void complete(napi_env env, napi_status status, void *data) {
+  settle(env, status, data);
+}
+
+// The thread-safe function's call on the JavaScript thread (env is NULL while it is torn down).
+static void reported(napi_env env, napi_value callback, void *context, void *data) {
+  (void)callback, (void)context;
+  if (env) settle(env, napi_ok, data);
+}
+
+static void free_reporter(napi_env env, void *data, void *hint) {
+  (void)env, (void)hint;
+  free(data);
+}
+
+// The environment's reporter, made on first use; NULL when it cannot be made (background scans then run as
+// async work).
+static struct reporter *reporter_of(napi_env env) {
+  struct reporter *r = NULL;
+  if (napi_get_instance_data(env, (void **)&r) == napi_ok && r) return r;
+  napi_value name;
+  if (!(r = calloc(1, sizeof *r))) return NULL;
+  if (napi_create_string_utf8(env, "recserve-background-scan", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, reported, &r->fn) != napi_ok) {
+    free(r);
+    return NULL;
+  }
+  if (napi_unref_threadsafe_function(env, r->fn) != napi_ok || napi_set_instance_data(env, r, free_reporter, NULL) != napi_ok) {
+    napi_release_threadsafe_function(r->fn, napi_tsfn_abort);
+    free(r);
+    return NULL;
+  }
+  return r;
+}
+
+// Queues a background scan on its own thread; 0 when none can take it.
+static int queue_in_background(napi_env env, job_t *j) {
+  struct reporter *r = reporter_of(env);
+  if (!r || (r->in_flight == 0 && napi_ref_threadsafe_function(env, r->fn) != napi_ok)) return 0;
+  r->in_flight++;
+  j->report = r;
+  if (run_in_background(scan_and_report, j)) return 1;
+  j->report = NULL;
+  if (--r->in_flight == 0) napi_unref_threadsafe_function(env, r->fn);
+  return 0;
 }
 
 // Queues the scan described by j (whose results go to `result`), keeping `keep` alive until it is done.
@@ -121,8 +186,10 @@ static napi_value submit(napi_env env, job_t *j, napi_value *keep, int nkeep, na
     if (napi_create_reference(env, keep[i], 1, &j->refs[i]) != napi_ok) goto fail;
     j->nrefs++;
   }
-  if (napi_create_promise(env, &j->deferred, &promise) != napi_ok || napi_create_string_utf8(env, "recserve-scan", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, execute, complete, j, &j->work) != napi_ok || napi_queue_async_work(env, j->work) != napi_ok)
+  if (napi_create_promise(env, &j->deferred, &promise) != napi_ok) goto fail;
+  if (j->background && queue_in_background(env, j)) return promise;
+  if (napi_create_string_utf8(env, "recserve-scan", NAPI_AUTO_LENGTH, &name) != napi_ok || napi_create_async_work(env, NULL, name, execute, complete, j, &j->work) != napi_ok ||
+      napi_queue_async_work(env, j->work) != napi_ok)
     goto fail;
   return promise;
 fail:

@@ -23,7 +23,7 @@
 typedef struct {
   void *(*fn)(void *);
   void *arg;
-  int *pending;  // the submitting call's count of slices not yet finished
+  int *pending;  // the submitting call's count of slices not yet finished (NULL for a background scan)
 } task_t;
 
 // Tasks waiting for a thread, oldest first (a ring).
@@ -132,12 +132,13 @@ void run_parallel(void *(*fn)(void *), void *args, size_t size, int slices, int 
 // ---- background scans ----
 
 // A background scan runs whole on a thread of its own, in Linux's idle scheduling class (it runs only on a
-// core that nothing else wants), while its caller waits: it takes the CPU that the event loop and the live
-// scans leave. Their own lock, so that a thread the OS holds back never holds up a live scan.
+// core that nothing else wants): it takes the CPU that the event loop and the live scans leave. Nobody
+// waits for it; it reports back itself. Their own lock, so that a thread the OS holds back never holds up a
+// live scan.
 static pthread_mutex_t later_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t later_work = PTHREAD_COND_INITIALIZER, later_done = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t later_work = PTHREAD_COND_INITIALIZER;
 static queue_t later;
-static int later_started, later_calls;
+static int later_started, later_calls;  // threads started; scans queued or running
 
 static void *serve_later(void *unused) {
   (void)unused;
@@ -152,25 +153,20 @@ static void *serve_later(void *unused) {
     pthread_mutex_unlock(&later_mu);
     t.fn(t.arg);
     pthread_mutex_lock(&later_mu);
-    *t.pending = 0;
-    pthread_cond_broadcast(&later_done);
+    later_calls--;
   }
   return NULL;
 }
 
-void run_in_background(void *(*fn)(void *), void *arg) {
-  int pending = 1;
+int run_in_background(void *(*fn)(void *), void *arg) {
   pthread_mutex_lock(&later_mu);
   // A thread for every background scan at once (started once and kept, as the helpers are).
   while (later_started <= later_calls && later_started < MAX_THREADS && start_thread(serve_later)) later_started++;
-  if (later_started <= later_calls || !put(&later, (task_t){fn, arg, &pending})) {
-    pthread_mutex_unlock(&later_mu);
-    fn(arg);
-    return;
+  const int queued = later_started > later_calls && put(&later, (task_t){fn, arg, NULL});
+  if (queued) {
+    later_calls++;
+    pthread_cond_signal(&later_work);
   }
-  later_calls++;
-  pthread_cond_signal(&later_work);
-  while (pending > 0) pthread_cond_wait(&later_done, &later_mu);
-  later_calls--;
   pthread_mutex_unlock(&later_mu);
+  return queued;
 }

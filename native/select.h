@@ -20,9 +20,10 @@ void sort_best(entry_t *e, int n);
 // only takes fewer slices: the scan is never slower than the caller alone.
 void run_parallel(void *(*fn)(void *), void *args, size_t size, int slices, int threads);
 
-// Runs fn(arg) on a thread of its own in the idle scheduling class, and returns when it has: a background
-// scan uses the CPU that the live ones leave. Runs it on the caller when no thread can be started.
-void run_in_background(void *(*fn)(void *), void *arg);
+// Queues fn(arg) to run on a thread of its own in the idle scheduling class, and returns at once: a
+// background scan uses the CPU that the live ones leave, and reports back itself. 0 when no thread can be
+// started for it (nothing is queued then).
+int run_in_background(void *(*fn)(void *), void *arg);
 
 // Slices for a scan over `threads` threads: a few per thread, so that the work balances (see run_parallel).
 static inline int slices_for(int threads) { return threads > 1 ? 4 * threads : 1; }
