@@ -5,7 +5,7 @@
 //   topK(items: Float32Array, rank, users: Float32Array, k, threads[, excluded: Int32Array, offsets: Int32Array
 //     [, background: boolean]]) -> Promise<{ rows: Int32Array, scores: Float32Array }>, users.length / rank lists
 //     of k, best first, user b never given its rows excluded[offsets[b] .. offsets[b + 1]); a background scan
-//     runs on a scoring thread, at their lower priority (pool.c);
+//     runs on a thread of its own in the idle scheduling class (pool.c);
 //   int8Layout(items: Float32Array, rank, threads[, codes: Int8Array, scales: Float32Array]) -> Promise<{ numItems,
 //     tiles, offsets, scales, bounds }>: the int8 scan's copy of a model (int8.c), from a bundle's codes or made here;
 //   topKInt8(layout, items: Float32Array, rank, users: Float32Array, k, threads[, background: boolean]) -> the

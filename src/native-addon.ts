@@ -11,7 +11,8 @@ export interface NativeAddon {
    * Top-k rows of `items` (row-major, `rank` wide) for each user in `users` (row-major too), best first,
    * exact ties by row ascending; `users.length / rank` lists of min(k, rows) in `rows` and `scores`. With
    * `excluded`, user b never gets rows excluded[offsets[b] .. offsets[b + 1]) (ascending, leaving k rows).
-   * A `background` scan runs on a scoring thread of its own, at their lower priority (see NativeKernel).
+   * A `background` scan runs on a thread of its own in the idle scheduling class (see NativeKernel), and
+   * no libuv thread waits for it.
    */
   topK(items: Float32Array, rank: number, users: Float32Array, k: number, threads: number, excluded?: Int32Array, offsets?: Int32Array, background?: boolean): Promise<NativeResult>;
   /**

@@ -121,7 +121,7 @@ export const ConfigSchema = Type.Object(
           maximum: 16,
           default: 2,
           description:
-            'scans of batch lines alone that may run beside the main scan while a full scan of them (maxBatch) waits: one scoring thread each, at their lower priority, so they take the CPU live requests leave; 0 leaves batch lines to the main scan',
+            'scans of batch lines alone that may run beside the main scan while a full scan of them (maxBatch) waits: one thread each, in the idle scheduling class, so they take the CPU live requests leave; 0 leaves batch lines to the main scan',
         }),
         gatherMs: Type.Number({
           minimum: 0,

@@ -16,8 +16,8 @@ export abstract class NativeKernel implements ScoringKernel {
   abstract topK(model: ModelSnapshot, users: Float32Array, k: number, exclusions?: Exclusions, background?: boolean): Promise<TopK[]>;
 
   /**
-   * Threads for a scan: a background one takes one, on a scoring thread at their lower priority, so it
-   * uses what the event loop and the live scans leave (and two scans on one thread each did 1.4 times the
+   * Threads for a scan: a background one takes one, a thread of its own in the idle scheduling class
+   * (native/pool.c), so it uses what the event loop and the live scans leave (and two scans on one thread each did 1.4 times the
    * work of one on two).
    */
   protected threadsFor(background: boolean): number {

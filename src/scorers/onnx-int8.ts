@@ -1,6 +1,6 @@
 import ort from 'onnxruntime-node';
+import { quantizeUser } from '../model-store/quantize.js';
 import type { ModelSnapshot } from '../model-store/snapshot.js';
-import { quantizeUsers } from './int8-users.js';
 import { eachUser, type ScoringKernel, type TopK } from './kernel.js';
 import { buildInt8CandidateGraph } from './onnx-graph.js';
 import { GraphSessions } from './onnx-sessions.js';
@@ -60,4 +60,11 @@ export class OnnxInt8Kernel implements ScoringKernel {
   close(): Promise<void> {
     return this.sessions.close();
   }
+}
+
+/** A batch of user vectors (row-major) as 7-bit codes, each user quantised on its own scale. */
+function quantizeUsers(users: Float32Array, rank: number): Uint8Array {
+  const codes = new Uint8Array(users.length);
+  for (let at = 0; at < users.length; at += rank) quantizeUser(users.subarray(at, at + rank), codes.subarray(at, at + rank));
+  return codes;
 }
