@@ -7,7 +7,7 @@
 //     of k, best first, user b never given its rows excluded[offsets[b] .. offsets[b + 1]); a background scan
 //     runs on a thread of its own in the idle scheduling class (pool.c);
 //   int8Layout(items: Float32Array, rank, threads[, codes: Int8Array, scales: Float32Array]) -> Promise<{ numItems,
-//     tiles, offsets, scales, bounds }>: the int8 scan's copy of a model (int8.c), from a bundle's codes or made here;
+//     tiles, offsets, scales, bounds, rows }>: the int8 scan's copy of a model (int8.c), from a bundle's codes or made here;
 //   topKInt8(layout, items: Float32Array, rank, users: Float32Array, k, threads[, background: boolean]) -> the
 //     same as topK, exact, through that copy;
 //   isa() -> { float32, int8 }: the instruction set each scan uses; poolThreads() -> scoring threads started;
@@ -69,7 +69,7 @@ typedef struct {
   int64_t num_items;
   const float *items, *users, *scales, *bounds;
   const int8_t *tiles;
-  const int32_t *offsets;
+  const int32_t *offsets, *layout_rows;
   const int32_t *ex_rows, *ex_offsets;  // float32: rows each user excludes, or NULL
   int32_t *out_rows;
   float *out_scores;
@@ -77,7 +77,7 @@ typedef struct {
 
 static void *scan(void *data) {
   job_t *j = data;
-  j->status = j->int8 ? topk_i8(j->tiles, j->offsets, j->scales, j->bounds, j->items, j->num_items, j->rank, j->users, j->batch, j->k,
+  j->status = j->int8 ? topk_i8(j->tiles, j->offsets, j->scales, j->bounds, j->layout_rows, j->items, j->num_items, j->rank, j->users, j->batch, j->k,
                                 j->threads, j->out_rows, j->out_scores)
                       : topk_f32(j->items, j->num_items, j->rank, j->users, j->batch, j->k, j->ex_rows, j->ex_offsets, j->threads, j->out_rows, j->out_scores);
   return NULL;
@@ -119,7 +119,10 @@ static void settle(napi_env env, napi_status status, job_t *j) {
     napi_resolve_deferred(env, j->deferred, value);
   } else {
     napi_value message, error;
-    napi_create_string_utf8(env, status == napi_cancelled ? "recserve native: scan cancelled" : "recserve native: scan out of memory", NAPI_AUTO_LENGTH, &message);
+    const char *why = status == napi_cancelled ? "recserve native: scan cancelled"
+                      : j->status == -2        ? "recserve native: the int8 layout's rows are not the model's"
+                                               : "recserve native: scan out of memory";
+    napi_create_string_utf8(env, why, NAPI_AUTO_LENGTH, &message);
     napi_create_error(env, NULL, message, &error);
     napi_reject_deferred(env, j->deferred, error);
   }
@@ -249,42 +252,43 @@ static napi_value top_k(napi_env env, napi_callback_info info) {
   return submit(env, j, (napi_value[]){argv[0], argv[2], excludes ? argv[5] : argv[0], excludes ? argv[6] : argv[0]}, 4, out.value);
 }
 
-// The four arrays of an int8Layout result, by name, and the number of items it was built for; 0 unless each
+// The five arrays of an int8Layout result, by name, and the number of items it was built for; 0 unless each
 // is there with its type.
-static int layout_arg(napi_env env, napi_value layout, napi_value parts[4], const void *data[4], size_t lengths[4], int64_t *num_items) {
-  static const char *names[4] = {"tiles", "offsets", "scales", "bounds"};
-  static const napi_typedarray_type types[4] = {napi_int8_array, napi_int32_array, napi_float32_array, napi_float32_array};
+#define LAYOUT_PARTS 5
+static int layout_arg(napi_env env, napi_value layout, napi_value parts[LAYOUT_PARTS], const void *data[LAYOUT_PARTS], size_t lengths[LAYOUT_PARTS], int64_t *num_items) {
+  static const char *names[LAYOUT_PARTS] = {"tiles", "offsets", "scales", "bounds", "rows"};
+  static const napi_typedarray_type types[LAYOUT_PARTS] = {napi_int8_array, napi_int32_array, napi_float32_array, napi_float32_array, napi_int32_array};
   napi_valuetype type;
   napi_value count;
   if (napi_typeof(env, layout, &type) != napi_ok || type != napi_object || napi_get_named_property(env, layout, "numItems", &count) != napi_ok ||
       !int_arg(env, count, num_items))
     return 0;
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < LAYOUT_PARTS; i++)
     if (napi_get_named_property(env, layout, names[i], &parts[i]) != napi_ok || !typed_array(env, parts[i], types[i], &data[i], &lengths[i])) return 0;
   return 1;
 }
 
 static napi_value top_k_int8(napi_env env, napi_callback_info info) {
   size_t argc = 7;
-  napi_value argv[7], parts[4];
+  napi_value argv[7], parts[LAYOUT_PARTS];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  const void *layout[4], *items, *users;
-  size_t layout_len[4], items_len, users_len;
+  const void *layout[LAYOUT_PARTS], *items, *users;
+  size_t layout_len[LAYOUT_PARTS], items_len, users_len;
   int64_t rank, k, threads, layout_items;
   const int background = flag_arg(env, argc, argv, 6);
   if (argc < 6 || background < 0 || !layout_arg(env, argv[0], parts, layout, layout_len, &layout_items) || !typed_array(env, argv[1], napi_float32_array, &items, &items_len) ||
       !int_arg(env, argv[2], &rank) || !typed_array(env, argv[3], napi_float32_array, &users, &users_len) || !int_arg(env, argv[4], &k) ||
       !int_arg(env, argv[5], &threads)) {
     napi_throw_type_error(env, NULL,
-                          "topKInt8(layout: { numItems: integer, tiles: Int8Array, offsets: Int32Array, scales: Float32Array, bounds: Float32Array }, "
+                          "topKInt8(layout: { numItems: integer, tiles: Int8Array, offsets: Int32Array, scales: Float32Array, bounds: Float32Array, rows: Int32Array }, "
                           "items: Float32Array, rank: integer, users: Float32Array, k: integer, threads: integer[, background: boolean])");
     return NULL;
   }
-  const size_t tiles_len = layout_len[0], offsets_len = layout_len[1], scales_len = layout_len[2], bounds_len = layout_len[3];
+  const size_t tiles_len = layout_len[0], offsets_len = layout_len[1], scales_len = layout_len[2], bounds_len = layout_len[3], rows_len = layout_len[4];
   int64_t num_items = rank > 0 ? (int64_t)(items_len / rank) : 0, tile_bytes = 0;
   const int64_t padded = rank > 0 ? i8_layout_sizes(num_items, (int)rank, &tile_bytes) : 0;
   int ok = rank >= 1 && items_len > 0 && items_len % rank == 0 && num_items <= INT32_MAX && layout_items == num_items && tiles_len == (size_t)tile_bytes && offsets_len == (size_t)padded &&
-           scales_len == (size_t)padded && bounds_len == (size_t)(2 * padded + 2) && users_len > 0 && users_len % rank == 0 && k >= 1 && threads >= 1 && threads <= 256;
+           scales_len == (size_t)padded && bounds_len == (size_t)(2 * padded + 2) && rows_len == (size_t)padded && users_len > 0 && users_len % rank == 0 && k >= 1 && threads >= 1 && threads <= 256;
   if (!ok) {
     napi_throw_range_error(env, NULL, "topKInt8: the layout must be int8Layout's for these items, users must hold rank values per user, and k and threads must be positive");
     return NULL;
@@ -296,8 +300,8 @@ static napi_value top_k_int8(napi_env env, napi_callback_info info) {
   if (!j) return napi_throw_error(env, NULL, "topKInt8: out of memory"), NULL;
   if (!make_result(env, (size_t)batch * kk, &out)) return free(j), NULL;
   *j = (job_t){.int8 = 1, .rank = (int)rank, .batch = batch, .k = kk, .threads = (int)threads, .background = background, .num_items = num_items, .items = items, .users = users,
-               .tiles = layout[0], .offsets = layout[1], .scales = layout[2], .bounds = layout[3], .out_rows = out.rows, .out_scores = out.scores};
-  return submit(env, j, (napi_value[]){parts[0], parts[1], parts[2], parts[3], argv[1], argv[3]}, 6, out.value);
+               .tiles = layout[0], .offsets = layout[1], .scales = layout[2], .bounds = layout[3], .layout_rows = layout[4], .out_rows = out.rows, .out_scores = out.scores};
+  return submit(env, j, (napi_value[]){parts[0], parts[1], parts[2], parts[3], parts[4], argv[1], argv[3]}, 7, out.value);
 }
 
 // A typed array of `length` elements of `size` bytes, set as obj[name]; its data in *data.
@@ -316,13 +320,13 @@ typedef struct {
   const int8_t *codes_data;
   int64_t n;
   int rank, threads, status;
-  void *tiles, *offsets, *scales, *bounds;
+  void *tiles, *offsets, *scales, *bounds, *rows;
 } layout_job_t;
 
 static void layout_execute(napi_env env, void *data) {
   (void)env;
   layout_job_t *j = data;
-  j->status = i8_layout(j->items_data, j->n, j->rank, j->codes_data, j->scales_data, j->threads, j->tiles, j->offsets, j->scales, j->bounds);
+  j->status = i8_layout(j->items_data, j->n, j->rank, j->codes_data, j->scales_data, j->threads, j->tiles, j->offsets, j->scales, j->bounds, j->rows);
 }
 
 static void layout_complete(napi_env env, napi_status status, void *data) {
@@ -375,6 +379,7 @@ static napi_value int8_layout_js(napi_env env, napi_callback_info info) {
       !new_array(env, result, "offsets", napi_int32_array, 4, (size_t)padded, &j->offsets) ||
       !new_array(env, result, "scales", napi_float32_array, 4, (size_t)padded, &j->scales) ||
       !new_array(env, result, "bounds", napi_float32_array, 4, (size_t)(2 * padded + 2), &j->bounds) ||
+      !new_array(env, result, "rows", napi_int32_array, 4, (size_t)padded, &j->rows) ||
       napi_create_reference(env, result, 1, &j->result) != napi_ok || napi_create_reference(env, argv[0], 1, &j->items) != napi_ok ||
       (bundle && (napi_create_reference(env, argv[3], 1, &j->codes) != napi_ok || napi_create_reference(env, argv[4], 1, &j->scales_in) != napi_ok)) ||
       napi_create_promise(env, &j->deferred, &promise) != napi_ok || napi_create_string_utf8(env, "recserve-int8-layout", NAPI_AUTO_LENGTH, &name) != napi_ok ||

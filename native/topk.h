@@ -11,18 +11,20 @@ int topk_f32(const float *items, int64_t num_items, int rank, const float *users
              int32_t *out_rows, float *out_scores);
 
 // The int8 scan's copy of a model (see int8.c): 16-item tiles of codes, per item offsets (64 x the code sum)
-// and scales, and bounds = [err (padded), qnorm (padded), max err, max qnorm]. With `codes` (column-major
+// and scales, bounds = [err (padded), qnorm (padded), max err, max qnorm], each by place in the layout, and
+// rows (padded) the model's row at each place (the items by descending norm; -1 past them). With `codes` (column-major
 // [rank, n]) and `scales_in`, a bundle's own codes; without, each row quantised to [-127, 127] on max|y| / 127.
 // i8_layout_sizes returns `padded` (the items rounded up to whole tiles) and sets the tiles' byte count;
 // i8_layout splits the rows over `threads` and returns 0, or -1 when memory runs out.
 int64_t i8_layout_sizes(int64_t n, int rank, int64_t *tile_bytes);
 int i8_layout(const float *items, int64_t n, int rank, const int8_t *codes, const float *scales_in, int threads, int8_t *tiles, int32_t *offsets, float *scales,
-              float *bounds);
+              float *bounds, int32_t *rows);
 
 // Exact top-k for batch users (float32 vectors, each quantised here to 7-bit codes) through the int8 layout:
-// the same answer as scoring every item exactly (float products summed in double, ties by row).
-int topk_i8(const int8_t *tiles, const int32_t *offsets, const float *scales, const float *bounds, const float *items, int64_t num_items, int rank,
-            const float *users, int batch, int k, int threads, int32_t *out_rows, float *out_scores);
+// the same answer as scoring every item exactly (float products summed in double, ties by row). -2 when a
+// kept place's row is not one of the model's (a layout that is not i8_layout's).
+int topk_i8(const int8_t *tiles, const int32_t *offsets, const float *scales, const float *bounds, const int32_t *rows, const float *items, int64_t num_items,
+            int rank, const float *users, int batch, int k, int threads, int32_t *out_rows, float *out_scores);
 
 // The instruction sets the two scans use in this process (chosen on first call, then fixed).
 isa_level topk_f32_isa(void);

@@ -19,13 +19,13 @@ export interface NativeAddon {
    * The int8 scan's copy of a model (native/int8.c): 16-item tiles of int8 codes, and per item the offsets,
    * scales and error bounds that make its first pass provable. From a bundle's own `codes` (column-major
    * [rank, numItems]) and `scales`, or without them each row quantised here on max|y| / 127. Built off
-   * the event loop, over `threads` (about 140 ms per 1,000,000 x 64 on 2).
+   * the event loop, over `threads` (about 230 ms per 1,000,000 x 64 on 2). The items are laid out by descending norm (`rows`).
    */
   int8Layout(items: Float32Array, rank: number, threads: number, codes?: Int8Array, scales?: Float32Array): Promise<Int8Layout>;
   /**
    * The same answer as `topK` without exclusions (products summed in double, ties by row), through an
    * int8 first pass over `layout` that keeps only the items its error bounds cannot rule out. Each user is
-   * quantised to 7-bit codes off the event loop; up to 64 users (32 with AMX over ranks up to 64) share one pass over the codes.
+   * quantised to 7-bit codes off the event loop; up to 64 users (32 with AMX over ranks up to 64) share one pass over the codes, and up to eight passes each read of a chunk of them.
    */
   topKInt8(layout: Int8Layout, items: Float32Array, rank: number, users: Float32Array, k: number, threads: number, background?: boolean): Promise<NativeResult>;
   /** out[p m + q] = the dot product of item rows rows[p] and rows[q] in double (m = rows.length), as scorers/fold-in.ts computes it. */
@@ -47,6 +47,8 @@ export interface Int8Layout {
   offsets: Int32Array;
   scales: Float32Array;
   bounds: Float32Array;
+  /** The model's row at each place of the layout: the items by descending norm, so that the scan meets the ones most users rank high first (-1 past them). */
+  rows: Int32Array;
 }
 
 export type NativeIsa = 'amx' | 'avx512' | 'avx2' | 'portable';

@@ -50,6 +50,20 @@ describe('native int8 scan', () => {
     });
   }
 
+  it("lays the items out by descending norm, every row once, and refuses a layout whose rows are not the model's", async () => {
+    const rank = 3;
+    // Norms 1, 5, 2, 5, 0 and 4: the longest first, rows ascending within a norm, the padding -1.
+    const items = Float32Array.from([1, 0, 0, 0, 3, 4, 0, 2, 0, 5, 0, 0, 0, 0, 0, 0, 0, 4]);
+    const layout = await native.int8Layout(items, rank, 1);
+    assert.deepEqual(Array.from(layout.rows), [1, 3, 5, 2, 0, 4, ...new Array(10).fill(-1)]);
+    const user = Float32Array.from([1, 1, 1]);
+    const { rows } = await native.topKInt8(layout, items, rank, user, 6, 1);
+    assert.deepEqual(Array.from(rows), Array.from(referenceFloat32(items, rank, user, 6).rows));
+    // Rows are checked before they are read: a layout that maps a kept place past the model is an error, not a read past the items.
+    const tampered = { ...layout, rows: layout.rows.map((row) => (row === 1 ? 600 : row)) };
+    await assert.rejects(native.topKInt8(tampered, items, rank, user, 6, 1), /the int8 layout's rows are not the model's/);
+  });
+
   it('builds the layout of a model once, and again after a build that failed', async () => {
     let builds = 0;
     const flaky: NativeAddon = {
@@ -82,6 +96,8 @@ describe('native int8 scan', () => {
     assert.throws(call(0, { ...layout, bounds: undefined }), /topKInt8\(layout: \{ numItems: integer, tiles: Int8Array/);
     assert.throws(call(0, { ...layout, numItems: undefined }), TypeError);
     assert.throws(call(0, { ...layout, offsets: new Int32Array(layout.offsets.length + 16) }), RangeError);
+    assert.throws(call(0, { ...layout, rows: new Int32Array(layout.rows.length - 1) }), RangeError);
+    assert.throws(call(0, { ...layout, rows: new Float32Array(layout.rows.length) }), TypeError);
     // A layout built for other items: the same tiles' length (7 items pad to one tile as 3 do), not the same items.
     assert.throws(call(1, new Float32Array(7 * rank)), RangeError);
     assert.throws(call(2, 5), RangeError);

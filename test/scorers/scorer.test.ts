@@ -122,7 +122,7 @@ describe('scorer', () => {
 
   it('runs background queries alone beside the main scan while a full run of them waits, the newest first, never live ones', async () => {
     const kernel = new FakeKernel('native-int8', { held: true });
-    const scorer = new Scorer({ kernels: [kernel], batching: true, maxBatch: 4, gatherMs: 0, backgroundScans: 1 });
+    const scorer = new Scorer({ kernels: [kernel], batching: true, maxBatch: 4, gatherMs: 0, backgroundScans: 1, backgroundBatch: 4 });
     const none = new Int32Array(0);
     const batch = Array.from({ length: 14 }, (_, i) => scorer.topK(model, i, 1, none, true));
     await tick();
@@ -146,6 +146,21 @@ describe('scorer', () => {
     const answers = await Promise.all([...batch, ...live]);
     answers.forEach((a, i) => assert.equal(a.rows[0], i < 14 ? i : 50 + i - 14));
     assert.equal(kernel.runs.length, 4);
+  });
+
+  it('gives a background scan eight runs of batch lines by default, the newest', async () => {
+    const kernel = new FakeKernel('native-int8', { held: true });
+    const scorer = new Scorer({ kernels: [kernel], batching: true, maxBatch: 4, gatherMs: 0, backgroundScans: 1 });
+    const batch = Array.from({ length: 40 }, (_, i) => scorer.topK(model, i, 1, new Int32Array(0), true));
+    await tick();
+    assert.deepEqual(kernel.runs, [[0, 1, 2, 3], Array.from({ length: 32 }, (_, i) => 8 + i)]);
+    assert.deepEqual(kernel.background, [false, true]);
+    for (let i = 0; i < 3; i++) {
+      kernel.finish();
+      await tick();
+    }
+    const answers = await Promise.all(batch);
+    answers.forEach((a, i) => assert.equal(a.rows[0], i));
   });
 
   it('after a batch, a run starting from idle waits a moment for about as many requests', async () => {
