@@ -31,4 +31,4 @@ export function createKernels(names: readonly KernelName[], { threads, rescoreCa
 export { FLOAT32_KERNELS, KERNEL_NAMES, Scorer, type KernelName, type ScoringKernel };
 export type { TopK } from './kernel.js';
 export type { KernelChoice } from './choose.js';
-export { topN, type ScoredItem } from './top-n.js';
+export { rankRows, rowsToExclude, topN, type ScoredItem } from './top-n.js';

@@ -65,6 +65,42 @@ describe('experiments over HTTP', () => {
     assert.deepEqual(seen, new Set(['control', 'popular']));
   });
 
+  it('answers each batch line as GET does, across variants, a static recommender and fallbacks for unknown users', async (t) => {
+    const lastResort = path.join(tempDir(t), 'last-resort.json');
+    writeFileSync(lastResort, JSON.stringify([{ itemId: '950', score: 1 }]));
+    const stack = await abStack(t, {
+      fallbacks: { lastResort: { kind: 'static', file: lastResort } },
+      experiments: [
+        {
+          name: 'homepage',
+          salt: 'hp-1',
+          variants: [
+            { name: 'control', weight: 50, recommender: 'als', fallback: ['lastResort'] },
+            { name: 'popular', weight: 50, recommender: 'popular' },
+          ],
+          overrides: { 'nobody-1': 'control', 'nobody-2': 'popular' },
+        },
+      ],
+    });
+    const userIds = [...Array.from({ length: 40 }, (_, i) => String(i)), 'nobody-1', 'nobody-2', '5'];
+    // Excluded: the best items of the model's first answers, so that the exclusion changes lines.
+    const tops = await Promise.all(userIds.map(async (u) => (await stack.app.inject({ method: 'GET', url: `/recommend/${u}?n=1` })).json() as Body));
+    const exclude = [...new Set(tops.filter((b) => b.source === 'model').map((b) => b.items[0]!.itemId))].slice(0, 2);
+    assert.equal(exclude.length, 2);
+    const res = await stack.app.inject({ method: 'POST', url: '/recommend/batch', payload: { userIds, n: 3, exclude } });
+    const lines = res.body.trimEnd().split('\n').map((l) => JSON.parse(l) as Body & { fallbackReason: string | null; userId: string });
+    assert.deepEqual(lines.map((l) => l.userId), userIds);
+    for (const [i, line] of lines.entries()) {
+      const single = (await stack.app.inject({ method: 'GET', url: `/recommend/${userIds[i]}?n=3&exclude=${exclude.join(',')}` })).json() as Body;
+      // Users scanned together sum in another order: scores agree to float32 rounding.
+      assert.deepEqual({ ...line, items: line.items.map((item) => item.itemId) }, { ...single, items: single.items.map((item) => item.itemId) }, `line ${i}`);
+      line.items.forEach((item, j) => assert.ok(Math.abs(item.score - single.items[j]!.score) <= 1e-6 * Math.abs(item.score), `line ${i} item ${j}`));
+    }
+    assert.ok(lines.every((l) => l.items.every((item) => !exclude.includes(item.itemId))), 'no line holds an excluded item');
+    const kinds = new Set(lines.map((l) => `${l.variant} ${l.source} ${l.fallbackReason}`));
+    assert.deepEqual([...kinds].sort(), ['control model null', 'control static unknown_user', 'popular static null']);
+  });
+
   it('lets overrides win over the hash, and reports the hashed bucket all the same', async (t) => {
     const stack = await abStack(t);
     for (const [user, variant] of [['7', 'popular'], ['8', 'control']]) {

@@ -3,8 +3,8 @@ import { rowOfId } from '../../model-store/factors.js';
 import type { ModelSnapshot } from '../../model-store/snapshot.js';
 import type { ModelStore } from '../../model-store/store.js';
 import { foldIn, type Interaction } from '../../scorers/fold-in.js';
-import { topN, type Scorer } from '../../scorers/index.js';
-import { alsSnapshot, answerOfRows, excludedRows, userRowOf, type ItemInteraction, type ItemRecommender, type VariantAnswer, type VariantRequest } from './types.js';
+import { rankRows, rowsToExclude, topN, type Scorer } from '../../scorers/index.js';
+import { alsSnapshot, answerOfList, answerOfRows, excludedRows, userRowOf, type ItemInteraction, type ItemRecommender, type VariantAnswer, type VariantRequest } from './types.js';
 
 /**
  * The interactions with items the model knows, as rows; items it does not know say nothing about the
@@ -30,11 +30,31 @@ export class AlsRecommender implements ItemRecommender {
     private readonly modelName: string,
   ) {}
 
-  async recommend({ userId, n, exclude, batch }: VariantRequest): Promise<VariantAnswer> {
-    // One read of the snapshot: a swap during scoring does not affect this request.
-    const model = alsSnapshot(this.store, this.modelName);
-    const scored = await topN(this.scorer, model, userRowOf(model, userId), n, excludedRows(model, exclude), batch);
-    return answerOfRows(scored, model, model);
+  recommend(request: VariantRequest): Promise<VariantAnswer> {
+    return this.recommendMany([request])[0]!;
+  }
+
+  recommendMany(requests: readonly VariantRequest[]): Promise<VariantAnswer>[] {
+    let model: ModelSnapshot;
+    try {
+      // One read of the snapshot: a swap during scoring does not affect these requests.
+      model = alsSnapshot(this.store, this.modelName);
+    } catch (err) {
+      return requests.map(() => Promise.reject(err));
+    }
+    // A batch's lines share one exclude list: its rows are found once.
+    let lastExclude: readonly string[] | undefined;
+    let lastRows: Int32Array | undefined;
+    return requests.map(({ userId, n, exclude, batch }) => {
+      let row: number;
+      try {
+        row = userRowOf(model, userId);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      if (exclude !== lastExclude) [lastExclude, lastRows] = [exclude, rowsToExclude(excludedRows(model, exclude))];
+      return rankRows(this.scorer, model, row, n, lastRows, batch).then((list) => answerOfList(list, model, model));
+    });
   }
 
   isUnknownUser(userId: string | null): boolean {

@@ -2,6 +2,7 @@ import { RecserveError } from '../../errors.js';
 import { rowOfId } from '../../model-store/factors.js';
 import type { ModelSnapshot } from '../../model-store/snapshot.js';
 import type { ModelStore } from '../../model-store/store.js';
+import type { TopK } from '../../scorers/kernel.js';
 
 import type { ScoredItemId } from '../../shared.js';
 
@@ -34,6 +35,11 @@ export interface VariantRequest {
 export interface ItemRecommender {
   readonly kind: 'als' | 'onnx' | 'static';
   recommend(request: VariantRequest): Promise<VariantAnswer>;
+  /**
+   * recommend for each of many requests (batch lines), the answers in order: one look at the model and one
+   * set of excluded rows for them all. Only recommenders that gain from it.
+   */
+  recommendMany?(requests: readonly VariantRequest[]): Promise<VariantAnswer>[];
   /** Ranks items for a user the model does not know, from `request.interactions`; only models that can. */
   foldIn?(request: VariantRequest): Promise<VariantAnswer>;
   /** Whether the model is loaded and has no such user (an anonymous request has none): fold-in's cue. */
@@ -55,12 +61,16 @@ export function userRowOf(model: ModelSnapshot, userId: string | null): number {
   return row;
 }
 
-/** Scored rows of the `items` model as item ids, with the update that answered. */
+/** A ranked list of rows of the `items` model as item ids, with the update that answered. */
+export function answerOfList({ rows, scores }: TopK, items: ModelSnapshot, answeredBy: { name: string; version: string }): VariantAnswer {
+  const scored: ScoredItemId[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) scored[i] = { itemId: String(items.itemIds[rows[i]!]), score: scores[i]! };
+  return { items: scored, model: { name: answeredBy.name, version: answeredBy.version } };
+}
+
+/** answerOfList of scored rows. */
 export function answerOfRows(scored: readonly { row: number; score: number }[], items: ModelSnapshot, answeredBy: { name: string; version: string }): VariantAnswer {
-  return {
-    items: scored.map(({ row, score }) => ({ itemId: String(items.itemIds[row]), score })),
-    model: { name: answeredBy.name, version: answeredBy.version },
-  };
+  return answerOfList({ rows: scored.map((s) => s.row), scores: scored.map((s) => s.score) }, items, answeredBy);
 }
 
 const NO_ROWS: ReadonlySet<number> = new Set();
