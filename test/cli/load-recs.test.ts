@@ -16,7 +16,8 @@ const recs = (user: number): SparkRecsRow => ({ user, recommendations: [{ item: 
 async function serveFromRedis(t: { after(fn: () => void): void }, keyTemplate: string) {
   const feed = tempDir(t);
   const stack = await servingStack(feed, ['als'], undefined, {
-    fallbacks: { cache: { kind: 'redis', url: redis.url, keyTemplate, timeoutMs: 200 } },
+    // A generous timeout: the first lookup also connects, and the suite runs two files at a time.
+    fallbacks: { cache: { kind: 'redis', url: redis.url, keyTemplate, timeoutMs: 5000 } },
     experiments: [{ name: 'e', salt: 's', variants: [{ name: 'v', weight: 1, recommender: 'als', fallback: ['cache'] }] }],
   });
   t.after(() => stack.close());

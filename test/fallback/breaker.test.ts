@@ -48,6 +48,8 @@ describe('fallback circuit breaker', () => {
     const store = new RedisSource({ name: 'cache', url: redis.url, keyTemplate: 'recserve:recs:{variant}:{userId}', connectTimeoutMs: 2000, commandTimeoutMs: 10_000, logger: silentLogger });
     t.after(() => store.close());
     const guarded = new GuardedSource(store, { timeoutMs: 100, failures: 3, halfOpenAfterMs: 60_000, logger: silentLogger });
+    // Connected first, without a timeout: on a loaded machine connecting alone can take 100 ms.
+    assert.notEqual(await store.lookup('v', 'ghost', 2), null);
     assert.equal((await guarded.lookup('v', 'ghost', 2, 1000)).outcome, 'hit');
     // A healthy Redis that answers late, as one does to a process starved of CPU: every client's replies wait for the pause.
     await redis.admin.call('CLIENT', 'PAUSE', '1500', 'ALL');

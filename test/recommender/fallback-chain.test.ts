@@ -32,7 +32,8 @@ async function chainStack(t: { after(fn: () => void): void }, options: { models?
   const keyTemplate = `${options.keyPrefix ?? 'chain'}:{variant}:{userId}`;
   const stack = await servingStack(feed, options.models ?? ['als'], options.kernels, {
     deadlineMs: options.deadlineMs ?? 1000,
-    fallbacks: { cache: { kind: 'redis', url: redis.url, keyTemplate, timeoutMs: 200 }, popular: { kind: 'static', file } },
+    // The lookup's own timeout as long as the deadline: the first lookup also connects, and the suite runs two files at a time.
+    fallbacks: { cache: { kind: 'redis', url: redis.url, keyTemplate, timeoutMs: 1000 }, popular: { kind: 'static', file } },
     recommenders: options.recommenders ?? { als: { kind: 'als', model: 'als' } },
     experiments: [{ name: 'e', salt: 's', variants: [{ name: 'v', weight: 1, recommender: options.recommender ?? 'als', fallback: options.fallback ?? ['cache', 'popular'], ...(options.writeBehind ? { writeBehind: options.writeBehind } : {}) }] }],
   });
