@@ -16,7 +16,8 @@ async function batch(payload: unknown) {
 
 before(async () => {
   await publishSynth(feed, 'als', { users: 300, items: 2000, rank: 16, seed: 8 });
-  stack = await servingStack(feed, ['als'], undefined, { experiments: [{ name: 'ab', salt: 's', variants: [{ name: 'a', weight: 1, recommender: 'als' }, { name: 'b', weight: 1, recommender: 'als' }] }] });
+  // Single requests have a deadline and batch lines none: a loaded machine must not make a GET skip the model here.
+  stack = await servingStack(feed, ['als'], undefined, { deadlineMs: 60_000, experiments: [{ name: 'ab', salt: 's', variants: [{ name: 'a', weight: 1, recommender: 'als' }, { name: 'b', weight: 1, recommender: 'als' }] }] });
   await stack.store.loadAll();
 });
 after(async () => {

@@ -69,6 +69,8 @@ describe('experiments over HTTP', () => {
     const lastResort = path.join(tempDir(t), 'last-resort.json');
     writeFileSync(lastResort, JSON.stringify([{ itemId: '950', score: 1 }]));
     const stack = await abStack(t, {
+      // Single requests have a deadline and batch lines none: a loaded machine must not make a GET skip the model here.
+      deadlineMs: 60_000,
       fallbacks: { lastResort: { kind: 'static', file: lastResort } },
       experiments: [
         {

@@ -13,6 +13,8 @@ describe('GET /metrics', () => {
     const file = path.join(feed, 'popular.json');
     writeFileSync(file, '["p1"]');
     const stack = await servingStack(feed, ['als'], undefined, {
+      // No deadline a loaded machine could miss: the counts below expect the model to answer known users.
+      deadlineMs: 60_000,
       fallbacks: { popular: { kind: 'static', file } },
       experiments: [{ name: 'e', salt: 's', variants: [{ name: 'v', weight: 1, recommender: 'als', fallback: ['popular'] }] }],
     });
