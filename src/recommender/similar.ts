@@ -3,8 +3,8 @@ import { cosineView } from '../model-store/cosine-view.js';
 import { rowOfId } from '../model-store/factors.js';
 import type { ModelSnapshot } from '../model-store/snapshot.js';
 import type { ModelStore } from '../model-store/store.js';
-import { topN, type Scorer } from '../scorers/index.js';
-import { alsSnapshot, answerOfRows, excludedRows, type VariantAnswer } from './kinds/types.js';
+import { rankRows, rowsToExclude, type Scorer } from '../scorers/index.js';
+import { alsSnapshot, answerOfList, excludedRows, type VariantAnswer } from './kinds/types.js';
 
 export interface SimilarRequest {
   /** A configured ALS model. */
@@ -33,8 +33,8 @@ export class SimilarItems {
     if (row < 0) throw new RecserveError('unknown_item', `item ${itemId} is not known to model ${name}`);
     const view = await this.viewOf(model);
     // The item itself is its own closest match: never an answer.
-    const scored = await topN(this.scorer, view, row, n, excludedRows(view, [itemId, ...exclude]));
-    return answerOfRows(scored, model, model);
+    const list = await rankRows(this.scorer, view, row, n, rowsToExclude(excludedRows(view, [itemId, ...exclude])));
+    return answerOfList(list, model, model);
   }
 
   private viewOf(model: ModelSnapshot): Promise<ModelSnapshot> {

@@ -3,8 +3,8 @@ import { rowOfId } from '../../model-store/factors.js';
 import type { ModelSnapshot } from '../../model-store/snapshot.js';
 import type { ModelStore } from '../../model-store/store.js';
 import { foldIn, type Interaction } from '../../scorers/fold-in.js';
-import { rankRows, rowsToExclude, topN, type Scorer } from '../../scorers/index.js';
-import { alsSnapshot, answerOfList, answerOfRows, excludedRows, userRowOf, type ItemInteraction, type ItemRecommender, type VariantAnswer, type VariantRequest } from './types.js';
+import { rankRows, rowsToExclude, type Scorer } from '../../scorers/index.js';
+import { alsSnapshot, answerOfList, excludedRows, userRowOf, type ItemInteraction, type ItemRecommender, type VariantAnswer, type VariantRequest } from './types.js';
 
 /**
  * The interactions with items the model knows, as rows; items it does not know say nothing about the
@@ -69,7 +69,7 @@ export class AlsRecommender implements ItemRecommender {
     const rows = interactionRows(model, interactions, !training.implicitPrefs);
     const vector = rows.length > 0 ? foldIn(model, training, model.itemGram, rows) : null;
     if (!vector) throw new RecserveError('unknown_user', `none of the ${interactions.length} interactions names an item model ${model.name} can fold in`);
-    const scored = await topN(this.scorer, model, vector, n, excludedRows(model, exclude));
-    return answerOfRows(scored, model, model);
+    const list = await rankRows(this.scorer, model, vector, n, rowsToExclude(excludedRows(model, exclude)));
+    return answerOfList(list, model, model);
   }
 }

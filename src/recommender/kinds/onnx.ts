@@ -1,7 +1,7 @@
 import { RecserveError } from '../../errors.js';
 import type { ModelStore } from '../../model-store/store.js';
 import { topNByGraph } from '../../scorers/onnx-model.js';
-import { alsSnapshot, answerOfRows, excludedRows, userRowOf, type ItemRecommender, type VariantAnswer, type VariantRequest } from './types.js';
+import { alsSnapshot, answerOfList, excludedRows, userRowOf, type ItemRecommender, type VariantAnswer, type VariantRequest } from './types.js';
 
 /**
  * An ONNX graph fed the user's ALS factor vector that scores every item of that ALS model; recserve
@@ -22,6 +22,6 @@ export class OnnxRecommender implements ItemRecommender {
     if (graph.kind !== 'onnx') throw new RecserveError('model_unavailable', `model ${this.modelName} is not an ONNX bundle`);
     const factors = alsSnapshot(this.store, this.factorsName);
     const scored = await topNByGraph(graph, factors, userRowOf(factors, userId), n, excludedRows(factors, exclude));
-    return answerOfRows(scored, factors, graph);
+    return answerOfList(scored, factors, graph);
   }
 }

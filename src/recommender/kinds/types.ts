@@ -68,11 +68,6 @@ export function answerOfList({ rows, scores }: TopK, items: ModelSnapshot, answe
   return { items: scored, model: { name: answeredBy.name, version: answeredBy.version } };
 }
 
-/** answerOfList of scored rows. */
-export function answerOfRows(scored: readonly { row: number; score: number }[], items: ModelSnapshot, answeredBy: { name: string; version: string }): VariantAnswer {
-  return answerOfList({ rows: scored.map((s) => s.row), scores: scored.map((s) => s.score) }, items, answeredBy);
-}
-
 const NO_ROWS: ReadonlySet<number> = new Set();
 
 /** Rows of the excluded item ids the model knows; others cannot be recommended anyway. */
