@@ -16,7 +16,6 @@ import { chosenKernels, eventLoopDelayP99, startServer } from './http.js';
 import { userIdsFile, WRK_IDS } from './peer.js';
 import { wrk } from './wrk.js';
 import { batchThroughput, itemIdsFile, routeLoad, WRK_FOLDIN } from './discovery.js';
-import { readFileSync } from 'node:fs';
 import { fmt } from './stats.js';
 import { cpuFlags, describeMachine } from './machine.js';
 import { CPU_FLAG, fmaPeak } from './fma-peak.js';
@@ -156,8 +155,8 @@ if (want('discovery')) {
       rows[label] = r.requestsPerSec;
       console.log(`| ${label} | 8 | ${fmt(r.requestsPerSec, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${r.non2xx} | ${r.errors} |`);
     }
-    const batch = await batchThroughput(server.url, readFileSync(users, 'utf8').trim().split('\n'), 1000, seconds);
-    console.log(`\nPOST /recommend/batch of 1,000 users, one batch at a time: ${fmt(batch.usersPerSec, 0)} users/s (median batch ${fmt(batch.medianMs, 0)} ms, ${batch.batches} batches),`);
+    const batch = await batchThroughput(server.url, users, 1000, seconds);
+    console.log(`\nPOST /recommend/batch of 1,000 random users, one batch at a time (wrk, 1 connection): ${fmt(batch.usersPerSec, 0)} users/s (median batch ${fmt(batch.medianMs, 0)} ms, ${batch.batches} batches),`);
     console.log(`${fmt(batch.usersPerSec / rows['GET /recommend/:userId']!, 2)}x the users per second of single requests at 8 connections; similar items ${fmt(rows['GET /similar/:itemId']! / rows['GET /recommend/:userId']!, 2)}x and fold-in ${fmt(rows['POST /recommend (fold-in)']! / rows['GET /recommend/:userId']!, 2)}x the rate of recommendations.`);
     // What any float32 scan can reach here, at each vector width the CPU has (the scan uses AVX-512 where it
     // may, AVX2 otherwise): the ceiling of the batch figure when native-float32 serves. native-int8 does the
@@ -181,7 +180,7 @@ if (want('discovery')) {
     const users = await userIdsFile('items100k-int8');
     await wrk('warm-up', int8.url, WRK_IDS, { IDS_FILE: users }, 8, 2);
     const singles = await wrk('int8', int8.url, WRK_IDS, { IDS_FILE: users }, 8, quick ? 5 : 15);
-    const batch = await batchThroughput(int8.url, readFileSync(users, 'utf8').trim().split('\n'), 1000, quick ? 5 : 15);
+    const batch = await batchThroughput(int8.url, users, 1000, quick ? 5 : 15);
     console.log(`int8 bundle (${await chosenKernels(int8.url)}): single requests ${fmt(singles.requestsPerSec, 0)} req/s at 8 connections, batches of 1,000 ${fmt(batch.usersPerSec, 0)} users/s: ${fmt(batch.usersPerSec / singles.requestsPerSec, 2)}x.`);
   } finally {
     await int8.stop();

@@ -2,7 +2,8 @@
 // slices instead of starting threads per request. Callers run queued slices too, until none is left, so
 // several scans at once (from several libuv threads) never wait on each other's threads, and a scoring
 // thread that starts late (the OS sometimes wakes it on the caller's busy core) costs nothing.
-// Background scans have threads of their own (see run_in_background).
+// Background scans have threads of their own (see run_in_background). The threads are named (recserve-scan,
+// recserve-scanbg) so that top -H and profilers tell them from Node's own.
 #define _GNU_SOURCE
 #include <pthread.h>
 #include "select.h"
@@ -75,6 +76,7 @@ static void run_task(task_t t) {
 static void *serve(void *unused) {
   (void)unused;
 #ifdef __linux__
+  pthread_setname_np(pthread_self(), "recserve-scan");
   setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), getpriority(PRIO_PROCESS, 0) + SCORING_NICE);
 #endif
   pthread_mutex_lock(&mu);
@@ -143,6 +145,7 @@ static int later_started, later_calls;  // threads started; scans queued or runn
 static void *serve_later(void *unused) {
   (void)unused;
 #ifdef __linux__
+  pthread_setname_np(pthread_self(), "recserve-scanbg");
   const struct sched_param none = {0};
   if (sched_setscheduler(0, SCHED_IDLE, &none) != 0) setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
 #endif

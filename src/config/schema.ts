@@ -119,9 +119,9 @@ export const ConfigSchema = Type.Object(
         backgroundScans: Type.Integer({
           minimum: 0,
           maximum: 16,
-          default: 2,
+          default: 3,
           description:
-            'scans of batch lines alone that may run beside the main scan while a full scan of them (maxBatch) waits: one thread each, in the idle scheduling class, so they take the CPU live requests leave; 0 leaves batch lines to the main scan',
+            'scans that take the batch lines, in even shares, beside the main scan (which takes them only beside live requests): one thread each, in the idle scheduling class, so they take the CPU live requests leave; 0 leaves batch lines to the main scan',
         }),
         gatherMs: Type.Number({
           minimum: 0,

@@ -27,9 +27,9 @@ interface Queue {
   main: boolean;
   /** Background scans running beside it (drainBackground). */
   beside: number;
+  /** Whether background scans start once this turn's batch lines are all queued (startBackground). */
+  starting: boolean;
 }
-
-const waiting = (queue: Queue) => queue.live.length + queue.background.length;
 
 export interface ScorerOptions {
   /** The kernels it may use, in order of preference when measured equal. */
@@ -104,9 +104,10 @@ export class Scorer {
       const pending: Pending = { query, k, exclude, resolve, reject };
       if (!this.batching) return void this.serve(model, [pending]);
       let queue = this.queues.get(model);
-      if (!queue) this.queues.set(model, (queue = { live: [], background: [], main: false, beside: 0 }));
+      if (!queue) this.queues.set(model, (queue = { live: [], background: [], main: false, beside: 0, starting: false }));
       (background ? queue.background : queue.live).push(pending);
-      if (!queue.main) void this.drain(model, queue);
+      if (background && this.backgroundScans > 0) this.startBackground(model, queue);
+      else if (!queue.main) void this.drain(model, queue);
     });
   }
 
@@ -121,11 +122,9 @@ export class Scorer {
     return live.concat(queue.background.splice(0, this.maxBatch - live.length));
   }
 
-  /** The main loop's next run, and a background scan beside it where a full run of background requests is left. */
-  private runNext(model: ModelSnapshot, queue: Queue): Promise<Finished> {
-    const running = this.run(model, this.take(queue));
-    if (queue.beside < this.backgroundScans && queue.background.length >= this.maxBatch) void this.drainBackground(model, queue);
-    return running;
+  /** What the main loop runs for: live requests, and batch lines too where no background scan takes them. */
+  private waiting(queue: Queue): number {
+    return queue.live.length + (this.backgroundScans > 0 ? 0 : queue.background.length);
   }
 
   /**
@@ -137,12 +136,12 @@ export class Scorer {
     let running: Promise<Finished> | undefined;
     for (;;) {
       if (!running) {
-        if (waiting(queue) === 0) break;
+        if (this.waiting(queue) === 0) break;
         await this.gather(model, queue);
-        running = this.runNext(model, queue);
+        running = this.run(model, this.take(queue));
       }
       const finished = await running;
-      running = waiting(queue) > 0 ? this.runNext(model, queue) : undefined;
+      running = this.waiting(queue) > 0 ? this.run(model, this.take(queue)) : undefined;
       await deliver(finished);
     }
     queue.main = false;
@@ -150,20 +149,41 @@ export class Scorer {
   }
 
   /**
-   * A background scan beside the main loop: runs of background requests alone, the newest first (the main
-   * loop takes the oldest, and a batch's lines are written in order), while they last. A live request
-   * never waits for one: the main loop takes it.
+   * Background scans for the batch lines queued in this turn of the event loop, up to backgroundScans at
+   * once, started once they are all queued (a batch queues its lines together) so that they share them.
+   */
+  private startBackground(model: ModelSnapshot, queue: Queue): void {
+    if (queue.starting || queue.beside >= this.backgroundScans) return;
+    queue.starting = true;
+    queueMicrotask(() => {
+      queue.starting = false;
+      while (queue.beside < this.backgroundScans && queue.background.length > 0) void this.drainBackground(model, queue);
+      this.release(model, queue);
+    });
+  }
+
+  /**
+   * A background scan beside the main loop: runs of batch lines alone, oldest first (a batch's lines are
+   * written in order), while they last. A live request never waits for one: the main loop takes it.
    */
   private async drainBackground(model: ModelSnapshot, queue: Queue): Promise<void> {
     queue.beside++;
-    while (queue.background.length > 0) await deliver(await this.run(model, queue.background.splice(-this.backgroundBatch), true));
+    while (queue.background.length > 0) await deliver(await this.run(model, queue.background.splice(0, this.shareOf(queue)), true));
     queue.beside--;
     this.release(model, queue);
   }
 
-  /** Forgets a model's queue once no scan takes it (a queue holds its snapshot). */
+  /**
+   * A background scan's next run: an even share of the lines left among the background scans, within a
+   * main run (maxBatch) and backgroundBatch, so that the scans of a batch end together.
+   */
+  private shareOf(queue: Queue): number {
+    return Math.min(this.backgroundBatch, Math.max(this.maxBatch, Math.ceil(queue.background.length / this.backgroundScans)));
+  }
+
+  /** Forgets a model's queue once no scan takes it and nothing waits (a queue holds its snapshot). */
   private release(model: ModelSnapshot, queue: Queue): void {
-    if (!queue.main && queue.beside === 0) this.queues.delete(model);
+    if (!queue.main && queue.beside === 0 && !queue.starting && queue.live.length + queue.background.length === 0) this.queues.delete(model);
   }
 
   /**
@@ -175,7 +195,7 @@ export class Scorer {
   private async gather(model: ModelSnapshot, queue: Queue): Promise<void> {
     const want = Math.min(this.maxBatch, this.lastBatch.get(model) ?? 1);
     const until = performance.now() + this.gatherMs;
-    while (waiting(queue) < want && performance.now() < until) await new Promise((resolve) => setImmediate(resolve));
+    while (this.waiting(queue) < want && performance.now() < until) await new Promise((resolve) => setImmediate(resolve));
   }
 
   private async serve(model: ModelSnapshot, batch: Pending[]): Promise<void> {

@@ -31,7 +31,7 @@ describe('configuration', () => {
     assert.equal(config.host, '0.0.0.0');
     assert.equal(config.logLevel, 'info');
     assert.equal(config.feed, path.join(path.dirname(file), 'feed'));
-    assert.deepEqual(config.scoring, { kernels: ['native-float32', 'native-int8', 'onnx-float32', 'onnx-int8'], verifyChecksums: true, recordDigests: true, batching: true, maxBatch: 32, backgroundScans: 2, gatherMs: 0.3, rescoreCandidates: 100 });
+    assert.deepEqual(config.scoring, { kernels: ['native-float32', 'native-int8', 'onnx-float32', 'onnx-int8'], verifyChecksums: true, recordDigests: true, batching: true, maxBatch: 32, backgroundScans: 3, gatherMs: 0.3, rescoreCandidates: 100 });
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.models[0]));
   });
 
