@@ -6,7 +6,8 @@ import { BENCH_FEED } from './feed.js';
 import type { HttpResult } from './http.js';
 import { wrk } from './wrk.js';
 
-export const WRK_FOLDIN = path.resolve('bench/wrk-foldin.lua');
+/** POSTs with bodies built up front: POST_KIND foldin (POST /recommend) or batch (POST /recommend/batch). */
+export const WRK_POST = path.resolve('bench/wrk-post.lua');
 
 /** Up to 10,000 item ids of a bench model, evenly spread, one per line. */
 export async function itemIdsFile(model: string): Promise<string> {
@@ -17,8 +18,6 @@ export async function itemIdsFile(model: string): Promise<string> {
   writeFileSync(file, Array.from({ length: count }, (_, i) => snapshot.itemIds[Math.floor((i * snapshot.numItems) / count)]).join('\n') + '\n');
   return file;
 }
-
-export const WRK_BATCH = path.resolve('bench/wrk-batch.lua');
 
 export interface BatchResult {
   usersPerSec: number;
@@ -37,12 +36,12 @@ export async function batchThroughput(url: string, idsFile: string, size: number
   const res = await fetch(`${url}/recommend/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userIds, n: 10 }) });
   const lines = (await res.text()).trimEnd().split('\n');
   if (res.status !== 200 || lines.length !== size) throw new Error(`batch answered ${res.status} with ${lines.length} lines`);
-  const r = await wrk('batch', url, WRK_BATCH, { IDS_FILE: idsFile, BATCH: String(size) }, 1, seconds);
+  const r = await wrk('batch', url, WRK_POST, { IDS_FILE: idsFile, POST_KIND: 'batch', BATCH: String(size) }, 1, seconds);
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`batches answered ${r.non2xx} non-2xx and ${r.errors} socket errors`);
   return { usersPerSec: r.requestsPerSec * size, medianMs: r.p50, batches: Math.round(r.requestsPerSec * seconds) };
 }
 
-/** wrk at 8 connections on one route: recommendations, fold-in, or (`pathPrefix` /similar/) similar items. */
-export function routeLoad(label: string, url: string, script: string, idsFile: string, seconds: number, pathPrefix?: string): Promise<HttpResult> {
-  return wrk(label, url, script, { IDS_FILE: idsFile, ...(pathPrefix ? { PATH_PREFIX: pathPrefix } : {}) }, 8, seconds);
+/** wrk at 8 connections on one route, its script's settings in `env`: recommendations, fold-in or similar items. */
+export function routeLoad(label: string, url: string, script: string, env: NodeJS.ProcessEnv, seconds: number): Promise<HttpResult> {
+  return wrk(label, url, script, env, 8, seconds);
 }

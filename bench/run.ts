@@ -15,7 +15,7 @@ import { timeToReady } from './startup.js';
 import { chosenKernels, eventLoopDelayP99, startServer } from './http.js';
 import { userIdsFile, WRK_IDS } from './peer.js';
 import { wrk } from './wrk.js';
-import { batchThroughput, itemIdsFile, routeLoad, WRK_FOLDIN } from './discovery.js';
+import { batchThroughput, itemIdsFile, routeLoad, WRK_POST } from './discovery.js';
 import { fmt } from './stats.js';
 import { cpuFlags, describeMachine } from './machine.js';
 import { CPU_FLAG, fmaPeak } from './fma-peak.js';
@@ -148,10 +148,14 @@ if (want('discovery')) {
     console.log('| route | connections | req/s | p50 ms | p99 ms | non-2xx | errors |');
     console.log('| --- | --- | --- | --- | --- | --- | --- |');
     const rows: Record<string, number> = {};
-    const routes = [['GET /recommend/:userId', WRK_IDS, users], ['POST /recommend (fold-in)', WRK_FOLDIN, items], ['GET /similar/:itemId', WRK_IDS, items, '/similar/']] as const;
-    for (const [label, script, ids, prefix] of routes) {
-      await routeLoad('warm-up', server.url, script, ids, 2, prefix);
-      const r = await routeLoad(label, server.url, script, ids, seconds, prefix);
+    const routes = [
+      ['GET /recommend/:userId', WRK_IDS, { IDS_FILE: users }],
+      ['POST /recommend (fold-in)', WRK_POST, { IDS_FILE: items, POST_KIND: 'foldin' }],
+      ['GET /similar/:itemId', WRK_IDS, { IDS_FILE: items, PATH_PREFIX: '/similar/' }],
+    ] as const;
+    for (const [label, script, env] of routes) {
+      await routeLoad('warm-up', server.url, script, env, 2);
+      const r = await routeLoad(label, server.url, script, env, seconds);
       rows[label] = r.requestsPerSec;
       console.log(`| ${label} | 8 | ${fmt(r.requestsPerSec, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${r.non2xx} | ${r.errors} |`);
     }
