@@ -22,7 +22,6 @@ export async function itemIdsFile(model: string): Promise<string> {
 export interface BatchResult {
   usersPerSec: number;
   medianMs: number;
-  batches: number;
 }
 
 /**
@@ -38,7 +37,7 @@ export async function batchThroughput(url: string, idsFile: string, size: number
   if (res.status !== 200 || lines.length !== size) throw new Error(`batch answered ${res.status} with ${lines.length} lines`);
   const r = await wrk('batch', url, WRK_POST, { IDS_FILE: idsFile, POST_KIND: 'batch', BATCH: String(size) }, 1, seconds);
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`batches answered ${r.non2xx} non-2xx and ${r.errors} socket errors`);
-  return { usersPerSec: r.requestsPerSec * size, medianMs: r.p50, batches: Math.round(r.requestsPerSec * seconds) };
+  return { usersPerSec: r.requestsPerSec * size, medianMs: r.p50 };
 }
 
 /** wrk at 8 connections on one route, its script's settings in `env`: recommendations, fold-in or similar items. */

@@ -160,7 +160,7 @@ if (want('discovery')) {
       console.log(`| ${label} | 8 | ${fmt(r.requestsPerSec, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${r.non2xx} | ${r.errors} |`);
     }
     const batch = await batchThroughput(server.url, users, 1000, seconds);
-    console.log(`\nPOST /recommend/batch of 1,000 random users, one batch at a time (wrk, 1 connection): ${fmt(batch.usersPerSec, 0)} users/s (median batch ${fmt(batch.medianMs, 0)} ms, ${batch.batches} batches),`);
+    console.log(`\nPOST /recommend/batch of 1,000 random users, one batch at a time (wrk, 1 connection): ${fmt(batch.usersPerSec, 0)} users/s (median batch ${fmt(batch.medianMs, 0)} ms),`);
     console.log(`${fmt(batch.usersPerSec / rows['GET /recommend/:userId']!, 2)}x the users per second of single requests at 8 connections; similar items ${fmt(rows['GET /similar/:itemId']! / rows['GET /recommend/:userId']!, 2)}x and fold-in ${fmt(rows['POST /recommend (fold-in)']! / rows['GET /recommend/:userId']!, 2)}x the rate of recommendations.`);
     // What any float32 scan can reach here, at each vector width the CPU has (the scan uses AVX-512 where it
     // may, AVX2 otherwise): the ceiling of the batch figure when native-float32 serves. native-int8 does the

@@ -41,8 +41,9 @@ export interface ScorerOptions {
   /** The longest a run starting from idle waits for the rest of a batch (see gather), in ms. */
   gatherMs: number;
   /**
-   * Scans of background requests alone that may run beside the main one while a full run of them waits;
-   * kernels run them at a lower priority where they can (see NativeKernel), so they take what CPU is left.
+   * Scans that take the background requests (batch lines) beside the main one, in even shares, oldest
+   * first; the main loop then takes them only beside live requests. Kernels run them at a lower priority
+   * where they can (see NativeKernel), so they take what CPU is left. 0: the main loop takes them all.
    */
   backgroundScans?: number;
   /**
