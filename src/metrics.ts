@@ -37,6 +37,8 @@ function eventLoopDelayGauge(registry: Registry) {
  */
 export function createMetrics() {
   const registry = new Registry();
+  const exposureCounts = new PendingCounts();
+  const batchLineCounts = new PendingCounts();
   /** Set by the wiring: reads each fallback store's circuit at scrape time. */
   const breakers = { read: (): [string, number][] => [] };
   collectDefaultMetrics({ register: registry, prefix: 'recserve_' });
@@ -51,17 +53,31 @@ export function createMetrics() {
     }),
     recommendDuration: new Histogram({
       name: 'recserve_recommendation_duration_seconds',
-      help: 'Time to answer a recommendation by experiment, variant and source',
+      help: 'Time to answer a single recommendation request by experiment, variant and source (batch lines are counted by recserve_batch_lines_total)',
       labelNames: ['experiment', 'variant', 'source'] as const,
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
     exposures: new Counter({
       name: 'recserve_exposures_total',
-      help: 'Served assignments by experiment and variant',
+      help: 'Served assignments by experiment and variant, batch lines included',
       labelNames: ['experiment', 'variant'] as const,
       registers: [registry],
+      collect() {
+        exposureCounts.addTo(this);
+      },
     }),
+    exposureCounts,
+    batchLines: new Counter({
+      name: 'recserve_batch_lines_total',
+      help: 'Lines of POST /recommend/batch answered, by experiment, variant and source',
+      labelNames: ['experiment', 'variant', 'source'] as const,
+      registers: [registry],
+      collect() {
+        batchLineCounts.addTo(this);
+      },
+    }),
+    batchLineCounts,
     breakerState: new Gauge({
       name: 'recserve_circuit_breaker_state',
       help: 'Circuit of each fallback store: 0 closed, 1 half-open, 2 open (3 isolated)',
@@ -116,6 +132,35 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** A count of one label set, kept by PendingCounts until the counter is scraped. */
+export interface PendingCount {
+  count: number;
+}
+
+/**
+ * Counts kept in plain numbers and added to a counter when it is scraped (its collect): prom-client builds
+ * a hash of the labels on every inc, a cost each served answer (a thousand a batch) would pay again.
+ */
+export class PendingCounts {
+  private readonly counts: { labels: Record<string, string>; pending: PendingCount }[] = [];
+
+  /** A count of these labels; several counts may share labels (they add up). */
+  of(labels: Record<string, string>): PendingCount {
+    const pending = { count: 0 };
+    this.counts.push({ labels, pending });
+    return pending;
+  }
+
+  /** Adds what was counted since the last scrape to the counter. */
+  addTo(counter: Counter<string>): void {
+    for (const { labels, pending } of this.counts) {
+      if (pending.count === 0) continue;
+      counter.inc(labels, pending.count);
+      pending.count = 0;
+    }
+  }
+}
 
 /**
  * A metric's labelled children looked up by their label values: prom-client hashes a label object on every

@@ -60,8 +60,8 @@ export interface ServiceOptions {
   logger: Logger;
   exposureLog?: ExposureLog;
   onFallback?: (variant: string, source: Source, reason: FallbackReason) => void;
-  /** Told of every answer, with the seconds since the request arrived. */
-  onServed?: (experiment: string, variant: string, source: Source, seconds: number) => void;
+  /** Told of every answer, with the seconds since the request arrived; null for a batch line, which is not timed (its batch is). */
+  onServed?: (experiment: string, variant: string, source: Source, seconds: number | null) => void;
 }
 
 type Served = VariantAnswer & { source: Source; fallbackReason: FallbackReason | null };
@@ -138,7 +138,8 @@ export class RecommendationService {
     return requests.map((request, i) => {
       const routed = routes[i]!;
       if (routed instanceof Error) return Promise.reject(routed);
-      return this.serve(routed.plan, routed.assignment.variant, request, receivedAt, asked[i]).then((served) => this.finish(routed, request, served, receivedAt));
+      const served = asked[i] ? this.serveLine(routed.plan, routed.assignment.variant, request, receivedAt, asked[i]) : this.serve(routed.plan, routed.assignment.variant, request, receivedAt);
+      return served.then((line) => this.finish(routed, request, line, receivedAt));
     });
   }
 
@@ -152,7 +153,7 @@ export class RecommendationService {
   /** The answer to a request once served: logged as an exposure, counted, with its assignment. */
   private finish({ experiment, assignment }: Routed, request: RecommendRequest, served: Served, receivedAt: number): Recommendation {
     this.options.exposureLog?.write({ experiment, variant: assignment.variant, bucket: assignment.bucket, userId: request.userId, source: served.source, modelVersion: served.model?.version ?? null });
-    this.options.onServed?.(experiment, assignment.variant, served.source, (performance.now() - receivedAt) / 1000);
+    this.options.onServed?.(experiment, assignment.variant, served.source, request.batch ? null : (performance.now() - receivedAt) / 1000);
     // Named fields, not spreads: each answer's object is built once (a batch builds a thousand).
     return {
       userId: request.userId,
@@ -166,19 +167,17 @@ export class RecommendationService {
     };
   }
 
-  /** `asked`: the recommender's answer, already asked for (recommendBatch); asked for here otherwise. */
-  private async serve(plan: VariantPlan, variant: string, request: RecommendRequest, receivedAt: number, asked?: Promise<VariantAnswer>): Promise<Served> {
+  /** A request's recommender answer, or the fallback chain's when the recommender cannot answer. */
+  private async serve(plan: VariantPlan, variant: string, request: RecommendRequest, receivedAt: number): Promise<Served> {
     const recommender = this.options.recommenders.get(plan.recommender)!;
-    const remaining = () => (request.batch ? Infinity : this.options.deadlineMs - (performance.now() - receivedAt));
+    const remaining = this.remaining(request, receivedAt);
     let estimate = this.latency.get(plan.recommender);
     if (!estimate) this.latency.set(plan.recommender, (estimate = new LatencyEstimate()));
 
-    let reason: FallbackReason;
-    let failure: unknown;
     if (plan.fallback.length > 0 && !estimate.fits(remaining())) {
-      reason = 'deadline';
-      failure = new RecserveError('deadline_exceeded', `variant ${variant} could not answer within ${this.options.deadlineMs} ms`);
-    } else if (plan.foldIn && request.interactions?.length && recommender.foldIn && recommender.isUnknownUser?.(request.userId)) {
+      return this.fallBack(plan, variant, request, remaining, 'deadline', new RecserveError('deadline_exceeded', `variant ${variant} could not answer within ${this.options.deadlineMs} ms`));
+    }
+    if (plan.foldIn && request.interactions?.length && recommender.foldIn && recommender.isUnknownUser?.(request.userId)) {
       // A user the loaded model does not know: straight to fold-in, with no failed lookup first.
       try {
         const { items, model } = await recommender.foldIn(request);
@@ -186,23 +185,53 @@ export class RecommendationService {
       } catch (err) {
         // No item it knows among the interactions, or no training parameters: the fallback chain's turn.
         if (!isRecserveError(err, 'unknown_user')) throw err;
-        reason = 'unknown_user';
-        failure = err;
-      }
-    } else {
-      const started = performance.now();
-      try {
-        const answer = await (asked ?? recommender.recommend(request));
-        if (!request.batch) estimate.observe(performance.now() - started);
-        if (plan.writeBehind && request.exclude.length === 0 && request.userId !== null) this.writeBehind(plan.writeBehind, variant, request.userId, answer.items);
-        return { items: answer.items, model: answer.model, source: recommender.kind === 'static' ? 'static' : 'model', fallbackReason: null };
-      } catch (err) {
-        reason = reasonOf(err);
-        failure = err;
-        if (reason === 'error') this.options.logger.error({ variant, err }, 'recommender failed; trying fallbacks');
+        return this.fallBack(plan, variant, request, remaining, 'unknown_user', err);
       }
     }
+    const started = performance.now();
+    let answer: VariantAnswer;
+    try {
+      answer = await recommender.recommend(request);
+    } catch (err) {
+      return this.afterFailure(plan, variant, request, remaining, err);
+    }
+    if (!request.batch) estimate.observe(performance.now() - started);
+    return this.answered(plan, variant, request, recommender, answer);
+  }
 
+  /**
+   * A batch line's serving, its recommender's answer already asked for (recommendBatch): no deadline, so
+   * straight to the answer, and to the fallback chain only when it fails. Not an async function, which a
+   * batch would start a thousand of (the event loop spent about 0.5 us a batch user less without them).
+   */
+  private serveLine(plan: VariantPlan, variant: string, request: RecommendRequest, receivedAt: number, asked: Promise<VariantAnswer>): Promise<Served> {
+    const recommender = this.options.recommenders.get(plan.recommender)!;
+    return asked.then(
+      (answer) => this.answered(plan, variant, request, recommender, answer),
+      (err: unknown) => this.afterFailure(plan, variant, request, this.remaining(request, receivedAt), err),
+    );
+  }
+
+  /** The milliseconds a request has left before its deadline; a batch line has no deadline. */
+  private remaining(request: RecommendRequest, receivedAt: number): () => number {
+    return () => (request.batch ? Infinity : this.options.deadlineMs - (performance.now() - receivedAt));
+  }
+
+  /** The recommender's own answer, written behind for later outages. */
+  private answered(plan: VariantPlan, variant: string, request: RecommendRequest, recommender: ItemRecommender, answer: VariantAnswer): Served {
+    if (plan.writeBehind && request.exclude.length === 0 && request.userId !== null) this.writeBehind(plan.writeBehind, variant, request.userId, answer.items);
+    return { items: answer.items, model: answer.model, source: recommender.kind === 'static' ? 'static' : 'model', fallbackReason: null };
+  }
+
+  /** The recommender failed: the fallback chain, with the reason its failure gives. */
+  private afterFailure(plan: VariantPlan, variant: string, request: RecommendRequest, remaining: () => number, err: unknown): Promise<Served> {
+    const reason = reasonOf(err);
+    if (reason === 'error') this.options.logger.error({ variant, err }, 'recommender failed; trying fallbacks');
+    return this.fallBack(plan, variant, request, remaining, reason, err);
+  }
+
+  /** The first fallback source that has the user's list; the recommender's failure when none has. */
+  private async fallBack(plan: VariantPlan, variant: string, request: RecommendRequest, remaining: () => number, reason: FallbackReason, failure: unknown): Promise<Served> {
     for (const source of plan.fallback) {
       // An anonymous request has no key in a store; a static list answers everyone.
       if (request.userId === null && !source.source.inMemory) continue;

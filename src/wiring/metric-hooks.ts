@@ -10,7 +10,8 @@ const BREAKER_CODES: Record<string, number> = { closed: 0, 'half-open': 1, open:
 export function metricHooks(metrics: Metrics) {
   const served = childrenByLabels((experiment, variant, source) => ({
     duration: metrics.recommendDuration.labels(experiment, variant, source),
-    exposures: metrics.exposures.labels(experiment, variant),
+    exposures: metrics.exposureCounts.of({ experiment, variant }),
+    batchLines: metrics.batchLineCounts.of({ experiment, variant, source }),
   }));
   return {
     /** Load counts, and the version and time of what each model serves. */
@@ -31,8 +32,9 @@ export function metricHooks(metrics: Metrics) {
       onFallback: (variant, source, reason) => metrics.fallbacks.inc({ variant, source, reason }),
       onServed: (experiment, variant, source, seconds) => {
         const children = served(experiment, variant, source);
-        children.duration.observe(seconds);
-        children.exposures.inc();
+        children.exposures.count++;
+        if (seconds === null) children.batchLines.count++;
+        else children.duration.observe(seconds);
       },
     } satisfies Pick<ServiceOptions, 'onFallback' | 'onServed'>,
     /** The breaker gauge reads each guarded store's state at scrape time. */

@@ -59,7 +59,18 @@ describe('GET /metrics', () => {
       /recserve_http_request_duration_seconds_count\{route="\/recommend\/batch",method="POST",status="200"\} 1/,
       /recserve_recommendation_duration_seconds_count\{experiment="default",variant="als",source="foldin"\} 1/,
       /recserve_exposures_total\{experiment="default",variant="als"\} 3/,
+      /recserve_batch_lines_total\{experiment="default",variant="als",source="model"\} 2/,
     ]) assert.match(text, pattern);
+    // A batch line waits behind live requests by design: it is counted, not timed with them.
+    assert.doesNotMatch(text, /recserve_recommendation_duration_seconds_count\{experiment="default",variant="als",source="model"\}/);
+    // Counts are added at each scrape once: a scrape with nothing new shows the same totals, and more lines add up.
+    assert.match((await stack.app.inject({ method: 'GET', url: '/metrics' })).body, /recserve_exposures_total\{experiment="default",variant="als"\} 3\n/);
+    await stack.app.inject({ method: 'POST', url: '/recommend/batch', payload: { userIds: ['3', '4', '5'] } });
+    await stack.app.inject({ method: 'GET', url: '/recommend/6' });
+    const later = (await stack.app.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(later, /recserve_exposures_total\{experiment="default",variant="als"\} 7\n/);
+    assert.match(later, /recserve_batch_lines_total\{experiment="default",variant="als",source="model"\} 5\n/);
+    assert.match(later, /recserve_recommendation_duration_seconds_count\{experiment="default",variant="als",source="model"\} 1\n/);
   });
 
   it('exports the event-loop delay since the previous scrape, beyond its 1 ms sampling', async (t) => {
