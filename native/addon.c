@@ -8,8 +8,8 @@
 //     runs on a thread of its own in the idle scheduling class (pool.c);
 //   int8Layout(items: Float32Array, rank, threads[, codes: Int8Array, scales: Float32Array]) -> Promise<{ numItems,
 //     tiles, offsets, scales, bounds, rows }>: the int8 scan's copy of a model (int8.c), from a bundle's codes or made here;
-//   topKInt8(layout, items: Float32Array, rank, users: Float32Array, k, threads[, background: boolean]) -> the
-//     same as topK, exact, through that copy;
+//   topKInt8(layout, items: Float32Array, rank, users: Float32Array, k, threads[, excluded: Int32Array, offsets:
+//     Int32Array[, background: boolean]]) -> the same as topK, exact, through that copy;
 //   isa() -> { float32, int8 }: the instruction set each scan uses; poolThreads() -> scoring threads started;
 //   firstNonFinite(values: Float32Array) -> index or -1;
 //   codeSums(codes: Int8Array, rank) -> Int32Array of codes.length / rank sums, one per item;
@@ -62,7 +62,7 @@ typedef struct {
   napi_async_work work;  // NULL for a background scan
   struct reporter *report;  // a background scan's way back to the JavaScript thread
   napi_deferred deferred;
-  napi_ref refs[8];
+  napi_ref refs[9];
   int nrefs;
   napi_ref result;
   int int8, rank, batch, k, threads, background, status;
@@ -70,7 +70,7 @@ typedef struct {
   const float *items, *users, *scales, *bounds;
   const int8_t *tiles;
   const int32_t *offsets, *layout_rows;
-  const int32_t *ex_rows, *ex_offsets;  // float32: rows each user excludes, or NULL
+  const int32_t *ex_rows, *ex_offsets;  // rows each user excludes, or NULL
   int32_t *out_rows;
   float *out_scores;
 } job_t;
@@ -78,7 +78,7 @@ typedef struct {
 static void *scan(void *data) {
   job_t *j = data;
   j->status = j->int8 ? topk_i8(j->tiles, j->offsets, j->scales, j->bounds, j->layout_rows, j->items, j->num_items, j->rank, j->users, j->batch, j->k,
-                                j->threads, j->out_rows, j->out_scores)
+                                j->ex_rows, j->ex_offsets, j->threads, j->out_rows, j->out_scores)
                       : topk_f32(j->items, j->num_items, j->rank, j->users, j->batch, j->k, j->ex_rows, j->ex_offsets, j->threads, j->out_rows, j->out_scores);
   return NULL;
 }
@@ -223,7 +223,7 @@ static napi_value top_k(napi_env env, napi_callback_info info) {
   size_t items_len, users_len, ex_rows_len = 0, ex_offsets_len = 0;
   int64_t rank, k, threads;
   napi_valuetype last;
-  const int excludes = argc >= 7 && napi_typeof(env, argv[5], &last) == napi_ok && last != napi_undefined;
+  const int excludes = argc >= 6 && napi_typeof(env, argv[5], &last) == napi_ok && last != napi_undefined;
   const int background = flag_arg(env, argc, argv, 7);
   if (argc < 5 || background < 0 || !typed_array(env, argv[0], napi_float32_array, &items, &items_len) || !int_arg(env, argv[1], &rank) ||
       !typed_array(env, argv[2], napi_float32_array, &users, &users_len) || !int_arg(env, argv[3], &k) || !int_arg(env, argv[4], &threads) ||
@@ -269,19 +269,22 @@ static int layout_arg(napi_env env, napi_value layout, napi_value parts[LAYOUT_P
 }
 
 static napi_value top_k_int8(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7], parts[LAYOUT_PARTS];
+  size_t argc = 9;
+  napi_value argv[9], parts[LAYOUT_PARTS];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  const void *layout[LAYOUT_PARTS], *items, *users;
-  size_t layout_len[LAYOUT_PARTS], items_len, users_len;
+  const void *layout[LAYOUT_PARTS], *items, *users, *ex_rows = NULL, *ex_offsets = NULL;
+  size_t layout_len[LAYOUT_PARTS], items_len, users_len, ex_rows_len = 0, ex_offsets_len = 0;
   int64_t rank, k, threads, layout_items;
-  const int background = flag_arg(env, argc, argv, 6);
+  napi_valuetype given;
+  const int excludes = argc >= 7 && napi_typeof(env, argv[6], &given) == napi_ok && given != napi_undefined;
+  const int background = flag_arg(env, argc, argv, 8);
   if (argc < 6 || background < 0 || !layout_arg(env, argv[0], parts, layout, layout_len, &layout_items) || !typed_array(env, argv[1], napi_float32_array, &items, &items_len) ||
       !int_arg(env, argv[2], &rank) || !typed_array(env, argv[3], napi_float32_array, &users, &users_len) || !int_arg(env, argv[4], &k) ||
-      !int_arg(env, argv[5], &threads)) {
+      !int_arg(env, argv[5], &threads) ||
+      (excludes && (!typed_array(env, argv[6], napi_int32_array, &ex_rows, &ex_rows_len) || !typed_array(env, argv[7], napi_int32_array, &ex_offsets, &ex_offsets_len)))) {
     napi_throw_type_error(env, NULL,
                           "topKInt8(layout: { numItems: integer, tiles: Int8Array, offsets: Int32Array, scales: Float32Array, bounds: Float32Array, rows: Int32Array }, "
-                          "items: Float32Array, rank: integer, users: Float32Array, k: integer, threads: integer[, background: boolean])");
+                          "items: Float32Array, rank: integer, users: Float32Array, k: integer, threads: integer[, excluded: Int32Array, offsets: Int32Array[, background: boolean]])");
     return NULL;
   }
   const size_t tiles_len = layout_len[0], offsets_len = layout_len[1], scales_len = layout_len[2], bounds_len = layout_len[3], rows_len = layout_len[4];
@@ -295,13 +298,19 @@ static napi_value top_k_int8(napi_env env, napi_callback_info info) {
   }
   int kk = (int)(k < num_items ? k : num_items);
   int batch = (int)(users_len / rank);
+  if (excludes && !valid_exclusions(ex_rows, ex_rows_len, ex_offsets, ex_offsets_len, batch, num_items, kk)) {
+    napi_throw_range_error(env, NULL, "topKInt8: offsets must split the excluded rows per user (batch + 1 offsets from 0), each user's rows ascending, of the matrix, leaving k");
+    return NULL;
+  }
   result_t out;
   job_t *j = calloc(1, sizeof(job_t));
   if (!j) return napi_throw_error(env, NULL, "topKInt8: out of memory"), NULL;
   if (!make_result(env, (size_t)batch * kk, &out)) return free(j), NULL;
   *j = (job_t){.int8 = 1, .rank = (int)rank, .batch = batch, .k = kk, .threads = (int)threads, .background = background, .num_items = num_items, .items = items, .users = users,
-               .tiles = layout[0], .offsets = layout[1], .scales = layout[2], .bounds = layout[3], .layout_rows = layout[4], .out_rows = out.rows, .out_scores = out.scores};
-  return submit(env, j, (napi_value[]){parts[0], parts[1], parts[2], parts[3], parts[4], argv[1], argv[3]}, 7, out.value);
+               .tiles = layout[0], .offsets = layout[1], .scales = layout[2], .bounds = layout[3], .layout_rows = layout[4],
+               .ex_rows = excludes ? ex_rows : NULL, .ex_offsets = excludes ? ex_offsets : NULL, .out_rows = out.rows, .out_scores = out.scores};
+  return submit(env, j, (napi_value[]){parts[0], parts[1], parts[2], parts[3], parts[4], argv[1], argv[3], excludes ? argv[6] : argv[1], excludes ? argv[7] : argv[1]}, 9,
+                out.value);
 }
 
 // A typed array of `length` elements of `size` bytes, set as obj[name]; its data in *data.

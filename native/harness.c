@@ -85,7 +85,8 @@ static float uniform(void) { return (float)(next() >> 8) / (float)(1 << 24) * 2 
 //   near: items 1e-4 apart around a few centres, users with one large value (coarse user codes).
 enum { TIES, REALS, CODES, NEAR };
 
-static void int8_case(int rank, int64_t rows, int batch, int k, int threads, int kind) {
+// User b excludes the rows i with (i + b) % every == 0 (none when every is 0), as for float32_case.
+static void int8_case_excluding(int rank, int64_t rows, int batch, int k, int threads, int kind, int every) {
   float *items = malloc(sizeof(float) * rows * rank), *users = malloc(sizeof(float) * batch * rank), *scales = malloc(sizeof(float) * rows);
   int8_t *codes = malloc(rows * rank);
   for (int64_t i = 0; i < rows; i++) {
@@ -114,26 +115,43 @@ static void int8_case(int rank, int64_t rows, int batch, int k, int threads, int
   int32_t *places = malloc(sizeof(int32_t) * padded);
   check(i8_layout(items, rows, rank, kind == CODES ? codes : NULL, kind == CODES ? scales : NULL, threads, tiles, offsets, tile_scales, bounds, places) == 0, "int8 layout", rank, rows, k,
         threads);
-  int kk = k < rows ? k : (int)rows;
-  int32_t *got_rows = malloc(sizeof(int32_t) * batch * kk);
-  float *got_scores = malloc(sizeof(float) * batch * kk);
-  entry_t *e = malloc(sizeof(entry_t) * rows);
-  check(topk_i8(tiles, offsets, tile_scales, bounds, places, items, rows, rank, users, batch, kk, threads, got_rows, got_scores) == kk, "int8 status", rank,
-        rows, k, threads);
+  int32_t *ex_rows = malloc(sizeof(int32_t) * (every ? rows * batch : 1)), *ex_offsets = malloc(sizeof(int32_t) * (batch + 1));
+  int64_t most = 0;
+  ex_offsets[0] = 0;
   for (int b = 0; b < batch; b++) {
-    for (int64_t i = 0; i < rows; i++) {
-      double s = 0;
-      for (int j = 0; j < rank; j++) s += (double)users[b * rank + j] * (double)items[i * rank + j];
-      e[i] = (entry_t){(float)s, (int32_t)i};
-    }
-    reference_select(e, rows);
-    for (int i = 0; i < kk; i++) check(e[i].r == got_rows[b * kk + i] && e[i].s == got_scores[b * kk + i], "int8", rank, rows, k, threads);
+    int n = 0;
+    for (int64_t i = 0; every && i < rows; i++)
+      if ((i + b) % every == 0) ex_rows[ex_offsets[b] + n++] = (int32_t)i;
+    ex_offsets[b + 1] = ex_offsets[b] + n;
+    most = n > most ? n : most;
   }
-  mix(got_rows, sizeof(int32_t) * batch * kk);
-  mix(got_scores, sizeof(float) * batch * kk);
+  int kk = k < rows - most ? k : (int)(rows - most);
+  int32_t *got_rows = malloc(sizeof(int32_t) * batch * (kk > 0 ? kk : 1));
+  float *got_scores = malloc(sizeof(float) * batch * (kk > 0 ? kk : 1));
+  entry_t *e = malloc(sizeof(entry_t) * rows);
+  if (kk > 0) {
+    check(topk_i8(tiles, offsets, tile_scales, bounds, places, items, rows, rank, users, batch, kk, every ? ex_rows : NULL, every ? ex_offsets : NULL, threads, got_rows,
+                  got_scores) == kk,
+          "int8 status", rank, rows, k, threads);
+    for (int b = 0; b < batch; b++) {
+      int64_t n = 0;
+      for (int64_t i = 0; i < rows; i++) {
+        if (every && (i + b) % every == 0) continue;
+        double s = 0;
+        for (int j = 0; j < rank; j++) s += (double)users[b * rank + j] * (double)items[i * rank + j];
+        e[n++] = (entry_t){(float)s, (int32_t)i};
+      }
+      reference_select(e, n);
+      for (int i = 0; i < kk; i++) check(e[i].r == got_rows[b * kk + i] && e[i].s == got_scores[b * kk + i], every ? "int8 excluding" : "int8", rank, rows, k, threads);
+    }
+    mix(got_rows, sizeof(int32_t) * batch * kk);
+    mix(got_scores, sizeof(float) * batch * kk);
+  }
   free(items); free(users); free(scales); free(codes); free(tiles); free(offsets); free(tile_scales); free(bounds); free(places);
-  free(got_rows); free(got_scores); free(e);
+  free(ex_rows); free(ex_offsets); free(got_rows); free(got_scores); free(e);
 }
+
+static void int8_case(int rank, int64_t rows, int batch, int k, int threads, int kind) { int8_case_excluding(rank, rows, batch, k, threads, kind, 0); }
 
 int main(void) {
   const int ranks[] = {1, 3, 4, 5, 7, 8, 15, 16, 17, 31, 33, 64, 100};
@@ -149,6 +167,8 @@ int main(void) {
           float32_case(ranks[r], rows[n], batch, k, 1 + k % 3, 0);
           if (k == 11) float32_case(ranks[r], rows[n], batch, k, 1 + k % 3, 2 + (int)n % 3);
           for (int kind = TIES; kind <= NEAR; kind++) int8_case(ranks[r], rows[n], batch, k, 1 + k % 2, kind);
+          // Exclusions (a fold-in's rated items) with ties, and with near-duplicates next to excluded ones.
+          if (k == 11) int8_case_excluding(ranks[r], rows[n], batch, k, 1 + k % 2, n % 2 ? TIES : NEAR, 2 + (int)n % 3);
         }
   // Several groups of lanes scored together: three (24), three and one (32), three and two plus a tiled or
   // padded user (41). For int8: groups of 8 users (AVX-512) or 4 (AVX2) in one pass, with a partial one (41).
@@ -158,6 +178,7 @@ int main(void) {
       float32_case(ranks[r], 257, group_batches[bi], 11, 1 + (int)bi % 2, 0);
       float32_case(ranks[r], 130, group_batches[bi], 21, 2, 5);
       int8_case(ranks[r], 257, group_batches[bi], 11, 1 + (int)bi % 2, REALS);
+      int8_case_excluding(ranks[r], 130, group_batches[bi], 21, 2, REALS, 5);
     }
   // int8 batches past a pass of 64 users: two passes (70), three with a partial group (130).
   for (int kind = TIES; kind <= NEAR; kind++) int8_case(17, 257, 130, 11, 3, kind);
@@ -168,6 +189,7 @@ int main(void) {
     float32_case(64, 32771, 9, 25, threads, 0);
     float32_case(64, 32771, 9, 25, threads, 7);
     for (int kind = TIES; kind <= NEAR; kind++) int8_case(64, 70000, 9, 25, threads, kind);
+    int8_case_excluding(64, 70000, 9, 25, threads, TIES, 7);
   }
   int8_case(64, 70000, 66, 10, 3, REALS);  // two passes, the answers of each split over the threads
   // Passes of 32 users or fewer over threads (AMX keeps their codes in tile registers), a partial group too.
@@ -176,6 +198,8 @@ int main(void) {
   // Rounds of passes over the same chunks (8 passes a round): three rounds with AMX (passes of 32), two
   // otherwise; with ties and near-duplicates a list outgrows its place in the call's block.
   for (int kind = TIES; kind <= NEAR; kind++) int8_case(17, 1001, 530, 25, 2, kind);
+  int8_case_excluding(17, 1001, 530, 25, 2, TIES, 3);
+  int8_case_excluding(64, 70000, 66, 10, 3, REALS, 11);
   printf("%s %s failures=%d digest=%016llx\n", isa_name(topk_f32_isa()), isa_name(topk_i8_isa()), failures, (unsigned long long)digest);
   return failures != 0;
 }

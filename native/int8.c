@@ -264,6 +264,9 @@ typedef struct {
   const float *widths;     // per user: 2W, rounded up
   float *floors;           // per user, shared by the threads: the highest floor any of them reached
   int first_user;          // its first user's place in the round (see topk_i8)
+  // Rows each user must not get, ascending: user u's are ex_rows[ex_offsets[u] .. ex_offsets[u + 1]); NULL
+  // offsets when no user excludes any.
+  const int32_t *ex_rows, *ex_offsets;
 } pass_t;
 
 // Any thread's floor holds for all: its k-th best a is at most the k-th best of all items. Raised by whichever
@@ -345,11 +348,30 @@ static void compact(const pass_t *p, list_t *l) {
   }
 }
 
+// Whether user u excludes the item at `place` of the layout, done only for the few items that reach a floor.
+// Left out there, an excluded item never holds a place among the k best, so the scan is asked for k, not k
+// plus the exclusions (8 users, k 10, 20 exclusions each: 0.26 ms against 0.39-0.41 for k 30; 0.24 with no
+// exclusions). A binary search without branches, since the rows land anywhere: a branch a step took 0.27 ms.
+static int excluded(const pass_t *p, int u, int64_t place) {
+  const int32_t row = p->rows[place];
+  const int32_t *base = p->ex_rows + p->ex_offsets[u];
+  int64_t n = p->ex_offsets[u + 1] - p->ex_offsets[u];
+  if (n == 0) return 0;
+  // base[0] becomes the last row <= row (or the first row, when every row is past it).
+  while (n > 1) {
+    const int64_t half = n / 2;
+    base = base[half] <= row ? base + half : base;
+    n -= half;
+  }
+  return *base == row;
+}
+
 // Keeps the items of one tile (scores a[0..16) of rows from `first`) flagged in `mask` for user u.
 static inline void keep_hits(const pass_t *p, int u, list_t *l, uint32_t mask, const float *a, int64_t first) {
   for (; mask; mask &= mask - 1) {
     const int q = __builtin_ctz(mask);
     if (first + q >= p->n || a[q] < l->floor) continue;
+    if (p->ex_offsets && excluded(p, u, first + q)) continue;
     if (l->count == l->cap) compact(p, l);
     if (l->failed || l->count == l->cap) return;
     l->e[l->count++] = (entry_t){a[q], (int32_t)(first + q)};
@@ -876,7 +898,7 @@ typedef struct {
 } blocks_t;
 
 int topk_i8(const int8_t *tiles, const int32_t *offsets, const float *scales, const float *bounds, const int32_t *rows, const float *items, int64_t num_items,
-            int rank, const float *users, int batch, int k, int threads, int32_t *out_rows, float *out_scores) {
+            int rank, const float *users, int batch, int k, const int32_t *ex_rows, const int32_t *ex_offsets, int threads, int32_t *out_rows, float *out_scores) {
   if (k > num_items) k = (int)num_items;
   const int groups = groups_for(rank);
   const int64_t tiles_n = tiles_for(num_items), padded = tiles_n * TILE;
@@ -922,7 +944,7 @@ int topk_i8(const int8_t *tiles, const int32_t *offsets, const float *scales, co
     for (int g = 0; g < round; g++) {
       const int in_pass = count - g * pass_users < pass_users ? count - g * pass_users : pass_users;
       passes[g] = (pass_t){tiles, offsets, scales, rows, num_items, rank, groups, in_pass, k, codes + g * code_bytes, widths + g * pass_users, floors + g * pass_users,
-                           g * pass_users};
+                           g * pass_users, ex_rows, ex_offsets ? ex_offsets + first + g * pass_users : NULL};
     }
     chunks_t chunks = {0, tiles_n, chunk_tiles(count)};
     for (int s = 0; s < parts; s++) {

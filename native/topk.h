@@ -21,10 +21,11 @@ int i8_layout(const float *items, int64_t n, int rank, const int8_t *codes, cons
               float *bounds, int32_t *rows);
 
 // Exact top-k for batch users (float32 vectors, each quantised here to 7-bit codes) through the int8 layout:
-// the same answer as scoring every item exactly (float products summed in double, ties by row). -2 when a
-// kept place's row is not one of the model's (a layout that is not i8_layout's).
+// the same answer as scoring every item exactly (float products summed in double, ties by row), never one of a
+// user's excluded rows (ex_rows and ex_offsets as for topk_f32, or NULL; each user leaving k rows or more). -2 when a kept place's row is not
+// one of the model's (a layout that is not i8_layout's).
 int topk_i8(const int8_t *tiles, const int32_t *offsets, const float *scales, const float *bounds, const int32_t *rows, const float *items, int64_t num_items,
-            int rank, const float *users, int batch, int k, int threads, int32_t *out_rows, float *out_scores);
+            int rank, const float *users, int batch, int k, const int32_t *ex_rows, const int32_t *ex_offsets, int threads, int32_t *out_rows, float *out_scores);
 
 // The instruction sets the two scans use in this process (chosen on first call, then fixed).
 isa_level topk_f32_isa(void);

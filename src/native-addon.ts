@@ -27,7 +27,7 @@ export interface NativeAddon {
    * int8 first pass over `layout` that keeps only the items its error bounds cannot rule out. Each user is
    * quantised to 7-bit codes off the event loop; up to 64 users (32 with AMX over ranks up to 64) share one pass over the codes, and up to eight passes each read of a chunk of them.
    */
-  topKInt8(layout: Int8Layout, items: Float32Array, rank: number, users: Float32Array, k: number, threads: number, background?: boolean): Promise<NativeResult>;
+  topKInt8(layout: Int8Layout, items: Float32Array, rank: number, users: Float32Array, k: number, threads: number, excluded?: Int32Array, offsets?: Int32Array, background?: boolean): Promise<NativeResult>;
   /** out[p m + q] = the dot product of item rows rows[p] and rows[q] in double (m = rows.length), as scorers/fold-in.ts computes it. */
   rowDots(items: Float32Array, rank: number, rows: Int32Array, out: Float64Array): void;
   /** Index of the first infinity or NaN, or -1. */

@@ -11,6 +11,8 @@ import { NativeKernel } from './native-kernel.js';
  */
 export class NativeInt8Kernel extends NativeKernel {
   readonly name = 'native-int8';
+  /** The scan leaves each user's excluded rows out as it meets them, so it is asked for k alone. */
+  readonly excludesRows = true;
   private readonly layouts = new WeakMap<ModelSnapshot, Promise<Int8Layout>>();
 
   accepts(): boolean {
@@ -35,8 +37,9 @@ export class NativeInt8Kernel extends NativeKernel {
     return layout;
   }
 
-  async topK(model: ModelSnapshot, users: Float32Array, k: number, _exclusions?: Exclusions, background = false): Promise<TopK[]> {
-    const { rows, scores } = await this.native.topKInt8(await this.layout(model), model.itemFactors, model.rank, users, k, this.threadsFor(background), background);
+  async topK(model: ModelSnapshot, users: Float32Array, k: number, exclusions?: Exclusions, background = false): Promise<TopK[]> {
+    const { itemFactors, rank } = model;
+    const { rows, scores } = await this.native.topKInt8(await this.layout(model), itemFactors, rank, users, k, this.threadsFor(background), exclusions?.rows, exclusions?.offsets, background);
     return splitLists(rows, scores, users.length / model.rank, Math.min(k, model.numItems));
   }
 }

@@ -106,8 +106,9 @@ describe('native int8 scan', () => {
     assert.throws(call(4, 0), RangeError);
     assert.throws(call(5, 0), RangeError);
     assert.throws(call(4, 1.5), TypeError);
-    assert.throws(call(6, 1), TypeError, 'background must be a boolean');
-    assert.doesNotThrow(call(6, false));
+    assert.throws(call(8, 1), TypeError, 'background must be a boolean');
+    assert.doesNotThrow(call(8, false));
+    assert.throws(call(6, [0]), TypeError, 'excluded rows must be an Int32Array');
     assert.throws(() => native.int8Layout(items, 5, 1), /rank must divide/);
     assert.throws(() => native.int8Layout(items, rank, 0), /threads 1-256/);
     assert.throws(() => native.int8Layout(items, rank, 1, new Int8Array(3 * rank), new Float32Array(2)), /scales one per item/);

@@ -84,8 +84,26 @@ describe('native scan', () => {
     assert.throws(excluding([-1], [0, 1, 1]), RangeError, 'negative');
     assert.throws(excluding([0, 1, 2], [0, 3, 3]), RangeError, 'nothing left to rank');
     assert.throws(call(items, 4, two, 1, 1, [0], Int32Array.of(0, 1, 1)), TypeError);
+    assert.throws(call(items, 4, two, 1, 1, Int32Array.of(0)), TypeError, 'excluded rows without their offsets');
     assert.throws(call(items, 4, two, 1, 1, undefined, undefined, 'yes'), TypeError, 'background must be a boolean');
     assert.doesNotThrow(call(items, 4, two, 1, 1, undefined, undefined, true));
+  });
+
+  it('refuses the int8 scan exclusions that do not split ascending rows of the matrix per user, leaving k', async () => {
+    const addon = native as NativeAddon;
+    const items = new Float32Array(12);
+    const layout = await addon.int8Layout(items, 4, 1);
+    const two = new Float32Array(8);
+    const call = (...rest: unknown[]) => () => (addon.topKInt8 as (...a: unknown[]) => unknown)(layout, items, 4, two, 1, 1, ...rest);
+    const excluding = (rows: number[], offsets: number[]) => call(Int32Array.from(rows), Int32Array.from(offsets));
+    assert.throws(excluding([0], [0, 1]), /topKInt8: offsets must split the excluded rows/, 'one offset short');
+    assert.throws(excluding([1, 0], [0, 2, 2]), RangeError, 'descending');
+    assert.throws(excluding([3], [0, 1, 1]), RangeError, 'not a row of the matrix');
+    assert.throws(excluding([0, 1, 2], [0, 3, 3]), RangeError, 'nothing left to rank');
+    assert.throws(call([0], Int32Array.of(0, 1, 1)), /topKInt8\(layout/, 'rows not an Int32Array');
+    assert.throws(call(Int32Array.of(0)), TypeError, 'excluded rows without their offsets');
+    assert.throws(call(undefined, undefined, 'yes'), TypeError, 'background must be a boolean');
+    await assert.doesNotReject(call(Int32Array.of(2), Int32Array.of(0, 1, 1), true)() as Promise<unknown>);
   });
 
   it('runs background scans whole on threads of their own in the idle scheduling class, none waiting on a libuv thread, with the same answers', async () => {
@@ -96,22 +114,26 @@ describe('native scan', () => {
     const users = smallInts(5 * rank);
     const layout = await addon.int8Layout(items, rank, 2);
     const excluded = Int32Array.of(1, 7, 9), offsets = Int32Array.of(0, 2, 2, 3, 3, 3);
-    const expected = [await addon.topK(items, rank, users, 10, 2, excluded, offsets), await addon.topKInt8(layout, items, rank, users, 10, 2)];
+    const expected = await addon.topK(items, rank, users, 10, 2, excluded, offsets);
+    assert.deepEqual(await addon.topKInt8(layout, items, rank, users, 10, 2, excluded, offsets), expected, 'the int8 scan gives the float32 answer');
     // Six at once, more than libuv's four threads: each gets a thread of its own at once, since no libuv
     // thread waits for one.
     const scans = Array.from({ length: 6 }, (_, i) =>
-      i % 2 ? addon.topKInt8(layout, items, rank, users, 10, 1, true) : addon.topK(items, rank, users, 10, 1, excluded, offsets, true),
+      i % 2 ? addon.topKInt8(layout, items, rank, users, 10, 1, excluded, offsets, true) : addon.topK(items, rank, users, 10, 1, excluded, offsets, true),
     );
-    for (const [i, got] of (await Promise.all(scans)).entries()) assert.deepEqual(got, expected[i % 2]);
+    for (const got of await Promise.all(scans)) assert.deepEqual(got, expected);
     assert.ok(idleClassThreads() >= 6, `${idleClassThreads()} threads in the idle class`);
   });
 
-  it('leaves out each user\'s excluded rows and ranks the rest, from the whole matrix', async () => {
+  it('leaves out each user\'s excluded rows and ranks the rest, from the whole matrix, in both scans', async () => {
     const addon = native as NativeAddon;
     // Item i scores i for user 0 and -i for user 1 (rank 1).
     const items = Float32Array.from({ length: 6 }, (_, i) => i);
-    const { rows } = await addon.topK(items, 1, Float32Array.of(1, -1), 2, 1, Int32Array.of(4, 5, 0), Int32Array.of(0, 2, 3));
-    assert.deepEqual(Array.from(rows), [3, 2, 1, 2]);
+    const users = Float32Array.of(1, -1);
+    const excluded = Int32Array.of(4, 5, 0), offsets = Int32Array.of(0, 2, 3);
+    assert.deepEqual(Array.from((await addon.topK(items, 1, users, 2, 1, excluded, offsets)).rows), [3, 2, 1, 2]);
+    const layout = await addon.int8Layout(items, 1, 1);
+    assert.deepEqual(Array.from((await addon.topKInt8(layout, items, 1, users, 2, 1, excluded, offsets)).rows), [3, 2, 1, 2]);
   });
 
   it('scans off the JavaScript thread on scoring threads started once', async () => {
