@@ -35,13 +35,10 @@ static int by_rank(const void *a, const void *b) {
 static void reference_select(entry_t *e, int64_t n) { qsort(e, (size_t)n, sizeof(entry_t), by_rank); }
 
 // User b excludes the rows i with (i + b) % every == 0 (none when every is 0), as a fold-in excludes what the
-// user rated: they must not appear, and the top k of the rest must.
-static void float32_case(int rank, int64_t rows, int batch, int k, int threads, int every) {
-  float *items = malloc(sizeof(float) * rows * rank), *users = malloc(sizeof(float) * batch * rank);
-  for (int64_t i = 0; i < rows * rank; i++) items[i] = small_int(7);
-  for (int64_t i = 0; i < (int64_t)batch * rank; i++) users[i] = small_int(7);
-  int32_t *ex_rows = malloc(sizeof(int32_t) * (every ? rows * batch : 1)), *ex_offsets = malloc(sizeof(int32_t) * (batch + 1));
-  int most = 0;
+// user rated: they must not appear, and the top k of the rest must. ex_rows has room for rows x batch,
+// ex_offsets for batch + 1; returns the most rows one user excludes.
+static int64_t exclusions(int64_t rows, int batch, int every, int32_t *ex_rows, int32_t *ex_offsets) {
+  int64_t most = 0;
   ex_offsets[0] = 0;
   for (int b = 0; b < batch; b++) {
     int n = 0;
@@ -50,6 +47,15 @@ static void float32_case(int rank, int64_t rows, int batch, int k, int threads, 
     ex_offsets[b + 1] = ex_offsets[b] + n;
     most = n > most ? n : most;
   }
+  return most;
+}
+
+static void float32_case(int rank, int64_t rows, int batch, int k, int threads, int every) {
+  float *items = malloc(sizeof(float) * rows * rank), *users = malloc(sizeof(float) * batch * rank);
+  for (int64_t i = 0; i < rows * rank; i++) items[i] = small_int(7);
+  for (int64_t i = 0; i < (int64_t)batch * rank; i++) users[i] = small_int(7);
+  int32_t *ex_rows = malloc(sizeof(int32_t) * (every ? rows * batch : 1)), *ex_offsets = malloc(sizeof(int32_t) * (batch + 1));
+  const int64_t most = exclusions(rows, batch, every, ex_rows, ex_offsets);
   int kk = k < rows - most ? k : (int)(rows - most);
   if (kk < 1) {
     free(items); free(users); free(ex_rows); free(ex_offsets);
@@ -85,7 +91,7 @@ static float uniform(void) { return (float)(next() >> 8) / (float)(1 << 24) * 2 
 //   near: items 1e-4 apart around a few centres, users with one large value (coarse user codes).
 enum { TIES, REALS, CODES, NEAR };
 
-// User b excludes the rows i with (i + b) % every == 0 (none when every is 0), as for float32_case.
+// With the exclusions of `every` (see exclusions).
 static void int8_case_excluding(int rank, int64_t rows, int batch, int k, int threads, int kind, int every) {
   float *items = malloc(sizeof(float) * rows * rank), *users = malloc(sizeof(float) * batch * rank), *scales = malloc(sizeof(float) * rows);
   int8_t *codes = malloc(rows * rank);
@@ -116,15 +122,7 @@ static void int8_case_excluding(int rank, int64_t rows, int batch, int k, int th
   check(i8_layout(items, rows, rank, kind == CODES ? codes : NULL, kind == CODES ? scales : NULL, threads, tiles, offsets, tile_scales, bounds, places) == 0, "int8 layout", rank, rows, k,
         threads);
   int32_t *ex_rows = malloc(sizeof(int32_t) * (every ? rows * batch : 1)), *ex_offsets = malloc(sizeof(int32_t) * (batch + 1));
-  int64_t most = 0;
-  ex_offsets[0] = 0;
-  for (int b = 0; b < batch; b++) {
-    int n = 0;
-    for (int64_t i = 0; every && i < rows; i++)
-      if ((i + b) % every == 0) ex_rows[ex_offsets[b] + n++] = (int32_t)i;
-    ex_offsets[b + 1] = ex_offsets[b] + n;
-    most = n > most ? n : most;
-  }
+  const int64_t most = exclusions(rows, batch, every, ex_rows, ex_offsets);
   int kk = k < rows - most ? k : (int)(rows - most);
   int32_t *got_rows = malloc(sizeof(int32_t) * batch * (kk > 0 ? kk : 1));
   float *got_scores = malloc(sizeof(float) * batch * (kk > 0 ? kk : 1));
