@@ -37,8 +37,6 @@ function eventLoopDelayGauge(registry: Registry) {
  */
 export function createMetrics() {
   const registry = new Registry();
-  const exposureCounts = new PendingCounts();
-  const batchLineCounts = new PendingCounts();
   /** Set by the wiring: reads each fallback store's circuit at scrape time. */
   const breakers = { read: (): [string, number][] => [] };
   collectDefaultMetrics({ register: registry, prefix: 'recserve_' });
@@ -58,26 +56,16 @@ export function createMetrics() {
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
-    exposures: new Counter({
+    exposures: countedAtScrape(registry, {
       name: 'recserve_exposures_total',
       help: 'Served assignments by experiment and variant, batch lines included',
-      labelNames: ['experiment', 'variant'] as const,
-      registers: [registry],
-      collect() {
-        exposureCounts.addTo(this);
-      },
+      labelNames: ['experiment', 'variant'],
     }),
-    exposureCounts,
-    batchLines: new Counter({
+    batchLines: countedAtScrape(registry, {
       name: 'recserve_batch_lines_total',
       help: 'Lines of POST /recommend/batch answered, by experiment, variant and source',
-      labelNames: ['experiment', 'variant', 'source'] as const,
-      registers: [registry],
-      collect() {
-        batchLineCounts.addTo(this);
-      },
+      labelNames: ['experiment', 'variant', 'source'],
     }),
-    batchLineCounts,
     breakerState: new Gauge({
       name: 'recserve_circuit_breaker_state',
       help: 'Circuit of each fallback store: 0 closed, 1 half-open, 2 open (3 isolated)',
@@ -160,6 +148,21 @@ export class PendingCounts {
       pending.count = 0;
     }
   }
+}
+
+/** A counter in `registry` that adds what its PendingCounts counted each time it is scraped. */
+export function countedAtScrape(registry: Registry, { name, help, labelNames }: { name: string; help: string; labelNames: string[] }): PendingCounts {
+  const counts = new PendingCounts();
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      counts.addTo(this);
+    },
+  });
+  return counts;
 }
 
 /**

@@ -23,7 +23,7 @@ export interface NativeAddon {
    */
   int8Layout(items: Float32Array, rank: number, threads: number, codes?: Int8Array, scales?: Float32Array): Promise<Int8Layout>;
   /**
-   * The same answer as `topK` without exclusions (products summed in double, ties by row), through an
+   * The same answer as `topK`, exclusions included (products summed in double, ties by row), through an
    * int8 first pass over `layout` that keeps only the items its error bounds cannot rule out. Each user is
    * quantised to 7-bit codes off the event loop; up to 64 users (32 with AMX over ranks up to 64) share one pass over the codes, and up to eight passes each read of a chunk of them.
    */

@@ -40,6 +40,6 @@ export class NativeInt8Kernel extends NativeKernel {
   async topK(model: ModelSnapshot, users: Float32Array, k: number, exclusions?: Exclusions, background = false): Promise<TopK[]> {
     const { itemFactors, rank } = model;
     const { rows, scores } = await this.native.topKInt8(await this.layout(model), itemFactors, rank, users, k, this.threadsFor(background), exclusions?.rows, exclusions?.offsets, background);
-    return splitLists(rows, scores, users.length / model.rank, Math.min(k, model.numItems));
+    return splitLists(rows, scores, users.length / rank, Math.min(k, model.numItems));
   }
 }

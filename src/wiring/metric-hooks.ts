@@ -10,8 +10,8 @@ const BREAKER_CODES: Record<string, number> = { closed: 0, 'half-open': 1, open:
 export function metricHooks(metrics: Metrics) {
   const served = childrenByLabels((experiment, variant, source) => ({
     duration: metrics.recommendDuration.labels(experiment, variant, source),
-    exposures: metrics.exposureCounts.of({ experiment, variant }),
-    batchLines: metrics.batchLineCounts.of({ experiment, variant, source }),
+    exposures: metrics.exposures.of({ experiment, variant }),
+    batchLines: metrics.batchLines.of({ experiment, variant, source }),
   }));
   return {
     /** Load counts, and the version and time of what each model serves. */

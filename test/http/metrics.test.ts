@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { Counter, Registry } from 'prom-client';
-import { PendingCounts } from '../../src/metrics.js';
+import { Registry } from 'prom-client';
+import { countedAtScrape } from '../../src/metrics.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { servingStack } from '../helpers/serving.js';
 import { publishSynth } from '../helpers/synth-feed.js';
@@ -96,17 +96,17 @@ describe('GET /metrics', () => {
   });
 });
 
-/** A counter whose scrape adds what the pending counts hold, as createMetrics wires it. */
-function counterWith(counts: PendingCounts) {
+/** A counter that adds its pending counts at each scrape, and its scrape: the values, sorted. */
+function scrapedCounter() {
   const registry = new Registry();
-  new Counter({ name: 'c_total', help: 'h', labelNames: ['a', 'b'] as const, registers: [registry], collect() { counts.addTo(this); } });
-  return async () => (await registry.getSingleMetric('c_total')!.get()).values.map(({ labels, value }) => `${labels.a}/${labels.b}=${value}`).sort();
+  const counts = countedAtScrape(registry, { name: 'c_total', help: 'h', labelNames: ['a', 'b'] });
+  const scrape = async () => (await registry.getSingleMetric('c_total')!.get()).values.map(({ labels, value }) => `${labels.a}/${labels.b}=${value}`).sort();
+  return { counts, scrape };
 }
 
-describe('PendingCounts', () => {
+describe('countedAtScrape', () => {
   it('adds what was counted to the counter at each scrape, once, counts of the same labels together', async () => {
-    const counts = new PendingCounts();
-    const scrape = counterWith(counts);
+    const { counts, scrape } = scrapedCounter();
     const x = counts.of({ a: 'x', b: '1' });
     const alsoX = counts.of({ a: 'x', b: '1' });
     const y = counts.of({ a: 'y', b: '2' });
