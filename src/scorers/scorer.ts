@@ -175,11 +175,13 @@ export class Scorer {
   }
 
   /**
-   * A background scan's next run: an even share of the lines left among the background scans, within a
-   * main run (maxBatch) and backgroundBatch, so that the scans of a batch end together.
+   * A background scan's next run: an even share of the lines left among the background scans, so that the
+   * scans of a batch end together, in whole main runs (maxBatch), up to backgroundBatch. Whole runs fill
+   * the kernels' passes (a share of 33 was a pass of 32 and a pass of 1, which cost nearly as much).
    */
   private shareOf(queue: Queue): number {
-    return Math.min(this.backgroundBatch, Math.max(this.maxBatch, Math.ceil(queue.background.length / this.backgroundScans)));
+    const runs = Math.ceil(queue.background.length / this.backgroundScans / this.maxBatch);
+    return Math.min(this.backgroundBatch, runs * this.maxBatch);
   }
 
   /** Forgets a model's queue once no scan takes it and nothing waits (a queue holds its snapshot). */

@@ -120,31 +120,32 @@ describe('scorer', () => {
     assert.deepEqual(kernel.runs, [[90], [50, 0], [51, 1], [52]]);
   });
 
-  it('leaves batch lines to background scans, oldest first in even shares, and live requests to the main scan', async () => {
+  it('leaves batch lines to background scans, oldest first in even shares of whole runs, and live requests to the main scan', async () => {
     const kernel = new FakeKernel('native-int8', { held: true });
     const scorer = new Scorer({ kernels: [kernel], batching: true, maxBatch: 4, gatherMs: 0, backgroundScans: 2, backgroundBatch: 8 });
     const none = new Int32Array(0);
-    const batch = Array.from({ length: 14 }, (_, i) => scorer.topK(model, i, 1, none, true));
+    const batch = Array.from({ length: 15 }, (_, i) => scorer.topK(model, i, 1, none, true));
     await tick();
-    // Two background scans share the 14 lines: half of them (7), then half of the 7 left (4), and no main run.
-    assert.deepEqual(kernel.runs, [[0, 1, 2, 3, 4, 5, 6], [7, 8, 9, 10]]);
+    // Two background scans share the 15 lines in runs of 4: half of them (7.5) is two runs (8), half of the 7
+    // left one run (4); and no main run.
+    assert.deepEqual(kernel.runs, [[0, 1, 2, 3, 4, 5, 6, 7], [8, 9, 10, 11]]);
     assert.deepEqual(kernel.background, [true, true]);
     // Live requests start the main scan, which keeps its quarter for the lines still waiting.
     const live = [50, 51].map((u) => scorer.topK(model, u, 1));
     await tick();
-    assert.deepEqual(kernel.runs.slice(2), [[50, 51, 11, 12]]);
+    assert.deepEqual(kernel.runs.slice(2), [[50, 51, 12, 13]]);
     assert.deepEqual(kernel.background.slice(2), [false]);
     // The first background scan, finished, takes the line left; then nothing waits.
     kernel.finish();
     await tick();
-    assert.deepEqual(kernel.runs.slice(3), [[13]]);
+    assert.deepEqual(kernel.runs.slice(3), [[14]]);
     assert.deepEqual(kernel.background.slice(3), [true]);
     for (let i = 0; i < 3; i++) {
       kernel.finish();
       await tick();
     }
     const answers = await Promise.all([...batch, ...live]);
-    answers.forEach((a, i) => assert.equal(a.rows[0], i < 14 ? i : 50 + i - 14));
+    answers.forEach((a, i) => assert.equal(a.rows[0], i < 15 ? i : 50 + i - 15));
     assert.equal(kernel.runs.length, 4);
   });
 
