@@ -66,6 +66,18 @@ describe('golden vectors (test/golden/bucketing.json)', () => {
       assert.equal(bucketOf(c.salt, c.userId, c.buckets, c.hash), c.bucket, JSON.stringify(c));
     }
   });
+
+  it('keys of one length hashed in turn, ASCII or not, each get their own bucket (the bytes of one are not the next one\'s)', () => {
+    const ids = ['user-1', 'user-2', 'usér1', 'user-3', '用户12', 'user-1'];
+    for (const mode of HASH_MODES) {
+      const expected = ids.map((id) => {
+        const key = bucketKey('same', id);
+        return (((mode === 'murmur3' ? murmurhash.v3(key, 0) : sparkHash(key)) % 1_000_003) + 1_000_003) % 1_000_003;
+      });
+      assert.equal(new Set(expected).size, 5);
+      assert.deepEqual(ids.map((id) => bucketOf('same', id, 1_000_003, mode)), expected);
+    }
+  });
 });
 
 describe('other languages', () => {
