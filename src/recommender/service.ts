@@ -40,6 +40,12 @@ export interface Recommendation {
   bucket: number | null;
 }
 
+/** What each line of a batch becomes, made as soon as its user is answered or has failed. */
+export interface LineFormat<T> {
+  answered(recommendation: Recommendation): T;
+  failed(userId: string, err: unknown): T;
+}
+
 /** What serving one variant takes: its recommender, its fallback chain and where to write behind. */
 export interface VariantPlan {
   recommender: string;
@@ -118,7 +124,7 @@ export class RecommendationService {
    * 1,000 ran at 27,141-29,514 users/s against 25,862-27,781 one user at a time, the event loop spending
    * 16.6-18.2 instead of 18.8-20.4 us a user (six runs each, alternating, 100,000 x 64, AMX).
    */
-  recommendBatch(userIds: readonly string[], { n, exclude, experiment }: { n: number; exclude: readonly string[]; experiment?: string }): Promise<Recommendation>[] {
+  recommendBatch<T>(userIds: readonly string[], { n, exclude, experiment }: { n: number; exclude: readonly string[]; experiment?: string }, format: LineFormat<T>): Promise<T>[] {
     const receivedAt = performance.now();
     // Batch lines, never folded in (no interactions) nor skipped for a deadline (none): each goes to its
     // variant's recommender first, so it can be asked here for all of them.
@@ -137,9 +143,13 @@ export class RecommendationService {
     for (const [recommender, users] of together) recommender.recommendMany!(users.map((i) => requests[i]!)).forEach((answer, j) => (asked[users[j]!] = answer));
     return requests.map((request, i) => {
       const routed = routes[i]!;
-      if (routed instanceof Error) return Promise.reject(routed);
-      const served = asked[i] ? this.serveLine(routed.plan, routed.assignment.variant, request, receivedAt, asked[i]) : this.serve(routed.plan, routed.assignment.variant, request, receivedAt);
-      return served.then((line) => this.finish(routed, request, line, receivedAt));
+      const userId = userIds[i]!;
+      if (routed instanceof Error) return Promise.resolve(format.failed(userId, routed));
+      if (asked[i]) return this.serveLine(routed, request, receivedAt, asked[i], format);
+      return this.serve(routed.plan, routed.assignment.variant, request, receivedAt).then(
+        (served) => format.answered(this.finish(routed, request, served, receivedAt)),
+        (err: unknown) => format.failed(userId, err),
+      );
     });
   }
 
@@ -200,15 +210,23 @@ export class RecommendationService {
   }
 
   /**
-   * A batch line's serving, its recommender's answer already asked for (recommendBatch): no deadline, so
-   * straight to the answer, and to the fallback chain only when it fails. Not an async function, which a
-   * batch would start a thousand of (the event loop spent about 0.5 us a batch user less without them).
+   * A batch line, its recommender's answer already asked for (recommendBatch): no deadline, so straight to
+   * the answer, and to the fallback chain only when it fails. Not an async function, which a batch would
+   * start a thousand of (the event loop spent about 0.5 us a batch user less without them). Served,
+   * finished and formatted in one step: a promise less a line for each (batches of 1,000: the event loop
+   * 19.2-19.6 against 20.1-21.0 us a user with one step less, four runs each, alternating).
    */
-  private serveLine(plan: VariantPlan, variant: string, request: RecommendRequest, receivedAt: number, asked: Promise<VariantAnswer>): Promise<Served> {
+  private serveLine<T>(routed: Routed, request: RecommendRequest, receivedAt: number, asked: Promise<VariantAnswer>, format: LineFormat<T>): Promise<T> {
+    const { plan, assignment } = routed;
     const recommender = this.options.recommenders.get(plan.recommender)!;
     return asked.then(
-      (answer) => this.answered(plan, variant, request, recommender, answer),
-      (err: unknown) => this.afterFailure(plan, variant, request, this.remaining(request, receivedAt), err),
+      (answer) => format.answered(this.finish(routed, request, this.answered(plan, assignment.variant, request, recommender, answer), receivedAt)),
+      (err: unknown) =>
+        this.afterFailure(plan, assignment.variant, request, this.remaining(request, receivedAt), err).then(
+          (served) => format.answered(this.finish(routed, request, served, receivedAt)),
+          // A batch line always names its user.
+          (failure: unknown) => format.failed(request.userId!, failure),
+        ),
     );
   }
 
