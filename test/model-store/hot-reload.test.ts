@@ -7,6 +7,7 @@ import { modelFeedDir, nextUpdateId } from '../../src/model-store/feed.js';
 import { BUNDLE_FILES } from '../../src/model-store/manifest.js';
 import { editManifest, stageUpdate } from '../helpers/feed-staging.js';
 import { EXPLICIT_FIXTURE, fixturePath, tempDir } from '../helpers/fixtures.js';
+import { collectGarbage } from '../helpers/gc.js';
 import { servingStack } from '../helpers/serving.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -162,9 +163,13 @@ describe('hot reload', () => {
       await stack.app.inject({ method: 'GET', url: '/recommend/1' });
     };
     for (let i = 1; i <= 10; i++) await reload(i);
+    // Collected before each reading: the growth is then what the reloads hold, not how long ago V8 collected
+    // (on a loaded machine, 65 MB of old snapshots once waited for a collection here).
+    await collectGarbage();
     const fdsBefore = fds();
     const rssBefore = process.memoryUsage().rss;
     for (let i = 11; i <= 110; i++) await reload(i);
+    await collectGarbage();
     const rssGrowthMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
     const matrixMb = (shape.items * shape.rank * 4) / 2 ** 20;
     t.diagnostic(`100 reloads of a ${matrixMb.toFixed(1)} MB item matrix: open fds ${fdsBefore} -> ${fds()}, RSS +${rssGrowthMb.toFixed(1)} MB`);

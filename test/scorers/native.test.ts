@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { loadNative, type NativeAddon } from '../../src/native-addon.js';
 import { topN } from '../../src/scorers/index.js';
 import { float32Failures, randomSource, referenceFloat32, smallInts as smallIntsFrom } from '../helpers/native-cases.js';
+import { fullGc } from '../helpers/gc.js';
 import { scorerWith } from '../helpers/scorer.js';
 import { snapshotOf } from '../helpers/snapshots.js';
 
@@ -160,15 +159,13 @@ describe('native scan', () => {
 
   it('keeps the arrays of a scan in flight alive when nothing else holds them', async () => {
     const addon = native as NativeAddon;
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as () => void;
     const rank = 32;
     const items = smallInts(1_000_000 * rank);
     const user = smallInts(rank);
     const expected = referenceFloat32(items, rank, user, 5);
     // Copies that only the call holds: collected while the scan reads them, they would come back wrong or crash.
     const pending = addon.topK(items.slice(), rank, user.slice(), 5, 1);
-    for (let i = 0; i < 5; i++) gc();
+    for (let i = 0; i < 5; i++) fullGc();
     const got = await pending;
     assert.deepEqual(Array.from(got.rows), Array.from(expected.rows));
   });
