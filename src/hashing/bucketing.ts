@@ -8,9 +8,14 @@ export { HASH_MODES, type HashMode };
 
 const utf8 = new TextEncoder();
 
+/** The text hashed for a user: `salt:userId`. */
+function keyText(salt: string, userId: string): string {
+  return `${salt}:${userId}`;
+}
+
 /** The bytes hashed for a user: UTF-8 of `salt:userId`. */
 export function bucketKey(salt: string, userId: string): Uint8Array {
-  return utf8.encode(`${salt}:${userId}`);
+  return utf8.encode(keyText(salt, userId));
 }
 
 /** Byte arrays reused by hashedBytes, one per length (the hashes read a key's length from its array). */
@@ -23,7 +28,7 @@ const LONGEST_SCRATCH = 1024;
  * routing is most of a batch's work before its first scan.
  */
 function hashedBytes(salt: string, userId: string): Uint8Array {
-  const key = `${salt}:${userId}`;
+  const key = keyText(salt, userId);
   const length = key.length;
   if (length > LONGEST_SCRATCH) return utf8.encode(key);
   const bytes = (scratch[length] ??= new Uint8Array(length));

@@ -40,6 +40,9 @@ export interface Recommendation {
   bucket: number | null;
 }
 
+/** A batch line's request: always for a named user. */
+type BatchLineRequest = RecommendRequest & { userId: string };
+
 /** What each line of a batch becomes, made as soon as its user is answered or has failed. */
 export interface LineFormat<T> {
   answered(recommendation: Recommendation): T;
@@ -128,7 +131,7 @@ export class RecommendationService {
     const receivedAt = performance.now();
     // Batch lines, never folded in (no interactions) nor skipped for a deadline (none): each goes to its
     // variant's recommender first, so it can be asked here for all of them.
-    const requests: RecommendRequest[] = userIds.map((userId) => ({ userId, n, exclude, experiment, batch: true }));
+    const requests: BatchLineRequest[] = userIds.map((userId) => ({ userId, n, exclude, experiment, batch: true }));
     const routes = requests.map((request) => attempt(() => this.route(request)));
     const asked: (Promise<VariantAnswer> | undefined)[] = new Array(requests.length);
     const together = new Map<ItemRecommender, number[]>();
@@ -143,13 +146,9 @@ export class RecommendationService {
     for (const [recommender, users] of together) recommender.recommendMany!(users.map((i) => requests[i]!)).forEach((answer, j) => (asked[users[j]!] = answer));
     return requests.map((request, i) => {
       const routed = routes[i]!;
-      const userId = userIds[i]!;
-      if (routed instanceof Error) return Promise.resolve(format.failed(userId, routed));
+      if (routed instanceof Error) return Promise.resolve(format.failed(request.userId, routed));
       if (asked[i]) return this.serveLine(routed, request, receivedAt, asked[i], format);
-      return this.serve(routed.plan, routed.assignment.variant, request, receivedAt).then(
-        (served) => format.answered(this.finish(routed, request, served, receivedAt)),
-        (err: unknown) => format.failed(userId, err),
-      );
+      return this.formatLine(this.serve(routed.plan, routed.assignment.variant, request, receivedAt), routed, request, receivedAt, format);
     });
   }
 
@@ -217,17 +216,20 @@ export class RecommendationService {
    * loop 19.2-19.6 against 20.1-21.0 us a user with the first gone, four runs each; 18.2 against 19.0 with
    * the second, medians of seven).
    */
-  private serveLine<T>(routed: Routed, request: RecommendRequest, receivedAt: number, asked: Promise<VariantAnswer>, format: LineFormat<T>): Promise<T> {
+  private serveLine<T>(routed: Routed, request: BatchLineRequest, receivedAt: number, asked: Promise<VariantAnswer>, format: LineFormat<T>): Promise<T> {
     const { plan, assignment } = routed;
     const recommender = this.options.recommenders.get(plan.recommender)!;
     return asked.then(
       (answer) => format.answered(this.finish(routed, request, this.answered(plan, assignment.variant, request, recommender, answer), receivedAt)),
-      (err: unknown) =>
-        this.afterFailure(plan, assignment.variant, request, this.remaining(request, receivedAt), err).then(
-          (served) => format.answered(this.finish(routed, request, served, receivedAt)),
-          // A batch line always names its user.
-          (failure: unknown) => format.failed(request.userId!, failure),
-        ),
+      (err: unknown) => this.formatLine(this.afterFailure(plan, assignment.variant, request, this.remaining(request, receivedAt), err), routed, request, receivedAt, format),
+    );
+  }
+
+  /** A batch line once its serving settles: the finished answer, or the failure, in the batch's format. */
+  private formatLine<T>(serving: Promise<Served>, routed: Routed, request: BatchLineRequest, receivedAt: number, format: LineFormat<T>): Promise<T> {
+    return serving.then(
+      (served) => format.answered(this.finish(routed, request, served, receivedAt)),
+      (err: unknown) => format.failed(request.userId, err),
     );
   }
 
