@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Installs what the integration suite (npm run test:integration) runs for real, into .tools/ (ignored by
 # git), each step skipped when already done:
-#   - PySpark 3.5 and 4.0 from PyPI, each in its own folder (.tools/pyspark/<version>), run on this Java 17;
+#   - PySpark 3.5 and 4.0 from PyPI with numpy, each in its own folder (.tools/pyspark/<version>), run on this Java 17;
 #   - helm from the Go module proxy (go install, into $(go env GOPATH)/bin, kept in the Go caches);
 #   - Apache Cassandra 5.0 from Maven Central (tools/cassandra/pom.xml) into tools/cassandra/target/dependency.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$root/.tools"
 mkdir -p "$tools/pyspark"
-for version in 3.5.7 4.0.1; do
-  if [ ! -d "$tools/pyspark/$version/pyspark" ]; then
-    echo "installing PySpark $version into .tools/pyspark/$version"
-    python3 -m pip install -q --disable-pip-version-check --target "$tools/pyspark/$version" "pyspark==$version"
+# pyspark.ml imports numpy, which PySpark does not require: each version gets the numpy it supports
+# (3.5 predates numpy 2).
+for pinned in 3.5.7:1.26.4 4.0.1:2.2.6; do
+  version="${pinned%%:*}" numpy="${pinned##*:}"
+  if [ ! -d "$tools/pyspark/$version/pyspark" ] || [ ! -d "$tools/pyspark/$version/numpy" ]; then
+    echo "installing PySpark $version and numpy $numpy into .tools/pyspark/$version"
+    python3 -m pip install -q --disable-pip-version-check --upgrade --target "$tools/pyspark/$version" "pyspark==$version" "numpy==$numpy"
   fi
 done
 if ! command -v helm >/dev/null 2>&1 && ! "$(go env GOPATH)/bin/helm" version --short >/dev/null 2>&1; then
