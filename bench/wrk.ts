@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { HttpResult } from './http.js';
 
@@ -25,8 +25,23 @@ export function parseWrk(label: string, connections: number, out: string): HttpR
   };
 }
 
+const hasWrk = () => spawnSync('wrk', ['-v'], { stdio: 'ignore' }).error === undefined;
+let wrkChecked = false;
+
+/** wrk on the PATH, installed from Debian's packages when missing and run as root; otherwise a one-line error. */
+function ensureWrk(): void {
+  if (wrkChecked) return;
+  if (!hasWrk() && process.getuid?.() === 0) {
+    console.error('installing wrk (apt-get install wrk)');
+    spawnSync('apt-get', ['install', '-y', '-qq', 'wrk'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  }
+  if (!hasWrk()) throw new Error('the HTTP sections need wrk on the PATH: apt-get install wrk');
+  wrkChecked = true;
+}
+
 /** One wrk thread at a fixed connection count, as the peer's README runs it. */
 export async function wrk(label: string, url: string, script: string, env: NodeJS.ProcessEnv, connections: number, seconds: number): Promise<HttpResult> {
+  ensureWrk();
   const { stdout } = await run('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], { env: { ...process.env, ...env } });
   return parseWrk(label, connections, stdout);
 }
