@@ -179,6 +179,7 @@ if (want('discovery')) {
     await server.stop();
   }
   // The same comparison on the int8 bundle, whose first pass does more per instruction.
+  await benchModel(INT8_SHAPES[0]!);
   const int8 = await startServer(['--feed', BENCH_FEED, '--model', 'items100k-int8']);
   try {
     const users = await userIdsFile('items100k-int8');
