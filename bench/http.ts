@@ -26,7 +26,10 @@ export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}): 
     child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
   for (let i = 0; (await fetch(`${url}/readyz`)).status !== 200; i++) {
-    if (i === 600) throw new Error(`server on ${args.join(' ')} not ready after 60 s`);
+    if (i === 600) {
+      child.kill('SIGKILL');
+      throw new Error(`server on ${args.join(' ')} not ready after 60 s`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
