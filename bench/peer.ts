@@ -6,7 +6,7 @@ import { loadBundle } from '../src/model-store/bundle-loader.js';
 import { listUpdates } from '../src/model-store/feed.js';
 import { BENCH_FEED } from './feed.js';
 import { freePort, startServer, type HttpResult } from './http.js';
-import { wrk } from './wrk.js';
+import { hasWrk, wrk } from './wrk.js';
 
 export const PEER_DIR = path.resolve(process.env.RECSERVE_PEER_DIR ?? '../shared/peers');
 const PEER_PACKAGES = ['python3-fastapi', 'python3-uvicorn', 'python3-numpy', 'libopenblas0-pthread', 'wrk'];
@@ -34,7 +34,7 @@ function faissPeerReady(): boolean {
 
 /** Whether the peer and wrk can run; as root on Debian, installs the peer's packages first (its README's way). */
 export function peerAvailable(): { ok: boolean; why?: string } {
-  const ready = () => spawnSync('/usr/bin/python3', ['-c', 'import fastapi, uvicorn, numpy'], { stdio: 'ignore' }).status === 0 && spawnSync('wrk', ['-v'], { stdio: 'ignore' }).error === undefined;
+  const ready = () => spawnSync('/usr/bin/python3', ['-c', 'import fastapi, uvicorn, numpy'], { stdio: 'ignore' }).status === 0 && hasWrk();
   if (ready()) return { ok: true };
   if (process.getuid?.() === 0 && spawnSync('apt-get', ['install', '-y', '-qq', ...PEER_PACKAGES], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0 && ready()) return { ok: true };
   return { ok: false, why: `needs ${PEER_PACKAGES.join(' ')} (apt-get install -y ...)` };

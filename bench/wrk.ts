@@ -25,7 +25,8 @@ export function parseWrk(label: string, connections: number, out: string): HttpR
   };
 }
 
-const hasWrk = () => spawnSync('wrk', ['-v'], { stdio: 'ignore' }).error === undefined;
+/** Whether wrk runs from the PATH. */
+export const hasWrk = () => spawnSync('wrk', ['-v'], { stdio: 'ignore' }).error === undefined;
 let wrkChecked = false;
 
 /** wrk on the PATH, installed from Debian's packages when missing and run as root; otherwise a one-line error. */
