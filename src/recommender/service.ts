@@ -220,7 +220,7 @@ export class RecommendationService {
     const { plan, assignment } = routed;
     const recommender = this.options.recommenders.get(plan.recommender)!;
     return asked.then(
-      (answer) => format.answered(this.finish(routed, request, this.answered(plan, assignment.variant, request, recommender, answer), receivedAt)),
+      (answer) => this.answeredLine(routed, request, receivedAt, format, () => this.answered(plan, assignment.variant, request, recommender, answer)),
       (err: unknown) => this.formatLine(this.afterFailure(plan, assignment.variant, request, this.remaining(request, receivedAt), err), routed, request, receivedAt, format),
     );
   }
@@ -228,9 +228,21 @@ export class RecommendationService {
   /** A batch line once its serving settles: the finished answer, or the failure, in the batch's format. */
   private formatLine<T>(serving: Promise<Served>, routed: Routed, request: BatchLineRequest, receivedAt: number, format: LineFormat<T>): Promise<T> {
     return serving.then(
-      (served) => format.answered(this.finish(routed, request, served, receivedAt)),
+      (served) => this.answeredLine(routed, request, receivedAt, format, () => served),
       (err: unknown) => format.failed(request.userId, err),
     );
+  }
+
+  /**
+   * A served batch line, finished and formatted. What throws on the way (a hook, the format) becomes the
+   * user's error line: a rejected line would end the batch's stream, and every line after it with it.
+   */
+  private answeredLine<T>(routed: Routed, request: BatchLineRequest, receivedAt: number, format: LineFormat<T>, served: () => Served): T {
+    try {
+      return format.answered(this.finish(routed, request, served(), receivedAt));
+    } catch (err) {
+      return format.failed(request.userId, err);
+    }
   }
 
   /** The milliseconds a request has left before its deadline; a batch line has no deadline. */

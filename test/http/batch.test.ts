@@ -68,6 +68,28 @@ describe('POST /recommend/batch', () => {
     assert.equal(lines[2]!.source, 'model');
   });
 
+  it('gives a user whose answer cannot be finished an error line, and the lines after it their answers', async () => {
+    // An exposure log that throws for one user: the line is the user's failure, the stream goes on.
+    const options = stack.service['options'];
+    const kept = options.exposureLog;
+    options.exposureLog = {
+      write: (e) => {
+        if (e.userId === '2') throw new Error('exposure log broke');
+      },
+      close: async () => {},
+    };
+    try {
+      const { status, text } = await batch({ userIds: ['1', '2', '3', '4'], experiment: 'ab' });
+      assert.equal(status, 200);
+      const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.deepEqual(lines.map((l) => l.userId), ['1', '2', '3', '4']);
+      assert.deepEqual([lines[1]!.error, lines[1]!.message], ['internal', 'an unexpected server error']);
+      assert.deepEqual([lines[0], lines[2], lines[3]].map((l) => l!.source), ['model', 'model', 'model']);
+    } finally {
+      options.exposureLog = kept;
+    }
+  });
+
   it('refuses a batch that is empty, over 1,000 users, malformed, or for an unknown experiment, before any line', async () => {
     for (const bad of [{ userIds: [] }, { userIds: Array.from({ length: 1001 }, (_, i) => String(i)) }, { userIds: [''] }, { userIds: ['1'], n: 0 }, { userIds: ['1'], surprise: 1 }]) {
       const { status, text } = await batch(bad);
