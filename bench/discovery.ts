@@ -5,6 +5,7 @@ import { loadBundle } from '../src/model-store/bundle-loader.js';
 import { BENCH_FEED } from './feed.js';
 import type { HttpResult } from './http.js';
 import { wrk } from './wrk.js';
+import { WRK_IDS } from './peer.js';
 
 /** POSTs with bodies built up front: POST_KIND foldin (POST /recommend) or batch (POST /recommend/batch). */
 export const WRK_POST = path.resolve('bench/wrk-post.lua');
@@ -22,6 +23,8 @@ export async function itemIdsFile(model: string): Promise<string> {
 export interface BatchResult {
   usersPerSec: number;
   medianMs: number;
+  /** The VM's steal over the run (bench/steal.ts), where measured. */
+  steal: number | undefined;
 }
 
 /**
@@ -37,10 +40,41 @@ export async function batchThroughput(url: string, idsFile: string, size: number
   if (res.status !== 200 || lines.length !== size) throw new Error(`batch answered ${res.status} with ${lines.length} lines`);
   const r = await wrk('batch', url, WRK_POST, { IDS_FILE: idsFile, POST_KIND: 'batch', BATCH: String(size) }, 1, seconds);
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`batches answered ${r.non2xx} non-2xx and ${r.errors} socket errors`);
-  return { usersPerSec: r.requestsPerSec * size, medianMs: r.p50 };
+  return { usersPerSec: r.requestsPerSec * size, medianMs: r.p50, steal: r.steal };
 }
 
 /** wrk at 8 connections on one route, its script's settings in `env`: recommendations, fold-in or similar items. */
 export function routeLoad(label: string, url: string, script: string, env: NodeJS.ProcessEnv, seconds: number): Promise<HttpResult> {
   return wrk(label, url, script, env, 8, seconds);
 }
+
+/** One round of the discovery section: each route at 8 connections, then batches, back to back. */
+export interface DiscoveryRound {
+  get: HttpResult;
+  foldIn: HttpResult;
+  similar: HttpResult;
+  batch: BatchResult;
+}
+
+/**
+ * `rounds` rounds of every route for `seconds` each, one after another, so that each ratio is taken between
+ * runs a few seconds apart: on a shared VM the speed moves by half within minutes (the steal column shows
+ * by how much), and a ratio of runs a minute apart measures the VM as much as the server.
+ */
+export async function discoveryRounds(url: string, users: string, items: string, rounds: number, seconds: number): Promise<DiscoveryRound[]> {
+  const get = { IDS_FILE: users };
+  const foldIn = { IDS_FILE: items, POST_KIND: 'foldin' };
+  const similar = { IDS_FILE: items, PATH_PREFIX: '/similar/' };
+  for (const [script, env] of [[WRK_IDS, get], [WRK_POST, foldIn], [WRK_IDS, similar]] as const) await routeLoad('warm-up', url, script, env, 2);
+  const done: DiscoveryRound[] = [];
+  for (let r = 0; r < rounds; r++) {
+    done.push({
+      get: await routeLoad('GET /recommend/:userId', url, WRK_IDS, get, seconds),
+      foldIn: await routeLoad('POST /recommend (fold-in)', url, WRK_POST, foldIn, seconds),
+      similar: await routeLoad('GET /similar/:itemId', url, WRK_IDS, similar, seconds),
+      batch: await batchThroughput(url, users, 1000, seconds),
+    });
+  }
+  return done;
+}
+

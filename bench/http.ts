@@ -10,6 +10,8 @@ export interface HttpResult {
   p99: number;
   non2xx: number;
   errors: number;
+  /** The percentage of the machine's CPU time the hypervisor stole during the run (bench/steal.ts), where measured. */
+  steal?: number | undefined;
 }
 
 /** Starts the built server on a feed and resolves with its base URL once every model is ready. */

@@ -15,8 +15,8 @@ import { timeToReady } from './startup.js';
 import { chosenKernels, eventLoopDelayP99, startServer } from './http.js';
 import { userIdsFile, WRK_IDS } from './peer.js';
 import { wrk } from './wrk.js';
-import { batchThroughput, itemIdsFile, routeLoad, WRK_POST } from './discovery.js';
-import { fmt } from './stats.js';
+import { batchThroughput, discoveryRounds, itemIdsFile } from './discovery.js';
+import { fmt, fmtSteal, median } from './stats.js';
 import { cpuFlags, describeMachine } from './machine.js';
 import { CPU_FLAG, fmaPeak } from './fma-peak.js';
 
@@ -110,8 +110,8 @@ if (want('startup')) {
 if (want('http')) {
   console.log('\n## HTTP: one server process, continuous batching (wrk, 1 thread, random users, n=10, 100,000 x 64)\n');
   console.log('The kernels column is what /models reports the load chose (lone / batched); event-loop delay is read from /metrics over the run.\n');
-  console.log('| model | scoring.batching | kernels | connections | req/s | p50 ms | p99 ms | event-loop delay p99 ms | non-2xx | errors |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| model | scoring.batching | kernels | connections | req/s | p50 ms | p99 ms | event-loop delay p99 ms | VM steal % | non-2xx | errors |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const model of ['items100k', 'items100k-int8']) {
     for (const batching of [true, false]) {
       const config = path.resolve('.bench', `http-${model}-${batching}.yaml`);
@@ -125,7 +125,7 @@ if (want('http')) {
           await eventLoopDelayP99(server.url);
           const r = await wrk(String(batching), server.url, WRK_IDS, { IDS_FILE: ids }, connections, quick ? 5 : 15);
           const delay = await eventLoopDelayP99(server.url);
-          console.log(`| ${model} | ${batching} | ${kernels} | ${connections} | ${fmt(r.requestsPerSec, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(delay, 2)} | ${r.non2xx} | ${r.errors} |`);
+          console.log(`| ${model} | ${batching} | ${kernels} | ${connections} | ${fmt(r.requestsPerSec, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(delay, 2)} | ${fmtSteal(r.steal)} | ${r.non2xx} | ${r.errors} |`);
         }
       } finally {
         await server.stop();
@@ -143,25 +143,24 @@ if (want('discovery')) {
   try {
     const users = await userIdsFile(trained.name);
     const items = await itemIdsFile(trained.name);
-    const seconds = quick ? 5 : 15;
-    console.log(`Kernels: ${await chosenKernels(server.url)}. Fold-in requests carry 20 ratings of random items for a visitor the model has never seen; similar-items requests ask for random items.\n`);
-    console.log('| route | connections | req/s | p50 ms | p99 ms | non-2xx | errors |');
-    console.log('| --- | --- | --- | --- | --- | --- | --- |');
-    const rows: Record<string, number> = {};
-    const routes = [
-      ['GET /recommend/:userId', WRK_IDS, { IDS_FILE: users }],
-      ['POST /recommend (fold-in)', WRK_POST, { IDS_FILE: items, POST_KIND: 'foldin' }],
-      ['GET /similar/:itemId', WRK_IDS, { IDS_FILE: items, PATH_PREFIX: '/similar/' }],
-    ] as const;
-    for (const [label, script, env] of routes) {
-      await routeLoad('warm-up', server.url, script, env, 2);
-      const r = await routeLoad(label, server.url, script, env, seconds);
-      rows[label] = r.requestsPerSec;
-      console.log(`| ${label} | 8 | ${fmt(r.requestsPerSec, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${r.non2xx} | ${r.errors} |`);
-    }
-    const batch = await batchThroughput(server.url, users, 1000, seconds);
-    console.log(`\nPOST /recommend/batch of 1,000 random users, one batch at a time (wrk, 1 connection): ${fmt(batch.usersPerSec, 0)} users/s (median batch ${fmt(batch.medianMs, 0)} ms),`);
-    console.log(`${fmt(batch.usersPerSec / rows['GET /recommend/:userId']!, 2)}x the users per second of single requests at 8 connections; similar items ${fmt(rows['GET /similar/:itemId']! / rows['GET /recommend/:userId']!, 2)}x and fold-in ${fmt(rows['POST /recommend (fold-in)']! / rows['GET /recommend/:userId']!, 2)}x the rate of recommendations.`);
+    const rounds = await discoveryRounds(server.url, users, items, quick ? 2 : 3, quick ? 3 : 5);
+    console.log(`Kernels: ${await chosenKernels(server.url)}. Fold-in requests carry 20 ratings of random items for a visitor the model has never seen; similar-items requests ask for random items.`);
+    console.log('Each round runs every route at 8 connections, then batches of 1,000 random users one at a time (wrk, 1 connection), back to back: each ratio is taken within a round. VM steal: the share of CPU time the hypervisor took during each run (GET / fold-in / similar / batches).\n');
+    console.log('| round | GET req/s (p99 ms) | fold-in req/s (p50, p99 ms) | similar req/s (p99 ms) | batches users/s (median ms) | batches / GET | similar / GET | VM steal % |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    rounds.forEach(({ get, foldIn, similar, batch }, i) =>
+      console.log(
+        `| ${i + 1} | ${fmt(get.requestsPerSec, 0)} (${fmt(get.p99, 2)}) | ${fmt(foldIn.requestsPerSec, 0)} (${fmt(foldIn.p50, 2)}, ${fmt(foldIn.p99, 2)}) | ${fmt(similar.requestsPerSec, 0)} (${fmt(similar.p99, 2)}) | ` +
+          `${fmt(batch.usersPerSec, 0)} (${fmt(batch.medianMs, 0)}) | ${fmt(batch.usersPerSec / get.requestsPerSec, 2)}x | ${fmt(similar.requestsPerSec / get.requestsPerSec, 2)}x | ` +
+          [get.steal, foldIn.steal, similar.steal, batch.steal].map(fmtSteal).join(' / ') + ' |',
+      ),
+    );
+    const singles = median(rounds.map((r) => r.get.requestsPerSec));
+    const batchRate = median(rounds.map((r) => r.batch.usersPerSec));
+    console.log(
+      `\nMedians of ${rounds.length} rounds: batches of 1,000 ${fmt(median(rounds.map((r) => r.batch.usersPerSec / r.get.requestsPerSec)), 2)}x the users per second of single requests at 8 connections; ` +
+        `similar items ${fmt(median(rounds.map((r) => r.similar.requestsPerSec / r.get.requestsPerSec)), 2)}x the rate of recommendations; fold-in p99 ${fmt(median(rounds.map((r) => r.foldIn.p99)), 2)} ms.`,
+    );
     // What any float32 scan can reach here, at each vector width the CPU has (the scan uses AVX-512 where it
     // may, AVX2 otherwise): the ceiling of the batch figure when native-float32 serves. native-int8 does the
     // same work as integer products of its codes, so its figure is float32-equivalent and may pass the peak.
@@ -172,7 +171,7 @@ if (want('discovery')) {
       .map((width) => ({ width, peak: fmaPeak(width, 2) }));
     const shown = peaks.map(({ width, peak }) => ('gfmaPerSec' in peak ? `${fmt(peak.gfmaPerSec, 1)} GFMA/s with ${width.toUpperCase()}` : `${width.toUpperCase()} not measured: ${peak.reason}`));
     console.log(
-      `Batches did the work of ${fmt(gfma(batch.usersPerSec), 1)} GFMA/s (float32 multiply-adds, every item scored); five times the single requests' rate would take ${fmt(gfma(5 * rows['GET /recommend/:userId']!), 1)} GFMA/s. ` +
+      `Batches did the work of ${fmt(gfma(batchRate), 1)} GFMA/s (float32 multiply-adds, every item scored; medians); five times the single requests' rate would take ${fmt(gfma(5 * singles), 1)} GFMA/s. ` +
         `This machine's float32 peak (bench/fma-peak.c: fused multiply-adds alone, 2 threads): ${shown.join(', ') || 'not measured (no AVX2)'}.`,
     );
   } finally {
@@ -184,9 +183,16 @@ if (want('discovery')) {
   try {
     const users = await userIdsFile('items100k-int8');
     await wrk('warm-up', int8.url, WRK_IDS, { IDS_FILE: users }, 8, 2);
-    const singles = await wrk('int8', int8.url, WRK_IDS, { IDS_FILE: users }, 8, quick ? 5 : 15);
-    const batch = await batchThroughput(int8.url, users, 1000, quick ? 5 : 15);
-    console.log(`int8 bundle (${await chosenKernels(int8.url)}): single requests ${fmt(singles.requestsPerSec, 0)} req/s at 8 connections, batches of 1,000 ${fmt(batch.usersPerSec, 0)} users/s: ${fmt(batch.usersPerSec / singles.requestsPerSec, 2)}x.`);
+    const pairs = [];
+    for (let r = 0; r < (quick ? 2 : 3); r++) {
+      const singles = await wrk('int8', int8.url, WRK_IDS, { IDS_FILE: users }, 8, quick ? 3 : 5);
+      pairs.push({ singles, batch: await batchThroughput(int8.url, users, 1000, quick ? 3 : 5) });
+    }
+    const shown = pairs.map(({ singles, batch }) => `${fmt(singles.requestsPerSec, 0)} req/s and ${fmt(batch.usersPerSec, 0)} users/s, ${fmt(batch.usersPerSec / singles.requestsPerSec, 2)}x (VM steal ${fmtSteal(singles.steal)} / ${fmtSteal(batch.steal)}%)`);
+    console.log(
+      `int8 bundle (${await chosenKernels(int8.url)}), single requests at 8 connections then batches of 1,000, by round: ${shown.join('; ')}. ` +
+        `Median: ${fmt(median(pairs.map(({ singles, batch }) => batch.usersPerSec / singles.requestsPerSec)), 2)}x.`,
+    );
   } finally {
     await int8.stop();
   }
@@ -243,15 +249,15 @@ if (want('peers')) {
       quick ? 5 : 15,
       ['1', '2'],
     );
-    console.log('| model (items x rank) | server | req/s | p50 ms | p99 ms | non-2xx | errors | req/s vs numpy peer | vs FAISS peer |');
-    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    console.log('| model (items x rank) | server | req/s | p50 ms | p99 ms | VM steal % | non-2xx | errors | req/s vs numpy peer | vs FAISS peer |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const r of rows) {
       const base = (name: string) => rows.find((p) => p.shape === r.shape && p.label.startsWith(name));
       const vs = (name: string) => {
         const b = base(name);
         return b ? `${fmt(r.requestsPerSec / b.requestsPerSec, 1)}x` : 'n/a';
       };
-      console.log(`| ${r.shape} | ${r.label} | ${fmt(r.requestsPerSec, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${r.non2xx} | ${r.errors} | ${vs('FastAPI + numpy')} | ${vs('FastAPI + FAISS')} |`);
+      console.log(`| ${r.shape} | ${r.label} | ${fmt(r.requestsPerSec, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmtSteal(r.steal)} | ${r.non2xx} | ${r.errors} | ${vs('FastAPI + numpy')} | ${vs('FastAPI + FAISS')} |`);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { HttpResult } from './http.js';
+import { cpuTimes, stealPercent } from './steal.js';
 
 const run = promisify(execFile);
 
@@ -40,9 +41,10 @@ function ensureWrk(): void {
   wrkChecked = true;
 }
 
-/** One wrk thread at a fixed connection count, as the peer's README runs it. */
+/** One wrk thread at a fixed connection count, as the peer's README runs it; with the VM's steal over the run. */
 export async function wrk(label: string, url: string, script: string, env: NodeJS.ProcessEnv, connections: number, seconds: number): Promise<HttpResult> {
   ensureWrk();
+  const before = cpuTimes();
   const { stdout } = await run('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], { env: { ...process.env, ...env } });
-  return parseWrk(label, connections, stdout);
+  return { ...parseWrk(label, connections, stdout), steal: stealPercent(before, cpuTimes()) };
 }
