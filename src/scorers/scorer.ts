@@ -165,11 +165,18 @@ export class Scorer {
 
   /**
    * A background scan beside the main loop: runs of batch lines alone, oldest first (a batch's lines are
-   * written in order), while they last. A live request never waits for one: the main loop takes it.
+   * written in order), while they last. A live request never waits for one: the main loop takes it. As in
+   * the main loop, the next run starts before a finished one's answers are delivered, so that its thread
+   * scans while the event loop writes the lines.
    */
   private async drainBackground(model: ModelSnapshot, queue: Queue): Promise<void> {
     queue.beside++;
-    while (queue.background.length > 0) await deliver(await this.run(model, queue.background.splice(0, this.shareOf(queue)), true));
+    const next = () => (queue.background.length > 0 ? this.run(model, queue.background.splice(0, this.shareOf(queue)), true) : undefined);
+    for (let running = next(); running; ) {
+      const finished = await running;
+      running = next();
+      await deliver(finished);
+    }
     queue.beside--;
     this.release(model, queue);
   }

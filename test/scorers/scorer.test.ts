@@ -149,16 +149,19 @@ describe('scorer', () => {
     assert.equal(kernel.runs.length, 4);
   });
 
-  it('gives a background scan at most eight runs of batch lines by default', async () => {
+  it('gives a background scan at most eight runs of batch lines by default, the next started before the last is delivered', async () => {
     const kernel = new FakeKernel('native-int8', { held: true });
     const scorer = new Scorer({ kernels: [kernel], batching: true, maxBatch: 4, gatherMs: 0, backgroundScans: 1 });
     const batch = Array.from({ length: 40 }, (_, i) => scorer.topK(model, i, 1, new Int32Array(0), true));
+    let runsWhenFirstAnswered = 0;
+    void batch[0]!.then(() => (runsWhenFirstAnswered = kernel.runs.length));
     await tick();
     assert.deepEqual(kernel.runs, [Array.from({ length: 32 }, (_, i) => i)]);
     kernel.finish();
-    // Its 32 answers are handed out over a few turns of the event loop before it takes the rest.
     for (let turn = 0; turn < 10 && kernel.runs.length < 2; turn++) await tick();
     assert.deepEqual(kernel.runs.slice(1), [Array.from({ length: 8 }, (_, i) => 32 + i)]);
+    // The scan thread had the rest before the event loop handed out the first 32 answers.
+    assert.equal(runsWhenFirstAnswered, 2);
     assert.deepEqual(kernel.background, [true, true]);
     kernel.finish();
     const answers = await Promise.all(batch);
