@@ -13,8 +13,13 @@
 //   isa() -> { float32, int8 }: the instruction set each scan uses; poolThreads() -> scoring threads started;
 //   firstNonFinite(values: Float32Array) -> index or -1;
 //   codeSums(codes: Int8Array, rank) -> Int32Array of codes.length / rank sums, one per item;
-//   rowDots(items: Float32Array, rank, rows: Int32Array, out: Float64Array): the rows' dot products (fold.c).
+//   rowDots(items: Float32Array, rank, rows: Int32Array, out: Float64Array): the rows' dot products (fold.c);
+//   normalEquations(items, rank, rows, weights: Float64Array, targets: Float64Array, lambda, a: Float64Array, b: Float64Array):
+//     adds each row's weighted outer product to a and its target times the row to b, lambda to a's diagonal (fold.c);
+//   choleskySolve(a: Float64Array, b: Float64Array, k, x: Float64Array) -> whether A was positive definite (x solved);
+//   nnlsSolve(a, b, k, x) -> whether every sub-system was positive definite (x >= 0 solved).
 #include <node_api.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include "select.h"
 #include "topk.h"
@@ -463,6 +468,70 @@ static napi_value row_dots_js(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value normal_equations_js(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  const void *items, *rows, *weights, *targets;
+  void *a, *b;
+  size_t items_len, m, weights_len, targets_len, a_len, b_len;
+  int64_t rank;
+  double lambda;
+  if (argc < 8 || !typed_array(env, argv[0], napi_float32_array, &items, &items_len) || !int_arg(env, argv[1], &rank) || !typed_array(env, argv[2], napi_int32_array, &rows, &m) ||
+      !typed_array(env, argv[3], napi_float64_array, &weights, &weights_len) || !typed_array(env, argv[4], napi_float64_array, &targets, &targets_len) ||
+      napi_get_value_double(env, argv[5], &lambda) != napi_ok || !typed_array(env, argv[6], napi_float64_array, (const void **)&a, &a_len) ||
+      !typed_array(env, argv[7], napi_float64_array, (const void **)&b, &b_len)) {
+    napi_throw_type_error(env, NULL, "normalEquations(items: Float32Array, rank: integer, rows: Int32Array, weights: Float64Array, targets: Float64Array, lambda: number, a: Float64Array, b: Float64Array)");
+    return NULL;
+  }
+  int ok = rank >= 1 && rank <= 4096 && items_len % rank == 0 && weights_len >= m && targets_len >= m && a_len >= (size_t)(rank * rank) && b_len >= (size_t)rank;
+  for (size_t p = 0; ok && p < m; p++) ok = ((const int32_t *)rows)[p] >= 0 && (size_t)((const int32_t *)rows)[p] < items_len / rank;
+  if (!ok) {
+    napi_throw_range_error(env, NULL, "normalEquations: rank (1..4096) must divide the items' length, every row must be one of them, a weight and a target per row, a must hold rank squared and b rank");
+    return NULL;
+  }
+  normal_equations(items, (int)rank, rows, weights, targets, (int)m, lambda, a, b);
+  return NULL;
+}
+
+// choleskySolve and nnlsSolve: (a: Float64Array, b: Float64Array, k, x: Float64Array) -> whether solved.
+static napi_value solve_js(napi_env env, napi_callback_info info, const char *name, int (*solve)(const double *, const double *, int, double *)) {
+  size_t argc = 4;
+  napi_value argv[4], result;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  const void *a, *b;
+  void *x;
+  size_t a_len, b_len, x_len;
+  int64_t k;
+  char message[160];
+  if (argc < 4 || !typed_array(env, argv[0], napi_float64_array, &a, &a_len) || !typed_array(env, argv[1], napi_float64_array, &b, &b_len) || !int_arg(env, argv[2], &k) ||
+      !typed_array(env, argv[3], napi_float64_array, (const void **)&x, &x_len)) {
+    snprintf(message, sizeof message, "%s(a: Float64Array, b: Float64Array, k: integer, x: Float64Array)", name);
+    napi_throw_type_error(env, NULL, message);
+    return NULL;
+  }
+  if (k < 1 || k > 4096 || a_len < (size_t)(k * k) || b_len < (size_t)k || x_len < (size_t)k) {
+    snprintf(message, sizeof message, "%s: k must be 1..4096, a must hold k squared, b and x k", name);
+    napi_throw_range_error(env, NULL, message);
+    return NULL;
+  }
+  const int solved = solve(a, b, (int)k, x);
+  if (solved < 0) {
+    snprintf(message, sizeof message, "%s: out of memory", name);
+    return napi_throw_error(env, NULL, message), NULL;
+  }
+  CHECK(napi_get_boolean(env, solved == 1, &result));
+  return result;
+}
+
+static napi_value cholesky_solve_js(napi_env env, napi_callback_info info) {
+  return solve_js(env, info, "choleskySolve", cholesky_solve);
+}
+
+static napi_value nnls_solve_js(napi_env env, napi_callback_info info) {
+  return solve_js(env, info, "nnlsSolve", nnls_solve);
+}
+
 static napi_value isa_js(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result, f32, i8;
@@ -489,6 +558,9 @@ NAPI_MODULE_INIT() {
       {"firstNonFinite", NULL, first_non_finite_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"codeSums", NULL, code_sums_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"rowDots", NULL, row_dots_js, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"normalEquations", NULL, normal_equations_js, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"choleskySolve", NULL, cholesky_solve_js, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"nnlsSolve", NULL, nnls_solve_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"isa", NULL, isa_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"poolThreads", NULL, pool_threads_js, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -40,3 +40,16 @@ void code_sums(const int8_t *codes, int64_t n, int rank, int32_t *sums);
 // out[p m + q] = the dot product of item rows rows[p] and rows[q] of a row-major [*, rank] matrix, in double
 // (a symmetric m x m matrix).
 void row_dots(const float *items, int rank, const int32_t *rows, int m, double *out);
+
+// The normal equations of a fold-in: adds weights[p] y yᵀ to the upper triangle of the k x k matrix a and
+// targets[p] y to b, for each of the m item rows y, then lambda to a's diagonal, and mirrors the upper
+// triangle into the lower (fold.c).
+void normal_equations(const float *items, int rank, const int32_t *rows, const double *weights, const double *targets, int m, double lambda, double *a, double *b);
+
+// x with A x = b by Cholesky (A = L Lᵀ, row-major k x k): 1, or 0 when A is not positive definite, -1
+// without memory. A and b are left as they were (fold.c).
+int cholesky_solve(const double *a, const double *b, int k, double *x);
+
+// The x >= 0 minimising ½ xᵀ A x − bᵀ x (Lawson and Hanson's active set, as least-squares.ts's nnlsSolve):
+// 1, or 0 when a sub-system is not positive definite, -1 without memory (fold.c).
+int nnls_solve(const double *a, const double *b, int k, double *x);

@@ -30,6 +30,12 @@ export interface NativeAddon {
   topKInt8(layout: Int8Layout, items: Float32Array, rank: number, users: Float32Array, k: number, threads: number, excluded?: Int32Array, offsets?: Int32Array, background?: boolean): Promise<NativeResult>;
   /** out[p m + q] = the dot product of item rows rows[p] and rows[q] in double (m = rows.length), as scorers/fold-in.ts computes it. */
   rowDots(items: Float32Array, rank: number, rows: Int32Array, out: Float64Array): void;
+  /** The normal equations of a fold-in, as scorers/fold-in.ts's NormalEquations computes them. */
+  normalEquations(items: Float32Array, rank: number, rows: Int32Array, weights: Float64Array, targets: Float64Array, lambda: number, a: Float64Array, b: Float64Array): void;
+  /** x with A x = b (A k x k, row-major) by Cholesky, as scorers/least-squares.ts computes it: false when A is not positive definite. */
+  choleskySolve(a: Float64Array, b: Float64Array, k: number, x: Float64Array): boolean;
+  /** x >= 0 minimising ½ xᵀ A x − bᵀ x, as scorers/least-squares.ts's nnlsSolve computes it: false when a sub-system is not positive definite. */
+  nnlsSolve(a: Float64Array, b: Float64Array, k: number, x: Float64Array): boolean;
   /** Index of the first infinity or NaN, or -1. */
   firstNonFinite(values: Float32Array): number;
   /** The sum of each item's codes, from column-major [rank, numItems] int8 codes. */

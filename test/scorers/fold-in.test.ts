@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { loadBundle } from '../../src/model-store/bundle-loader.js';
 import { rowOfId } from '../../src/model-store/factors.js';
 import { loadNative } from '../../src/native-addon.js';
-import { foldIn, rowDotsInline, type Interaction } from '../../src/scorers/fold-in.js';
+import { foldIn, inlineFoldMath, normalEquationsInline, rowDotsInline, type Interaction } from '../../src/scorers/fold-in.js';
 import { choleskySolve } from '../../src/scorers/least-squares.js';
 import { importSparkSave } from '../../src/spark/import.js';
 import { fixturePath, REPO_FIXTURES, tempDir } from '../helpers/fixtures.js';
@@ -48,6 +48,7 @@ describe('fold-in gives back the user factors Spark computed', () => {
         assert.ok(userRow >= 0, `user ${user} is in the model`);
         const interactions: Interaction[] = ratings.map(([item, rating]) => ({ row: rowOfId(model.itemIds, item), rating }));
         const folded = foldIn(model, training, model.itemGram, interactions)!;
+        assert.deepEqual(foldIn(model, training, model.itemGram, interactions, inlineFoldMath), folded, `user ${user}: the TypeScript arithmetic gives the same bits`);
         const saved = model.userFactors.subarray(userRow * k, (userRow + 1) * k);
         const error = norm(Array.from(folded, (v, i) => v - saved[i]!)) / Math.max(norm(saved), 1e-12);
         worst = Math.max(worst, error);
@@ -88,7 +89,7 @@ describe('fold-in with fewer ratings than the rank', () => {
         for (let i = 0; i < k; i++) a[i * k + i]! += training.regParam * m;
         const want = choleskySolve(a, b, k)!;
         const got = foldIn(model, training, null, interactions)!;
-        assert.deepEqual(foldIn(model, training, null, interactions, rowDotsInline), got, 'the TypeScript dot products give the same factor');
+        assert.deepEqual(foldIn(model, training, null, interactions, inlineFoldMath), got, 'the TypeScript arithmetic gives the same factor');
         worst = Math.max(worst, norm(Array.from(got, (v, i) => v - want[i]!)) / norm(want));
       }
     }
@@ -119,6 +120,31 @@ describe('the dot products of a fold-in\'s rows', () => {
     }
   });
 
+  it('and the normal equations: the same bits from the addon as from TypeScript, at every rank up to 70', () => {
+    assert.ok(native, 'npm install builds the addon');
+    for (let rank = 1; rank <= 70; rank++) {
+      const items = matrix(50, rank);
+      const rows = Int32Array.from({ length: 7 }, (_, p) => (p * 13 + rank) % 50);
+      const weights = Float64Array.from(rows, (_, p) => 0.5 + p / 3);
+      const targets = Float64Array.from(rows, (_, p) => 1 + ((p * 7) % 5) / 2);
+      const start = Float64Array.from({ length: rank * rank }, (_, i) => Math.cos(i));
+      const [mineA, theirsA] = [Float64Array.from(start), Float64Array.from(start)];
+      const [mineB, theirsB] = [new Float64Array(rank).fill(0.25), new Float64Array(rank).fill(0.25)];
+      normalEquationsInline(items, rank, rows, weights, targets, 0.75, mineA, mineB);
+      native.normalEquations(items, rank, rows, weights, targets, 0.75, theirsA, theirsB);
+      assert.deepEqual(theirsA, mineA, `rank ${rank}: a`);
+      assert.deepEqual(theirsB, mineB, `rank ${rank}: b`);
+      // Entry (0, rank - 1): the start plus each row's weighted product, in order, mirrored; λ on the diagonal.
+      let want = start[rank - 1]!;
+      rows.forEach((r, p) => (want += weights[p]! * items[r * rank]! * items[r * rank + rank - 1]!));
+      if (rank > 1) assert.equal(mineA[rank - 1], want);
+      assert.equal(mineA[(rank - 1) * rank], mineA[rank - 1]);
+      let diagonal = start[0]!;
+      rows.forEach((r, p) => (diagonal += weights[p]! * items[r * rank]! * items[r * rank]!));
+      assert.equal(mineA[0], diagonal + 0.75);
+    }
+  });
+
   it('refuse, rather than read past the matrix, a row it does not have or an output too small', () => {
     assert.ok(native, 'npm install builds the addon');
     const items = matrix(10, 4);
@@ -127,5 +153,15 @@ describe('the dot products of a fold-in\'s rows', () => {
     assert.throws(() => native.rowDots(items, 4, Int32Array.of(0, 1), new Float64Array(3)), RangeError);
     assert.throws(() => native.rowDots(items, 3, Int32Array.of(0), new Float64Array(1)), RangeError);
     assert.throws(() => native.rowDots(items, 4, [0] as never, new Float64Array(1)), TypeError);
+    const [one, a, b] = [Float64Array.of(1), new Float64Array(16), new Float64Array(4)];
+    assert.throws(() => native.normalEquations(items, 4, Int32Array.of(10), one, one, 0, a, b), RangeError);
+    assert.throws(() => native.normalEquations(items, 4, Int32Array.of(0, 1), one, Float64Array.of(1, 1), 0, a, b), RangeError);
+    assert.throws(() => native.normalEquations(items, 4, Int32Array.of(0), one, one, 0, new Float64Array(15), b), RangeError);
+    assert.throws(() => native.normalEquations(items, 4, Int32Array.of(0), one, one, 0, a, [0] as never), TypeError);
+    assert.throws(() => native.normalEquations(items, 4, Int32Array.of(0), one, one, 'x' as never, a, b), TypeError);
+    assert.throws(() => native.choleskySolve(a, b, 4, new Float64Array(3)), RangeError);
+    assert.throws(() => native.choleskySolve(new Float64Array(15), b, 4, b), RangeError);
+    assert.throws(() => native.choleskySolve(a, b, 0, b), RangeError);
+    assert.throws(() => native.choleskySolve(a, [1] as never, 1, b), TypeError);
   });
 });
