@@ -15,7 +15,7 @@ import { timeToReady } from './startup.js';
 import { chosenKernels, eventLoopDelayP99, startServer } from './http.js';
 import { userIdsFile, WRK_IDS } from './peer.js';
 import { wrk } from './wrk.js';
-import { batchThroughput, discoveryRounds, itemIdsFile } from './discovery.js';
+import { batchThroughput, discoveryRounds, itemIdsFile, WRK_POST } from './discovery.js';
 import { fmt, fmtSteal, median } from './stats.js';
 import { cpuFlags, describeMachine } from './machine.js';
 import { CPU_FLAG, fmaPeak } from './fma-peak.js';
@@ -176,6 +176,21 @@ if (want('discovery')) {
     );
   } finally {
     await server.stop();
+  }
+  // Fold-in on an implicit-feedback model of the same shape: the k x k normal equations and their solve
+  // (docs/fold-in.md), where the explicit model's visitors take the m x m shortcut.
+  const implicit: Shape = { ...trained, name: 'items100k-implicit', training: { ...trained.training!, implicitPrefs: true, alpha: 2 } };
+  await benchModel(implicit);
+  const implicitServer = await startServer(['--feed', BENCH_FEED, '--model', implicit.name]);
+  try {
+    const env = { IDS_FILE: await itemIdsFile(implicit.name), POST_KIND: 'foldin' };
+    await wrk('warm-up', implicitServer.url, WRK_POST, env, 8, 2);
+    const runs = [];
+    for (let r = 0; r < (quick ? 2 : 3); r++) runs.push(await wrk('fold-in', implicitServer.url, WRK_POST, env, 8, quick ? 3 : 5));
+    const shown = runs.map((r) => `${fmt(r.requestsPerSec, 0)} req/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms (VM steal ${fmtSteal(r.steal)}%)`);
+    console.log(`Fold-in on an implicit-feedback model of the same shape (alpha 2), 8 connections, by run: ${shown.join('; ')}.`);
+  } finally {
+    await implicitServer.stop();
   }
   // The same comparison on the int8 bundle, whose first pass does more per instruction.
   await benchModel(INT8_SHAPES[0]!);
