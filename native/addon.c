@@ -18,9 +18,13 @@
 //     adds each row's weighted outer product to a and its target times the row to b, lambda to a's diagonal (fold.c);
 //   choleskySolve(a: Float64Array, b: Float64Array, k, x: Float64Array) -> whether A was positive definite (x solved);
 //   nnlsSolve(a, b, k, x) -> whether every sub-system was positive definite (x >= 0 solved).
+#define _GNU_SOURCE
 #include <node_api.h>
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __linux__
+#include <sched.h>
+#endif
 #include "select.h"
 #include "topk.h"
 
@@ -88,8 +92,22 @@ static void *scan(void *data) {
   return NULL;
 }
 
+// Whether this libuv thread was put in the batch scheduling class (linux: see execute).
+static __thread int batch_class;
+
 static void execute(napi_env env, void *data) {
   (void)env;
+#ifdef __linux__
+  // A libuv thread that scans (its share of the slices, see pool.c) is in the batch class, whose threads
+  // never preempt another on waking: otherwise the thread that napi_queue_async_work wakes could take the
+  // event loop's core at once (the kernel often wakes it there) and hold the event loop for the whole
+  // scan. It still gets its share of a busy core, and any idle one.
+  if (!batch_class) {
+    const struct sched_param none = {0};
+    sched_setscheduler(0, SCHED_BATCH, &none);
+    batch_class = 1;
+  }
+#endif
   scan(data);
 }
 

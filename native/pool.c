@@ -77,6 +77,9 @@ static void *serve(void *unused) {
   (void)unused;
 #ifdef __linux__
   pthread_setname_np(pthread_self(), "recserve-scan");
+  // The batch class: woken for a slice, it never preempts the event loop (see addon.c's execute).
+  const struct sched_param none = {0};
+  sched_setscheduler(0, SCHED_BATCH, &none);
   setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), getpriority(PRIO_PROCESS, 0) + SCORING_NICE);
 #endif
   pthread_mutex_lock(&mu);

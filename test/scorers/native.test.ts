@@ -12,12 +12,15 @@ const native = loadNative();
 
 const rand = randomSource(5);
 
-/** Threads of this process in Linux's idle scheduling class (SCHED_IDLE, policy 5: field 41 of a task's stat). */
-function idleClassThreads(): number {
-  const tasks = readdirSync('/proc/self/task');
-  // The fields after the command (which may hold spaces) start at field 3.
-  return tasks.filter((t) => readFileSync(`/proc/self/task/${t}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[41 - 3] === '5').length;
+/** This process's threads, name and Linux scheduling policy (field 41 of a task's stat: 3 SCHED_BATCH, 5 SCHED_IDLE). */
+function threadPolicies(): { name: string; policy: number }[] {
+  return readdirSync('/proc/self/task').map((t) => {
+    const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+    // The fields after the command (which may hold spaces) start at field 3.
+    return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), policy: Number(stat.replace(/^.*\) /s, '').split(' ')[41 - 3]) };
+  });
 }
+const idleClassThreads = () => threadPolicies().filter((t) => t.policy === 5).length;
 const smallInts = (n: number) => smallIntsFrom(rand, n);
 
 describe('native scan', () => {
@@ -122,6 +125,23 @@ describe('native scan', () => {
     );
     for (const got of await Promise.all(scans)) assert.deepEqual(got, expected);
     assert.ok(idleClassThreads() >= 6, `${idleClassThreads()} threads in the idle class`);
+  });
+
+  it('scans live requests on threads in the batch class, which never preempt the event loop on waking', async (t) => {
+    if (process.platform !== 'linux') return t.skip('scheduling classes are Linux\'s');
+    const addon = native as NativeAddon;
+    const rank = 64;
+    // Past the size from which the scan uses its scoring threads, on two of them.
+    const items = smallInts(100_000 * rank);
+    const users = smallInts(4 * rank);
+    const layout = await addon.int8Layout(items, rank, 2);
+    await Promise.all([addon.topK(items, rank, users, 10, 2), addon.topKInt8(layout, items, rank, users, 10, 2)]);
+    const threads = threadPolicies();
+    const scoring = threads.filter((th) => th.name === 'recserve-scan');
+    assert.ok(scoring.length >= 1 && scoring.every((th) => th.policy === 3), `scoring threads: ${JSON.stringify(scoring)}`);
+    // libuv's threads that ran the scans' own slices (named after the process, unlike the addon's).
+    assert.ok(threads.filter((th) => !th.name.startsWith('recserve') && th.policy === 3).length >= 1, `no libuv thread in the batch class: ${JSON.stringify(threads)}`);
+    assert.equal(threadPolicies()[0]!.policy, 0, 'the event loop stays in the normal class');
   });
 
   it('leaves out each user\'s excluded rows and ranks the rest, from the whole matrix, in both scans', async () => {
