@@ -1,30 +1,13 @@
 import type { TrainingParams } from '../model-store/manifest.js';
 import type { ModelSnapshot } from '../model-store/snapshot.js';
 import { loadNative } from '../native-addon.js';
-import { choleskySolve, choleskySolveInline, nnlsSolve, nnlsSolveInline, scratch, type CholeskySolve, type NnlsSolve } from './least-squares.js';
+import { choleskySolve, choleskySolveInline, dot4, nnlsSolve, nnlsSolveInline, scratch, type CholeskySolve, type NnlsSolve } from './least-squares.js';
 
 /** One thing a user did, as a row of the model's items. */
 export interface Interaction {
   row: number;
   /** The rating (explicit feedback) or the strength, such as a count (implicit feedback). */
   rating: number;
-}
-
-/** Σᵢ f[a + i] · f[b + i] over k entries, in double: four partial sums, as one chain of adds would wait on each add. */
-function dotRows(f: Float32Array, a: number, b: number, k: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let i = 0;
-  for (; i + 4 <= k; i += 4) {
-    s0 += f[a + i]! * f[b + i]!;
-    s1 += f[a + i + 1]! * f[b + i + 1]!;
-    s2 += f[a + i + 2]! * f[b + i + 2]!;
-    s3 += f[a + i + 3]! * f[b + i + 3]!;
-  }
-  for (; i < k; i++) s0 += f[a + i]! * f[b + i]!;
-  return s0 + s1 + (s2 + s3);
 }
 
 /** out[p m + q] = the dot product of item rows rows[p] and rows[q] in double, for m = rows.length. */
@@ -34,7 +17,7 @@ export type RowDots = (items: Float32Array, rank: number, rows: Int32Array, out:
 export function rowDotsInline(items: Float32Array, rank: number, rows: Int32Array, out: Float64Array): void {
   const m = rows.length;
   for (let p = 0; p < m; p++) {
-    for (let q = p; q < m; q++) out[p * m + q] = out[q * m + p] = dotRows(items, rows[p]! * rank, rows[q]! * rank, rank);
+    for (let q = p; q < m; q++) out[p * m + q] = out[q * m + p] = dot4(items, rows[p]! * rank, items, rows[q]! * rank, rank);
   }
 }
 

@@ -13,8 +13,11 @@ export function scratch(current: Float64Array, length: number): Float64Array {
   return current.length >= length ? current : new Float64Array(Math.max(length, 2 * current.length));
 }
 
-/** Σ u[a + p] · v[b + p] over p < n: four partial sums combined as (s0 + s1) + (s2 + s3), the tail into s0 (native/fold.c's dot4). */
-function dot4(u: Float64Array, a: number, v: Float64Array, b: number, n: number): number {
+/**
+ * Σ u[a + p] · v[b + p] over p < n, in double: four partial sums, as one chain of adds would wait on each
+ * add, combined as (s0 + s1) + (s2 + s3), the tail into s0 (native/fold.c's dot4 and dot_rows).
+ */
+export function dot4(u: Float32Array | Float64Array, a: number, v: Float32Array | Float64Array, b: number, n: number): number {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;
