@@ -6,16 +6,7 @@
 //   in JavaScript 260-380 us (implicit) and 1.1-1.3 ms (nonnegative, a solve per active set) at rank 64.
 #include <stdlib.h>
 #include <math.h>
-#include "isa.h"
 #include "topk.h"
-
-// AVX2 where the CPU has it (4 doubles a vector instead of SSE2's 2), chosen once at load: the same
-// operations in the same order, so the same bits on every machine.
-#if RECSERVE_X86 && defined(__linux__)
-#define WIDE_WHERE_ABLE __attribute__((target_clones("avx2", "default")))
-#else
-#define WIDE_WHERE_ABLE
-#endif
 
 // Four partial sums, combined as (s0 + s1) + (s2 + s3), the tail into s0: one chain of adds would wait on each
 // add, and this order gives the same bits as the TypeScript loop.
@@ -45,7 +36,7 @@ void row_dots(const float *items, int rank, const int32_t *rows, int m, double *
   }
 }
 
-WIDE_WHERE_ABLE void normal_equations(const float *items, int rank, const int32_t *rows, const double *weights, const double *targets, int m, double lambda, double *a, double *b) {
+void normal_equations(const float *items, int rank, const int32_t *rows, const double *weights, const double *targets, int m, double lambda, double *a, double *b) {
   for (int p = 0; p < m; p++) {
     const float *y = items + (int64_t)rows[p] * rank;
     for (int i = 0; i < rank; i++) {
@@ -77,7 +68,7 @@ static inline __attribute__((always_inline)) double dot4(const double *u, const 
   return s0 + s1 + (s2 + s3);
 }
 
-WIDE_WHERE_ABLE int cholesky_solve(const double *a, const double *b, int k, double *x) {
+int cholesky_solve(const double *a, const double *b, int k, double *x) {
   double *l = malloc(sizeof(double) * (size_t)k * k);
   if (!l) return -1;
   for (int j = 0; j < k; j++) {
@@ -108,7 +99,7 @@ static double js_min(double a, double b) {
   return b < a || (b == 0 && a == 0 && signbit(b)) ? b : a;
 }
 
-WIDE_WHERE_ABLE int nnls_solve(const double *a, const double *b, int k, double *x) {
+int nnls_solve(const double *a, const double *b, int k, double *x) {
   char *passive = calloc((size_t)k, 1);
   int *keep = malloc(sizeof(int) * (size_t)k);
   double *w = malloc(sizeof(double) * (size_t)k), *sub = malloc(sizeof(double) * (size_t)k * k), *rhs = malloc(sizeof(double) * (size_t)k),
