@@ -3,7 +3,7 @@
 // - a request's few item rows against each other: in JavaScript about 20 us of the event loop for 20 rows at
 //   rank 64 (bounds checks, and a cache miss per line of rows no scan has touched lately);
 // - the k x k normal equations of implicit feedback and of nonnegative models, and their Cholesky solve:
-//   in JavaScript 260-380 us (implicit) and 1.1-1.3 ms (nonnegative, a solve per active set) at rank 64.
+//   in JavaScript 260-400 us (implicit) and 1.1-2.1 ms (nonnegative, a solve per active set) at rank 64.
 #include <stdlib.h>
 #include <math.h>
 #include "topk.h"

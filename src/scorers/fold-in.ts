@@ -62,7 +62,7 @@ export const inlineFoldMath: FoldMath = {
 const addon = loadNative();
 /**
  * The addon's where it was built. On the event loop at rank 64 in TypeScript: the dot products of 20 rows
- * about 20 µs, an implicit model's normal equations and solve 260-380 µs, a nonnegative model's 1.1-1.9 ms.
+ * about 20 µs, an implicit model's normal equations and solve 260-400 µs, a nonnegative model's 1.1-2.1 ms.
  */
 export const defaultFoldMath: FoldMath = addon ? { rowDots: addon.rowDots, normalEquations: addon.normalEquations, choleskySolve, nnlsSolve } : inlineFoldMath;
 

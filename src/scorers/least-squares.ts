@@ -132,7 +132,7 @@ export function nnlsSolveInline(a: Float64Array, b: Float64Array, k: number, sol
 /** The x >= 0 minimising ½ xᵀ A x − bᵀ x; null when a sub-system is not positive definite. */
 export type NnlsSolve = (a: Float64Array, b: Float64Array, k: number) => Float64Array | null;
 
-/** The addon's NNLS where it was built (the same bits): at rank 64, 1.1-1.9 ms of the event loop in TypeScript. */
+/** The addon's NNLS where it was built (the same bits): at rank 64, 1.1-2.1 ms of the event loop in TypeScript. */
 export const nnlsSolve: NnlsSolve = addon
   ? (a, b, k) => {
       const x = new Float64Array(k);
