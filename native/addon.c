@@ -92,8 +92,10 @@ static void *scan(void *data) {
   return NULL;
 }
 
-// Whether this libuv thread was put in the batch scheduling class (linux: see execute).
+#ifdef __linux__
+// Whether this libuv thread was put in the batch scheduling class (see execute).
 static __thread int batch_class;
+#endif
 
 static void execute(napi_env env, void *data) {
   (void)env;
