@@ -56,7 +56,7 @@ export const inlineFoldMath: FoldMath = {
   rowDots: rowDotsInline,
   normalEquations: normalEquationsInline,
   choleskySolve: choleskySolveInline,
-  nnlsSolve: (a, b, k) => nnlsSolveInline(a, b, k),
+  nnlsSolve: nnlsSolveInline,
 };
 
 const addon = loadNative();

@@ -60,13 +60,17 @@ export const choleskySolveInline: CholeskySolve = (a, b, k) => {
 };
 
 const addon = loadNative();
+
+/** A solve of the addon's, which fills x and says whether it could, as a CholeskySolve or NnlsSolve. */
+function intoNew(solve: (a: Float64Array, b: Float64Array, k: number, x: Float64Array) => boolean): CholeskySolve {
+  return (a, b, k) => {
+    const x = new Float64Array(k);
+    return solve(a, b, k, x) ? x : null;
+  };
+}
+
 /** The addon's Cholesky where it was built: at rank 64, 97 µs of the event loop in TypeScript. */
-export const choleskySolve: CholeskySolve = addon
-  ? (a, b, k) => {
-      const x = new Float64Array(k);
-      return addon.choleskySolve(a, b, k, x) ? x : null;
-    }
-  : choleskySolveInline;
+export const choleskySolve: CholeskySolve = addon ? intoNew(addon.choleskySolve) : choleskySolveInline;
 
 /** The rows and columns `keep` of A, and the entries `keep` of b. */
 function restrict(a: Float64Array, b: Float64Array, k: number, keep: readonly number[]): { a: Float64Array; b: Float64Array } {
@@ -82,7 +86,7 @@ function restrict(a: Float64Array, b: Float64Array, k: number, keep: readonly nu
  * the normal equations: the minimiser is unique, so any exact method gives Spark's answer. Null when a
  * sub-system is not positive definite.
  */
-export function nnlsSolveInline(a: Float64Array, b: Float64Array, k: number, solve: CholeskySolve = choleskySolveInline): Float64Array | null {
+export function nnlsSolveInline(a: Float64Array, b: Float64Array, k: number): Float64Array | null {
   const x = new Float64Array(k);
   const passive = new Set<number>();
   const scale = Math.max(1, ...Array.from(b, Math.abs));
@@ -106,7 +110,7 @@ export function nnlsSolveInline(a: Float64Array, b: Float64Array, k: number, sol
     for (;;) {
       const keep = [...passive].sort((p, q) => p - q);
       const sub = restrict(a, b, k, keep);
-      const z = solve(sub.a, sub.b, keep.length);
+      const z = choleskySolveInline(sub.a, sub.b, keep.length);
       if (!z) return null;
       if (z.every((v) => v > 0)) {
         keep.forEach((i, n) => (x[i] = z[n]!));
@@ -133,9 +137,4 @@ export function nnlsSolveInline(a: Float64Array, b: Float64Array, k: number, sol
 export type NnlsSolve = (a: Float64Array, b: Float64Array, k: number) => Float64Array | null;
 
 /** The addon's NNLS where it was built (the same bits): at rank 64, 1.1-2.1 ms of the event loop in TypeScript. */
-export const nnlsSolve: NnlsSolve = addon
-  ? (a, b, k) => {
-      const x = new Float64Array(k);
-      return addon.nnlsSolve(a, b, k, x) ? x : null;
-    }
-  : (a, b, k) => nnlsSolveInline(a, b, k);
+export const nnlsSolve: NnlsSolve = addon ? intoNew(addon.nnlsSolve) : nnlsSolveInline;

@@ -13,11 +13,11 @@ const native = loadNative();
 const rand = randomSource(5);
 
 /** This process's threads, name and Linux scheduling policy (field 41 of a task's stat: 3 SCHED_BATCH, 5 SCHED_IDLE). */
-function threadPolicies(): { name: string; policy: number }[] {
+function threadPolicies(): { tid: number; name: string; policy: number }[] {
   return readdirSync('/proc/self/task').map((t) => {
     const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
     // The fields after the command (which may hold spaces) start at field 3.
-    return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), policy: Number(stat.replace(/^.*\) /s, '').split(' ')[41 - 3]) };
+    return { tid: Number(t), name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), policy: Number(stat.replace(/^.*\) /s, '').split(' ')[41 - 3]) };
   });
 }
 const idleClassThreads = () => threadPolicies().filter((t) => t.policy === 5).length;
@@ -141,7 +141,7 @@ describe('native scan', () => {
     assert.ok(scoring.length >= 1 && scoring.every((th) => th.policy === 3), `scoring threads: ${JSON.stringify(scoring)}`);
     // libuv's threads that ran the scans' own slices (named after the process, unlike the addon's).
     assert.ok(threads.filter((th) => !th.name.startsWith('recserve') && th.policy === 3).length >= 1, `no libuv thread in the batch class: ${JSON.stringify(threads)}`);
-    assert.equal(threadPolicies()[0]!.policy, 0, 'the event loop stays in the normal class');
+    assert.equal(threads.find((th) => th.tid === process.pid)!.policy, 0, 'the event loop (the main thread) stays in the normal class');
   });
 
   it('leaves out each user\'s excluded rows and ranks the rest, from the whole matrix, in both scans', async () => {
