@@ -13,7 +13,8 @@
 //   isa() -> { float32, int8 }: the instruction set each scan uses; poolThreads() -> scoring threads started;
 //   firstNonFinite(values: Float32Array) -> index or -1;
 //   codeSums(codes: Int8Array, rank) -> Int32Array of codes.length / rank sums, one per item;
-//   rowDots(items: Float32Array, rank, rows: Int32Array, out: Float64Array): the rows' dot products (fold.c);
+//   fewRatings(items: Float32Array, rank, rows: Int32Array, ratings: Float64Array, lambda, x: Float64Array) -> whether
+//     solved: an explicit fold-in with fewer ratings than the rank, x = Yᵀ z with (Y Yᵀ + lambda I) z = ratings (fold.c);
 //   normalEquations(items, rank, rows, weights: Float64Array, targets: Float64Array, lambda, a: Float64Array, b: Float64Array):
 //     adds each row's weighted outer product to a and its target times the row to b, lambda to a's diagonal (fold.c);
 //   choleskySolve(a: Float64Array, b: Float64Array, k, x: Float64Array) -> whether A was positive definite (x solved);
@@ -465,27 +466,31 @@ static napi_value code_sums_js(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static napi_value row_dots_js(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+static napi_value few_ratings_js(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6], result;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  const void *items, *rows;
-  void *out;
-  size_t items_len, m, out_len;
+  const void *items, *rows, *ratings;
+  void *x;
+  size_t items_len, m, ratings_len, x_len;
   int64_t rank;
-  if (argc < 4 || !typed_array(env, argv[0], napi_float32_array, &items, &items_len) || !int_arg(env, argv[1], &rank) ||
-      !typed_array(env, argv[2], napi_int32_array, &rows, &m) || !typed_array(env, argv[3], napi_float64_array, (const void **)&out, &out_len)) {
-    napi_throw_type_error(env, NULL, "rowDots(items: Float32Array, rank: integer, rows: Int32Array, out: Float64Array)");
+  double lambda;
+  if (argc < 6 || !typed_array(env, argv[0], napi_float32_array, &items, &items_len) || !int_arg(env, argv[1], &rank) ||
+      !typed_array(env, argv[2], napi_int32_array, &rows, &m) || !typed_array(env, argv[3], napi_float64_array, &ratings, &ratings_len) ||
+      napi_get_value_double(env, argv[4], &lambda) != napi_ok || !typed_array(env, argv[5], napi_float64_array, (const void **)&x, &x_len)) {
+    napi_throw_type_error(env, NULL, "fewRatings(items: Float32Array, rank: integer, rows: Int32Array, ratings: Float64Array, lambda: number, x: Float64Array)");
     return NULL;
   }
-  int ok = rank >= 1 && items_len % rank == 0 && m <= 65536 && out_len >= m * m;
+  int ok = rank >= 1 && items_len % rank == 0 && m >= 1 && m <= 4096 && ratings_len >= m && x_len >= (size_t)rank;
   for (size_t p = 0; ok && p < m; p++) ok = ((const int32_t *)rows)[p] >= 0 && (size_t)((const int32_t *)rows)[p] < items_len / rank;
   if (!ok) {
-    napi_throw_range_error(env, NULL, "rowDots: rank must divide the items' length, every row must be one of them, and out must hold rows.length squared");
+    napi_throw_range_error(env, NULL, "fewRatings: rank must divide the items' length, 1..4096 rows each one of them, a rating per row, and x must hold rank");
     return NULL;
   }
-  row_dots(items, (int)rank, rows, (int)m, out);
-  return NULL;
+  const int solved = few_ratings(items, (int)rank, rows, ratings, (int)m, lambda, x);
+  if (solved < 0) return napi_throw_error(env, NULL, "fewRatings: out of memory"), NULL;
+  CHECK(napi_get_boolean(env, solved == 1, &result));
+  return result;
 }
 
 static napi_value normal_equations_js(napi_env env, napi_callback_info info) {
@@ -577,7 +582,7 @@ NAPI_MODULE_INIT() {
       {"int8Layout", NULL, int8_layout_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"firstNonFinite", NULL, first_non_finite_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"codeSums", NULL, code_sums_js, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"rowDots", NULL, row_dots_js, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fewRatings", NULL, few_ratings_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"normalEquations", NULL, normal_equations_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"choleskySolve", NULL, cholesky_solve_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"nnlsSolve", NULL, nnls_solve_js, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -36,6 +36,27 @@ void row_dots(const float *items, int rank, const int32_t *rows, int m, double *
   }
 }
 
+// Explicit feedback with fewer ratings than the rank (fold-in.ts's explicitFewRatings): z with
+// (Y Yᵀ + lambda I) z = ratings, then x = Yᵀ z, each x[i] adding its products in row order.
+int few_ratings(const float *items, int rank, const int32_t *rows, const double *ratings, int m, double lambda, double *x) {
+  double *g = malloc(sizeof(double) * (size_t)m * m), *z = malloc(sizeof(double) * (size_t)m);
+  int solved = g && z ? 0 : -1;
+  if (solved == 0) {
+    row_dots(items, rank, rows, m, g);
+    for (int p = 0; p < m; p++) g[p * m + p] += lambda;
+    solved = cholesky_solve(g, ratings, m, z);
+  }
+  if (solved == 1) {
+    for (int i = 0; i < rank; i++) x[i] = 0;
+    for (int p = 0; p < m; p++) {
+      const float *y = items + (int64_t)rows[p] * rank;
+      for (int i = 0; i < rank; i++) x[i] += z[p] * (double)y[i];
+    }
+  }
+  free(g), free(z);
+  return solved;
+}
+
 void normal_equations(const float *items, int rank, const int32_t *rows, const double *weights, const double *targets, int m, double lambda, double *a, double *b) {
   for (int p = 0; p < m; p++) {
     const float *y = items + (int64_t)rows[p] * rank;

@@ -41,6 +41,10 @@ void code_sums(const int8_t *codes, int64_t n, int rank, int32_t *sums);
 // (a symmetric m x m matrix).
 void row_dots(const float *items, int rank, const int32_t *rows, int m, double *out);
 
+// x = Yᵀ z with (Y Yᵀ + lambda I) z = ratings, for the m item rows Y of an explicit fold-in with fewer ratings
+// than the rank: 1, or 0 when that m x m system is not positive definite, -1 without memory (fold.c).
+int few_ratings(const float *items, int rank, const int32_t *rows, const double *ratings, int m, double lambda, double *x);
+
 // The normal equations of a fold-in: adds weights[p] y yᵀ to the upper triangle of the k x k matrix a and
 // targets[p] y to b, for each of the m item rows y, then lambda to a's diagonal, and mirrors the upper
 // triangle into the lower (fold.c).

@@ -28,8 +28,8 @@ export interface NativeAddon {
    * quantised to 7-bit codes off the event loop; up to 64 users (32 with AMX over ranks up to 64) share one pass over the codes, and up to eight passes each read of a chunk of them.
    */
   topKInt8(layout: Int8Layout, items: Float32Array, rank: number, users: Float32Array, k: number, threads: number, excluded?: Int32Array, offsets?: Int32Array, background?: boolean): Promise<NativeResult>;
-  /** out[p m + q] = the dot product of item rows rows[p] and rows[q] in double (m = rows.length), as scorers/fold-in.ts computes it. */
-  rowDots(items: Float32Array, rank: number, rows: Int32Array, out: Float64Array): void;
+  /** An explicit fold-in with fewer ratings than the rank, as scorers/fold-in.ts's FewRatings computes it: false when singular. */
+  fewRatings(items: Float32Array, rank: number, rows: Int32Array, ratings: Float64Array, lambda: number, x: Float64Array): boolean;
   /** The normal equations of a fold-in, as scorers/fold-in.ts's NormalEquations computes them. */
   normalEquations(items: Float32Array, rank: number, rows: Int32Array, weights: Float64Array, targets: Float64Array, lambda: number, a: Float64Array, b: Float64Array): void;
   /** x with A x = b (A k x k, row-major) by Cholesky, as scorers/least-squares.ts computes it: false when A is not positive definite. */

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { loadBundle } from '../../src/model-store/bundle-loader.js';
 import { rowOfId } from '../../src/model-store/factors.js';
 import { loadNative } from '../../src/native-addon.js';
-import { foldIn, inlineFoldMath, normalEquationsInline, rowDotsInline, type Interaction } from '../../src/scorers/fold-in.js';
+import { fewRatingsInline, foldIn, inlineFoldMath, normalEquationsInline, type Interaction } from '../../src/scorers/fold-in.js';
 import { choleskySolve } from '../../src/scorers/least-squares.js';
 import { importSparkSave } from '../../src/spark/import.js';
 import { fixturePath, REPO_FIXTURES, tempDir } from '../helpers/fixtures.js';
@@ -97,30 +97,45 @@ describe('fold-in with fewer ratings than the rank', () => {
   });
 });
 
-describe('the dot products of a fold-in\'s rows', () => {
+describe('the arithmetic of a fold-in in the addon', () => {
   const native = loadNative();
   const matrix = (rows: number, rank: number) => Float32Array.from({ length: rows * rank }, (_, i) => Math.sin(i * 12.9898) * 3.7);
 
-  it('are the same bits from the addon as from TypeScript, at every rank around the unroll of 4', () => {
+  it('few explicit ratings: the same bits from the addon as from TypeScript at every rank up to 70, and the solution of the k x k system', () => {
     assert.ok(native, 'npm install builds the addon');
     for (let rank = 1; rank <= 70; rank++) {
       const items = matrix(50, rank);
       for (const m of [1, 2, 5, 17]) {
         const rows = Int32Array.from({ length: m }, (_, p) => (p * 31 + rank) % 50);
-        const mine = new Float64Array(m * m);
-        const theirs = new Float64Array(m * m);
-        rowDotsInline(items, rank, rows, mine);
-        native.rowDots(items, rank, rows, theirs);
+        const ratings = Float64Array.from(rows, (_, p) => 1 + ((p * 7) % 5) / 2);
+        const lambda = 0.1 * m;
+        const [mine, theirs] = [new Float64Array(rank).fill(9), new Float64Array(rank).fill(9)];
+        assert.equal(fewRatingsInline(items, rank, rows, ratings, lambda, mine), true);
+        assert.equal(native.fewRatings(items, rank, rows, ratings, lambda, theirs), true);
         assert.deepEqual(theirs, mine, `rank ${rank}, ${m} rows`);
-        assert.equal(mine[m - 1], mine[(m - 1) * m], 'symmetric');
+        // (YᵀY + λI) x = Yᵀr, row i = 0 of it.
         const row = (p: number) => items.subarray(rows[p]! * rank, rows[p]! * rank + rank);
-        const plain = dot(row(0), row(m - 1));
-        assert.ok(Math.abs(mine[m - 1]! - plain) <= 1e-12 * Math.max(1, Math.abs(plain)), `rank ${rank}: ${mine[m - 1]} is the dot product ${plain}`);
+        let lhs = lambda * mine[0]!;
+        let rhs = 0;
+        for (let p = 0; p < m; p++) {
+          lhs += row(p)[0]! * dot(row(p), mine);
+          rhs += row(p)[0]! * ratings[p]!;
+        }
+        assert.ok(Math.abs(lhs - rhs) <= 1e-6 * Math.max(1, Math.abs(rhs)), `rank ${rank}, ${m} rows: ${lhs} against ${rhs}`);
       }
     }
   });
 
-  it('and the normal equations: the same bits from the addon as from TypeScript, at every rank up to 70', () => {
+  it('few explicit ratings without regularisation and two equal rows: singular, false from both', () => {
+    assert.ok(native, 'npm install builds the addon');
+    const items = matrix(10, 8);
+    const rows = Int32Array.of(3, 3);
+    const ratings = Float64Array.of(1, 2);
+    assert.equal(fewRatingsInline(items, 8, rows, ratings, 0, new Float64Array(8)), false);
+    assert.equal(native.fewRatings(items, 8, rows, ratings, 0, new Float64Array(8)), false);
+  });
+
+  it('the normal equations: the same bits from the addon as from TypeScript, at every rank up to 70', () => {
     assert.ok(native, 'npm install builds the addon');
     for (let rank = 1; rank <= 70; rank++) {
       const items = matrix(50, rank);
@@ -145,14 +160,17 @@ describe('the dot products of a fold-in\'s rows', () => {
     }
   });
 
-  it('refuse, rather than read past the matrix, a row it does not have or an output too small', () => {
+  it('refuses, rather than read past the matrix, a row it does not have or an output too small', () => {
     assert.ok(native, 'npm install builds the addon');
     const items = matrix(10, 4);
-    assert.throws(() => native.rowDots(items, 4, Int32Array.of(0, 10), new Float64Array(4)), RangeError);
-    assert.throws(() => native.rowDots(items, 4, Int32Array.of(-1), new Float64Array(1)), RangeError);
-    assert.throws(() => native.rowDots(items, 4, Int32Array.of(0, 1), new Float64Array(3)), RangeError);
-    assert.throws(() => native.rowDots(items, 3, Int32Array.of(0), new Float64Array(1)), RangeError);
-    assert.throws(() => native.rowDots(items, 4, [0] as never, new Float64Array(1)), TypeError);
+    const [r1, x4] = [Float64Array.of(1, 1), new Float64Array(4)];
+    assert.throws(() => native.fewRatings(items, 4, Int32Array.of(0, 10), r1, 1, x4), RangeError);
+    assert.throws(() => native.fewRatings(items, 4, Int32Array.of(-1), r1, 1, x4), RangeError);
+    assert.throws(() => native.fewRatings(items, 4, Int32Array.of(0, 1), Float64Array.of(1), 1, x4), RangeError);
+    assert.throws(() => native.fewRatings(items, 4, Int32Array.of(0), r1, 1, new Float64Array(3)), RangeError);
+    assert.throws(() => native.fewRatings(items, 3, Int32Array.of(0), r1, 1, x4), RangeError);
+    assert.throws(() => native.fewRatings(items, 4, new Int32Array(0), r1, 1, x4), RangeError);
+    assert.throws(() => native.fewRatings(items, 4, [0] as never, r1, 1, x4), TypeError);
     const [one, a, b] = [Float64Array.of(1), new Float64Array(16), new Float64Array(4)];
     assert.throws(() => native.normalEquations(items, 4, Int32Array.of(10), one, one, 0, a, b), RangeError);
     assert.throws(() => native.normalEquations(items, 4, Int32Array.of(0, 1), one, Float64Array.of(1, 1), 0, a, b), RangeError);
