@@ -8,15 +8,18 @@ import { alsSnapshot, answerOfList, excludedRows, userRowOf, type ItemInteractio
 
 /**
  * The interactions with items the model knows, as rows; items it does not know say nothing about the
- * user's factor and are left out. An explicit-feedback model needs each rating.
+ * user's factor and are left out. An explicit-feedback model needs each rating. `rowOf` keeps each id's
+ * row (-1: unknown) for the exclusions, which usually name the same items: each id is looked up once.
  */
-function interactionRows(model: ModelSnapshot, interactions: readonly ItemInteraction[], explicit: boolean): Interaction[] {
+function interactionRows(model: ModelSnapshot, interactions: readonly ItemInteraction[], explicit: boolean, rowOf: Map<string, number>): Interaction[] {
   const rows: Interaction[] = [];
-  interactions.forEach(({ itemId, rating }, i) => {
+  for (let i = 0; i < interactions.length; i++) {
+    const { itemId, rating } = interactions[i]!;
     if (rating === undefined && explicit) throw new RecserveError('invalid_request', `interactions[${i}].rating is required: model ${model.name} was trained on explicit ratings`);
     const row = rowOfId(model.itemIds, itemId);
+    rowOf.set(itemId, row);
     if (row >= 0) rows.push({ row, rating: rating ?? 1 });
-  });
+  }
   return rows;
 }
 
@@ -66,10 +69,11 @@ export class AlsRecommender implements ItemRecommender {
     const model = alsSnapshot(this.store, this.modelName);
     const training = model.manifest.training;
     if (!training) throw new RecserveError('unknown_user', `model ${model.name} was imported without its training parameters, so it cannot fold in a new user`);
-    const rows = interactionRows(model, interactions, !training.implicitPrefs);
+    const rowOf = new Map<string, number>();
+    const rows = interactionRows(model, interactions, !training.implicitPrefs, rowOf);
     const vector = rows.length > 0 ? foldIn(model, training, model.itemGram, rows) : null;
     if (!vector) throw new RecserveError('unknown_user', `none of the ${interactions.length} interactions names an item model ${model.name} can fold in`);
-    const list = await rankRows(this.scorer, model, vector, n, rowsToExclude(excludedRows(model, exclude)));
+    const list = await rankRows(this.scorer, model, vector, n, rowsToExclude(excludedRows(model, exclude, rowOf)));
     return answerOfList(list, model, model);
   }
 }

@@ -70,12 +70,12 @@ export function answerOfList({ rows, scores }: TopK, items: ModelSnapshot, answe
 
 const NO_ROWS: ReadonlySet<number> = new Set();
 
-/** Rows of the excluded item ids the model knows; others cannot be recommended anyway. */
-export function excludedRows(model: ModelSnapshot, exclude: readonly string[]): ReadonlySet<number> {
+/** Rows of the excluded item ids the model knows (`known`: rows already looked up); others cannot be recommended anyway. */
+export function excludedRows(model: ModelSnapshot, exclude: readonly string[], known?: ReadonlyMap<string, number>): ReadonlySet<number> {
   if (exclude.length === 0) return NO_ROWS;
   const rows = new Set<number>();
   for (const itemId of exclude) {
-    const row = rowOfId(model.itemIds, itemId);
+    const row = known?.get(itemId) ?? rowOfId(model.itemIds, itemId);
     if (row >= 0) rows.add(row);
   }
   return rows;
