@@ -106,6 +106,14 @@ describe('POST /recommend: fold-in', () => {
     assert.deepEqual((body.items as { itemId: string }[]).map((i) => i.itemId), topOf(referenceFactor(asRows), 8, [3, 17, 40, 99]));
   });
 
+  it('leaves out the items of `exclude` as well as the interacted ones', async () => {
+    const interacted = [3, 17, 40, 99];
+    // The two best items the visitor would otherwise get, so that leaving them out changes the answer.
+    const best = topOf(referenceFactor(asRows), 2, interacted).map(Number);
+    const { body } = await post({ userId: 'new-visitor', interactions: [...interactions, { itemId: 'no-such-item', rating: 5 }], exclude: best.map(String), n: 8 });
+    assert.deepEqual((body.items as { itemId: string }[]).map((i) => i.itemId), topOf(referenceFactor(asRows), 8, [...interacted, ...best]));
+  });
+
   it('serves a user the model knows from the model (interactions only exclude)', async () => {
     const { body } = await post({ userId: '4', interactions: [{ itemId: '3', rating: 5 }], n: 5 });
     assert.equal(body.source, 'model');
