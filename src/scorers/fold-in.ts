@@ -85,7 +85,7 @@ export const inlineFoldMath: FoldMath = {
 const addon = loadNative();
 /**
  * The addon's where it was built. On the event loop at rank 64 in TypeScript: 20 explicit ratings
- * about 20 µs (the addon: 9 µs, most of it reading the rows), an implicit model's normal equations and solve 260-400 µs, a nonnegative model's 1.1-2.1 ms.
+ * 46-48 µs (the addon: 11-12 µs, much of it reading the rows), an implicit model's normal equations and solve 260-400 µs, a nonnegative model's 1.1-2.1 ms.
  */
 export const defaultFoldMath: FoldMath = addon ? { fewRatings: addon.fewRatings, normalEquations: addon.normalEquations, choleskySolve, nnlsSolve } : inlineFoldMath;
 
