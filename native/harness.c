@@ -97,7 +97,9 @@ static void int8_case_excluding(int rank, int64_t rows, int batch, int k, int th
   int8_t *codes = malloc(rows * rank);
   for (int64_t i = 0; i < rows; i++) {
     const float norm = ldexpf(1, (int)(next() % 9) - 4);
-    scales[i] = (float)(1 + next() % 4) / 64;
+    // Some negative: a bundle's scale need only be finite (and a tile with one is never bounded from its
+    // largest scale, see scan_lanes).
+    scales[i] = (float)(1 + next() % 4) / 64 * (i % 7 == 3 ? -1 : 1);
     for (int j = 0; j < rank; j++) {
       float *y = &items[i * rank + j];
       if (kind == TIES) *y = small_int(rank < 4 ? 3 : 7);
@@ -178,6 +180,11 @@ int main(void) {
       int8_case(ranks[r], 257, group_batches[bi], 11, 1 + (int)bi % 2, REALS);
       int8_case_excluding(ranks[r], 130, group_batches[bi], 21, 2, REALS, 5);
     }
+  // A block of 16 users across the lanes (AVX-512 without AMX), and one with a user scored apart, from codes
+  // with negative scales too.
+  int8_case(64, 70000, 17, 10, 2, REALS);
+  int8_case_excluding(5, 1001, 16, 10, 2, CODES, 3);
+  int8_case_excluding(64, 4099, 17, 10, 1, CODES, 2);
   // int8 batches past a pass of 64 users: two passes (70), three with a partial group (130).
   for (int kind = TIES; kind <= NEAR; kind++) int8_case(17, 257, 130, 11, 3, kind);
   float32_case(64, 32771, 40, 25, 2, 3);

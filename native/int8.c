@@ -29,7 +29,8 @@
 #include "topk.h"
 
 #define TILE 16
-// Users per pass over the codes (in groups of 8 with AVX-512, 4 with AVX2, on each tile while it is in L1).
+// Users per pass over the codes (in blocks of 16 and groups of 8 with AVX-512, 4 with AVX2, on each tile while
+// it is in L1).
 // Each pass reads the whole layout from memory: 64 users a pass scored a batch of 128 a fifth faster than 16.
 #define PASS 64
 // Users per AMX tile multiply.
@@ -39,6 +40,8 @@
 // users 0.34-0.37 ms against 0.41, 10 users 0.36-0.37 against 0.44-0.46, 14 users 0.45-0.46 against 0.55-0.57;
 // 5 users took a tenth longer with AMX).
 #define AMX_FEWEST 9
+// Users a vector of scan_lanes holds: a pass of that many or more scans that way where AMX is not used.
+#define LANES 16
 _Static_assert(PASS % AMX_USERS == 0, "a pass holds whole groups of 16 users");
 #define USER_ZERO 64
 #ifndef AHEAD
@@ -131,64 +134,77 @@ static void *layout_rows(void *arg) {
   return NULL;
 }
 
-// Bands of norm the layout's order counts in: the order only has to be roughly by norm, and sorting by
-// bands takes one pass over the items whatever their number.
-#define NORM_BANDS 1024
+// Bands of norm, and within one of scale, that the layout's order counts in: the order only has to be
+// roughly by norm, and sorting by bands takes one pass over the items whatever their number.
+#define NORM_BANDS 128
+#define SCALE_BANDS 512
+_Static_assert(NORM_BANDS * SCALE_BANDS <= 65536, "a band fits 16 bits");
 
-// The model's rows by descending norm, in NORM_BANDS bands of the largest norm and by row within a band:
-// rows[place] for each place of the layout, -1 past the items. The items most users rank high tend to be
-// the long ones, so the floors rise early: a batch of 32 users kept 212 items each instead of 322, and took
-// 0.83 instead of 0.97 ms on one thread (100,000 x 64, trained factors). Any order gives the same answers.
+// The model's rows by descending norm, in NORM_BANDS bands of the largest norm, then by descending scale in
+// SCALE_BANDS bands of the largest, and by row within those: rows[place] for each place of the layout, -1
+// past the items. The items most users rank high tend to be the long ones, so the floors rise early: a batch
+// of 32 users kept 212 items each instead of 322, and took 0.83 instead of 0.97 ms on one thread (100,000 x
+// 64, trained factors). A tile's items then have nearly the same scale, which scan_lanes's bound needs. Any
+// order gives the same answers.
 typedef struct {
-  const float *items;
+  const float *items, *scales_in;
   int64_t first, end;
   int rank;
-  float *norms;
-  float longest;
+  float *norms, *scales;
+  float longest, largest;
   char pad[64];
 } norms_slice_t;
 
 // Squared norms of rows [first, end), in float (the order only needs their bands) and eight partial sums,
-// which the compiler vectorises.
+// which the compiler vectorises; and their scales (a bundle's, or in proportion to the largest |y|).
 static void *row_norms(void *arg) {
   norms_slice_t *a = arg;
   for (int64_t i = a->first; i < a->end; i++) {
     const float *y = a->items + i * a->rank;
-    float part[8] = {0};
+    float part[8] = {0}, top[8] = {0};
     for (int j = 0; j + 8 <= a->rank; j += 8)
-      for (int w = 0; w < 8; w++) part[w] += y[j + w] * y[j + w];
-    float sum = 0;
-    for (int j = a->rank & ~7; j < a->rank; j++) sum += y[j] * y[j];
-    for (int w = 0; w < 8; w++) sum += part[w];
+      for (int w = 0; w < 8; w++) part[w] += y[j + w] * y[j + w], top[w] = fabsf(y[j + w]) > top[w] ? fabsf(y[j + w]) : top[w];
+    float sum = 0, scale = 0;
+    for (int j = a->rank & ~7; j < a->rank; j++) sum += y[j] * y[j], scale = fabsf(y[j]) > scale ? fabsf(y[j]) : scale;
+    for (int w = 0; w < 8; w++) sum += part[w], scale = top[w] > scale ? top[w] : scale;
+    if (a->scales_in) scale = isfinite(a->scales_in[i]) ? a->scales_in[i] : 0;
     a->norms[i] = sum;
+    a->scales[i] = scale;
     a->longest = sum > a->longest ? sum : a->longest;
+    a->largest = scale > a->largest ? scale : a->largest;
   }
   return NULL;
 }
 
-static int norm_order(const float *items, int64_t n, int rank, int threads, int32_t *rows, int64_t padded) {
+// Band 0 of `count` for share 1 (the largest), the last for 0; NaN and shares out of [0, 1] go to the last.
+static inline int band_of(float share, int count) { return share >= 0 && share <= 1 ? count - 1 - (int)(share * (count - 1)) : count - 1; }
+
+static int norm_order(const float *items, const float *scales_in, int64_t n, int rank, int threads, int32_t *rows, int64_t padded) {
   int parts = slices_for(threads < 1 ? 1 : threads);
   if (parts > n) parts = n > 0 ? (int)n : 1;
-  float *norms = malloc(sizeof(float) * (n ? n : 1));
+  float *norms = malloc(sizeof(float) * (n ? n : 1)), *scales = malloc(sizeof(float) * (n ? n : 1));
   uint16_t *bands = malloc(sizeof(uint16_t) * (n ? n : 1));
-  int64_t *starts = calloc(NORM_BANDS + 1, sizeof(int64_t));
+  int64_t *starts = calloc(NORM_BANDS * SCALE_BANDS + 1, sizeof(int64_t));
   norms_slice_t *slices = calloc((size_t)parts, sizeof(norms_slice_t));
-  if (!norms || !bands || !starts || !slices) { free(norms); free(bands); free(starts); free(slices); return -1; }
-  for (int t = 0; t < parts; t++) slices[t] = (norms_slice_t){items, n * t / parts, n * (t + 1) / parts, rank, norms, 0, {0}};
+  if (!norms || !scales || !bands || !starts || !slices) { free(norms); free(scales); free(bands); free(starts); free(slices); return -1; }
+  for (int t = 0; t < parts; t++) slices[t] = (norms_slice_t){items, scales_in, n * t / parts, n * (t + 1) / parts, rank, norms, scales, 0, 0, {0}};
   run_parallel(row_norms, slices, sizeof(norms_slice_t), parts, threads);
-  float longest = 0;
-  for (int t = 0; t < parts; t++) longest = slices[t].longest > longest ? slices[t].longest : longest;
+  float longest = 0, largest = 0;
+  for (int t = 0; t < parts; t++) {
+    longest = slices[t].longest > longest ? slices[t].longest : longest;
+    largest = slices[t].largest > largest ? slices[t].largest : largest;
+  }
   longest = sqrtf(longest);
-  // Band 0 holds the longest rows; a NaN norm (never a loaded model's) goes to the last band.
   for (int64_t i = 0; i < n; i++) {
-    const float share = longest > 0 ? sqrtf(norms[i]) / longest : 0;
-    bands[i] = (uint16_t)(share >= 0 && share <= 1 ? NORM_BANDS - 1 - (int)(share * (NORM_BANDS - 1)) : NORM_BANDS - 1);
+    const int norm_band = band_of(longest > 0 ? sqrtf(norms[i]) / longest : 0, NORM_BANDS);
+    bands[i] = (uint16_t)(norm_band * SCALE_BANDS + band_of(largest > 0 ? scales[i] / largest : 0, SCALE_BANDS));
     starts[bands[i] + 1]++;
   }
-  for (int b = 0; b < NORM_BANDS; b++) starts[b + 1] += starts[b];
+  for (int b = 0; b < NORM_BANDS * SCALE_BANDS; b++) starts[b + 1] += starts[b];
   for (int64_t i = 0; i < n; i++) rows[starts[bands[i]]++] = (int32_t)i;
   for (int64_t place = n; place < padded; place++) rows[place] = -1;
   free(norms);
+  free(scales);
   free(bands);
   free(starts);
   free(slices);
@@ -198,7 +214,7 @@ static int norm_order(const float *items, int64_t n, int rank, int threads, int3
 int i8_layout(const float *items, int64_t n, int rank, const int8_t *codes, const float *scales_in, int threads, int8_t *tiles, int32_t *offsets, float *scales,
               float *bounds, int32_t *rows) {
   const int64_t tiles_n = tiles_for(n), padded = tiles_n * TILE;
-  if (norm_order(items, n, rank, threads, rows, padded) < 0) return -1;
+  if (norm_order(items, scales_in, n, rank, threads, rows, padded) < 0) return -1;
   memset(tiles, 0, (size_t)(tiles_n * groups_for(rank) * 4 * TILE));
   memset(offsets, 0, sizeof(int32_t) * padded);
   memset(scales, 0, sizeof(float) * padded);
@@ -266,6 +282,7 @@ typedef struct {
   int64_t n;
   int rank, groups, users, k;
   const uint8_t *codes;    // users x (4 groups), zero-padded to PASS users
+  const uint8_t *lanes;    // the same codes for scan_lanes, [PASS / LANES][groups][LANES users][4], or NULL
   const float *widths;     // per user: 2W, rounded up
   float *floors;           // per user, shared by the threads: the highest floor any of them reached
   int first_user;          // its first user's place in the round (see topk_i8)
@@ -301,7 +318,7 @@ static inline float step(float f, int up) {
 
 // Counts a kept a among the list's k best: once it has k, user u's floor is the k-th best less the
 // user's width, raised as soon as that rises (so the scan keeps fewer items than if it waited).
-static void rank_best(const pass_t *p, int u, list_t *l, float a) {
+static inline __attribute__((always_inline)) void rank_best(const pass_t *p, int u, list_t *l, float a) {
   float *h = l->best;
   int i;
   if (l->best_count < p->k) {
@@ -371,16 +388,22 @@ static int excluded(const pass_t *p, int u, int64_t place) {
   return *base == row;
 }
 
+// Keeps the item at `place` (approximate score a) for user u if it reaches the user's floor now. Inlined
+// whole, with rank_best: called out of line from scan_lanes, a scan of 256 users took 19 ms instead of 11.
+static inline __attribute__((always_inline)) void keep_hit(const pass_t *p, int u, list_t *l, float a, int64_t place) {
+  if (place >= p->n || a < l->floor) return;
+  if (p->ex_offsets && excluded(p, u, place)) return;
+  if (l->count == l->cap) compact(p, l);
+  if (l->failed || l->count == l->cap) return;
+  l->e[l->count++] = (entry_t){a, (int32_t)place};
+  rank_best(p, u, l, a);
+}
+
 // Keeps the items of one tile (scores a[0..16) of rows from `first`) flagged in `mask` for user u.
 static inline void keep_hits(const pass_t *p, int u, list_t *l, uint32_t mask, const float *a, int64_t first) {
   for (; mask; mask &= mask - 1) {
     const int q = __builtin_ctz(mask);
-    if (first + q >= p->n || a[q] < l->floor) continue;
-    if (p->ex_offsets && excluded(p, u, first + q)) continue;
-    if (l->count == l->cap) compact(p, l);
-    if (l->failed || l->count == l->cap) return;
-    l->e[l->count++] = (entry_t){a[q], (int32_t)(first + q)};
-    rank_best(p, u, l, a[q]);
+    keep_hit(p, u, l, a[q], first + q);
   }
 }
 
@@ -476,9 +499,9 @@ VNNI INLINE void tiles_vnni(const pass_t *p, int64_t t, int u0, list_t *lists, c
   }
 }
 
-// Every group of up to 8 users on the same tiles while they are in L1.
-VNNI INLINE void group_vnni(const pass_t *p, int64_t t, list_t *lists, const int tiles) {
-  for (int u0 = 0; u0 < p->users; u0 += GROUP) {
+// Every group of up to 8 users from `from` on the same tiles while they are in L1.
+VNNI INLINE void group_vnni(const pass_t *p, int64_t t, int from, list_t *lists, const int tiles) {
+  for (int u0 = from; u0 < p->users; u0 += GROUP) {
 #define CASE(n) \
   case n: tiles_vnni(p, t, u0, lists, tiles, n); break;
     switch (p->users - u0) {
@@ -489,10 +512,99 @@ VNNI INLINE void group_vnni(const pass_t *p, int64_t t, list_t *lists, const int
   }
 }
 
-VNNI static void scan_vnni(const pass_t *p, int64_t first, int64_t end, list_t *lists) {
+// The pass's users from `from` over tiles [first, end).
+VNNI INLINE void users_vnni(const pass_t *p, int64_t first, int64_t end, int from, list_t *lists) {
   int64_t t = first;
-  for (; t + 2 <= end; t += 2) group_vnni(p, t, lists, 2);
-  if (t < end) group_vnni(p, t, lists, 1);
+  for (; t + 2 <= end; t += 2) group_vnni(p, t, from, lists, 2);
+  if (t < end) group_vnni(p, t, from, lists, 1);
+}
+
+VNNI static void scan_vnni(const pass_t *p, int64_t first, int64_t end, list_t *lists) { users_vnni(p, first, end, 0, lists); }
+
+// VNNI with the users across the lanes, for passes of LANES users or more where AMX is not used: a vector
+// holds one group's codes of 16 users, and each item's 4 codes come broadcast from the tile as vpdpbusd's
+// memory operand. A step is one load and 16 vpdpbusd, where scan_vnni's takes a broadcast of its own for
+// every 2. The sums are the same integers, so every user keeps the same items in the same order.
+
+// acc += words . (the 4 codes at `from`, broadcast): written out, because GCC 12 neither folds the
+// broadcast into the intrinsic nor keeps the accumulators in place.
+#define DPBUSD_BROADCAST(acc, words, from) __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(words), "m"(*(const int32_t *)(from)))
+
+// The smallest and largest scale of a tile's items, broadcast; `usable` when none is negative (a bundle's
+// scale need only be finite).
+typedef struct {
+  __m512 smin, smax;
+  int usable;
+} tile_scales_t;
+
+VNNI INLINE tile_scales_t scales_of(const float *scales) {
+  const __m512 s = _mm512_loadu_ps(scales);
+  const float smin = _mm512_reduce_min_ps(s);
+  return (tile_scales_t){_mm512_set1_ps(smin), _mm512_set1_ps(_mm512_reduce_max_ps(s)), smin >= 0};
+}
+
+// Tile t for the LANES users from u0 (codes w): keeps the items that reach a user's floor.
+VNNI INLINE void tile_lanes(const pass_t *p, int64_t t, int u0, const uint8_t *w, float *lane_floors, tile_scales_t scales, list_t *lists) {
+  const int64_t first = t * TILE;
+  const __m512 floors = _mm512_loadu_ps(lane_floors + u0);
+  const int8_t *x = p->tiles + t * (int64_t)p->groups * 4 * TILE;
+  __m512i dot[TILE];
+  for (int i = 0; i < TILE; i++) dot[i] = _mm512_setzero_si512();
+  for (int g = 0; g < p->groups; g++) {
+    const __m512i words = _mm512_loadu_si512(w + g * 4 * LANES);
+    const int32_t *codes = (const int32_t *)(x + g * 4 * TILE);
+    for (int i = 0; i < TILE; i++) DPBUSD_BROADCAST(dot[i], words, codes + i);
+  }
+  for (int i = 0; i < TILE; i++) dot[i] = _mm512_sub_epi32(dot[i], _mm512_set1_epi32(p->offsets[first + i]));
+  // First a bound of each user's scores in the tile, from the largest sum D: D smax when D >= 0, D smin
+  // when below, since every item's scale lies in [smin, smax] and rounding is monotonic. A tile's items have
+  // nearly the same scale (norm_order), so the bound is close, and it costs a vector max an item where a
+  // score costs a conversion and a product.
+  if (scales.usable) {
+    __m512i top[TILE / 2];
+    for (int i = 0; i < TILE / 2; i++) top[i] = _mm512_max_epi32(dot[i], dot[i + TILE / 2]);
+    for (int half = TILE / 4; half > 0; half /= 2)
+      for (int i = 0; i < half; i++) top[i] = _mm512_max_epi32(top[i], top[i + half]);
+    const __m512 d = _mm512_cvtepi32_ps(top[0]);
+    const __m512 bound = _mm512_max_ps(_mm512_mul_ps(d, scales.smax), _mm512_mul_ps(d, scales.smin));
+    if (__builtin_expect(_mm512_cmp_ps_mask(bound, floors, _CMP_GE_OQ) == 0, 1)) return;
+  }
+  // hits[h]: the masks of items 4h .. 4h + 3, 16 bits each. The scores are all compared before any item is
+  // kept, so that they never live across a call.
+  __m512 a[TILE];
+  uint64_t hits[TILE / 4] = {0};
+  for (int i = 0; i < TILE; i++) {
+    a[i] = _mm512_mul_ps(_mm512_cvtepi32_ps(dot[i]), _mm512_set1_ps(p->scales[first + i]));
+    hits[i / 4] |= (uint64_t)_mm512_cmp_ps_mask(a[i], floors, _CMP_GE_OQ) << (LANES * (i % 4));
+  }
+  if ((hits[0] | hits[1] | hits[2] | hits[3]) == 0) return;
+  float s[TILE][LANES];
+  for (int i = 0; i < TILE; i++) _mm512_storeu_ps(s[i], a[i]);
+  // Items in order, and each item's users in order: every user meets its items in the layout's order.
+  for (int h = 0; h < TILE / 4; h++)
+    for (uint64_t mask = hits[h]; mask; mask &= mask - 1) {
+      const int bit = __builtin_ctzll(mask), i = 4 * h + bit / LANES, u = bit % LANES;
+      keep_hit(p, u0 + u, &lists[u0 + u], s[i][u], first + i);
+      lane_floors[u0 + u] = lists[u0 + u].floor;
+    }
+}
+
+// Whole blocks of LANES users by tile_lanes, the rest (fewer) as scan_vnni scans them: a block padded with
+// users costs as much as a full one (24 users in two blocks took 1.04-1.05 ms against 0.90-0.91 in three
+// groups of 8).
+VNNI static void scan_lanes(const pass_t *p, int64_t first, int64_t end, list_t *lists) {
+  const int64_t tile_bytes = (int64_t)p->groups * 4 * TILE;
+  const int blocked = p->users / LANES * LANES;
+  // The blocked users' floors side by side, kept as they rise.
+  float floors[PASS];
+  for (int u = 0; u < blocked; u++) floors[u] = lists[u].floor;
+  for (int64_t t = first; t < end; t++) {
+    const int8_t *ahead = p->tiles + t * tile_bytes + AHEAD;
+    for (int64_t c = 0; c < tile_bytes; c += 64) __builtin_prefetch(ahead + c, 0, 3);
+    const tile_scales_t scales = scales_of(p->scales + t * TILE);
+    for (int u0 = 0; u0 < blocked; u0 += LANES) tile_lanes(p, t, u0, p->lanes + (int64_t)(u0 / LANES) * p->groups * 4 * LANES, floors, scales, lists);
+  }
+  if (blocked < p->users) users_vnni(p, first, end, blocked, lists);
 }
 
 #if RECSERVE_AMX
@@ -697,8 +809,9 @@ AVX2 static void scan_avx2(const pass_t *p, int64_t first, int64_t end, list_t *
 #endif
 
 static isa_level level;
-// The scan for passes of AMX_FEWEST users or more, and for fewer.
+// The scan for passes of `fewest` users or more, and for fewer.
 static scan_fn scan, scan_few;
+static int fewest = AMX_FEWEST;
 static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
 
 static void pick_isa(void) {
@@ -714,6 +827,7 @@ static void pick_isa(void) {
   scan_few = scan;
 #if RECSERVE_X86
   if (level == ISA_AMX) scan_few = scan_vnni;
+  if (level == ISA_AVX512) scan = scan_lanes, fewest = LANES;
 #endif
 }
 
@@ -753,7 +867,7 @@ static void *scan_slice(void *arg) {
     const int64_t end = first + s->chunks->size < s->chunks->end ? first + s->chunks->size : s->chunks->end;
     for (int g = 0; g < s->count; g++) {
       const pass_t *p = &passes[g];
-      scan_fn f = p->users >= AMX_FEWEST ? scan : scan_few;
+      scan_fn f = p->users >= fewest ? scan : scan_few;
 #if RECSERVE_AMX
       if (f == scan_amx && p->users <= 2 * AMX_USERS && p->groups <= 16) f = scan_amx32;
 #endif
@@ -800,6 +914,14 @@ static void quantize_user(const float *u, int rank, uint8_t *p) {
   for (int j = 0; j < rank; j++) max = fabsf(u[j]) > max ? fabsf(u[j]) : max;
   const double inverse = max == 0 ? 0 : (USER_ZERO - 1.0) / max;
   for (int j = 0; j < rank; j++) p[j] = (uint8_t)(USER_ZERO + (int)floor(u[j] * inverse + 0.5));
+}
+
+// A pass's codes ([user][group][4]) as scan_lanes reads them: [LANES users at a time][group][user][4].
+static void to_lanes(const uint8_t *codes, int groups, uint8_t *lanes) {
+  const uint32_t *from = (const uint32_t *)codes;
+  uint32_t *to = (uint32_t *)lanes;
+  for (int u = 0; u < PASS; u++)
+    for (int g = 0; g < groups; g++) to[((u / LANES) * groups + g) * LANES + u % LANES] = from[u * groups + g];
 }
 
 // alpha = |u| / t and beta = |u - t (p - 64)| / t (0 for a zero user, whose scores are all 0), rounded up.
@@ -921,13 +1043,16 @@ int topk_i8(const int8_t *tiles, const int32_t *offsets, const float *scales, co
   const size_t code_bytes = (size_t)PASS * groups * 4;
 
   uint8_t *codes = malloc(code_bytes * passes_n);
+  // scan_lanes's copy of the codes, where it may scan.
+  const int lanes_wanted = level == ISA_AVX512 && batch >= fewest;
+  uint8_t *lanes = lanes_wanted ? malloc(code_bytes * passes_n) : NULL;
   float *widths = malloc(sizeof(float) * passes_n * pass_users), *floors = aligned_alloc(64, sizeof(float) * ((passes_n * pass_users + 15) & ~15));
   double *alpha = malloc(sizeof(double) * passes_n * pass_users), *beta = malloc(sizeof(double) * passes_n * pass_users);
   pass_t *passes = malloc(sizeof(pass_t) * passes_n);
   slice_t *slices = aligned_alloc(64, sizeof(slice_t) * parts);
   list_t *lists = calloc((size_t)parts * passes_n * pass_users, sizeof(list_t));
   blocks_t *blocks = calloc((size_t)parts, sizeof(blocks_t));
-  int status = codes && widths && floors && alpha && beta && passes && slices && lists && blocks ? k : -1;
+  int status = codes && (lanes || !lanes_wanted) && widths && floors && alpha && beta && passes && slices && lists && blocks ? k : -1;
   for (int s = 0; s < parts && status >= 0; s++) {
     blocks[s].entries = malloc(sizeof(entry_t) * cap * round_users);
     blocks[s].best = malloc(sizeof(float) * (k ? k : 1) * round_users);
@@ -947,8 +1072,10 @@ int topk_i8(const int8_t *tiles, const int32_t *offsets, const float *scales, co
     }
     for (int g = 0; g < round; g++) {
       const int in_pass = count - g * pass_users < pass_users ? count - g * pass_users : pass_users;
-      passes[g] = (pass_t){tiles, offsets, scales, rows, num_items, rank, groups, in_pass, k, codes + g * code_bytes, widths + g * pass_users, floors + g * pass_users,
-                           g * pass_users, ex_rows, ex_offsets ? ex_offsets + first + g * pass_users : NULL};
+      const int by_lanes = lanes && in_pass >= fewest;
+      if (by_lanes) to_lanes(codes + g * code_bytes, groups, lanes + g * code_bytes);
+      passes[g] = (pass_t){tiles, offsets, scales, rows, num_items, rank, groups, in_pass, k, codes + g * code_bytes, by_lanes ? lanes + g * code_bytes : NULL,
+                           widths + g * pass_users, floors + g * pass_users, g * pass_users, ex_rows, ex_offsets ? ex_offsets + first + g * pass_users : NULL};
     }
     chunks_t chunks = {0, tiles_n, chunk_tiles(count)};
     for (int s = 0; s < parts; s++) {
@@ -979,6 +1106,6 @@ int topk_i8(const int8_t *tiles, const int32_t *offsets, const float *scales, co
   for (int64_t j = 0; lists && j < (int64_t)parts * passes_n * pass_users; j++)
     if (lists[j].own) free(lists[j].e);
   for (int s = 0; blocks && s < parts; s++) free(blocks[s].entries), free(blocks[s].best);
-  free(blocks), free(lists), free(slices), free(passes), free(alpha), free(beta), free(floors), free(widths), free(codes);
+  free(blocks), free(lists), free(slices), free(passes), free(alpha), free(beta), free(floors), free(widths), free(codes), free(lanes);
   return status;
 }

@@ -50,15 +50,16 @@ describe('native int8 scan', () => {
     });
   }
 
-  it("lays the items out by descending norm, every row once, and refuses a layout whose rows are not the model's", async () => {
+  it("lays the items out by descending norm, then scale, every row once, and refuses a layout whose rows are not the model's", async () => {
     const rank = 3;
-    // Norms 1, 5, 2, 5, 0 and 4: the longest first, rows ascending within a norm, the padding -1.
-    const items = Float32Array.from([1, 0, 0, 0, 3, 4, 0, 2, 0, 5, 0, 0, 0, 0, 0, 0, 0, 4]);
+    // Norms 1, 5, 2, 5, 0, 4 and 5; largest |value| 1, 4, 2, 5, 0, 4 and 4: the longest first, the largest
+    // value first within a norm (row 3), rows ascending within both (1, 6), the padding -1.
+    const items = Float32Array.from([1, 0, 0, 0, 3, 4, 0, 2, 0, 5, 0, 0, 0, 0, 0, 0, 0, 4, 4, 3, 0]);
     const layout = await native.int8Layout(items, rank, 1);
-    assert.deepEqual(Array.from(layout.rows), [1, 3, 5, 2, 0, 4, ...new Array(10).fill(-1)]);
+    assert.deepEqual(Array.from(layout.rows), [3, 1, 6, 5, 2, 0, 4, ...new Array(9).fill(-1)]);
     const user = Float32Array.from([1, 1, 1]);
-    const { rows } = await native.topKInt8(layout, items, rank, user, 6, 1);
-    assert.deepEqual(Array.from(rows), Array.from(referenceFloat32(items, rank, user, 6).rows));
+    const { rows } = await native.topKInt8(layout, items, rank, user, 7, 1);
+    assert.deepEqual(Array.from(rows), Array.from(referenceFloat32(items, rank, user, 7).rows));
     // Rows are checked before they are read: a layout that maps a kept place past the model is an error, not a read past the items.
     const tampered = { ...layout, rows: layout.rows.map((row) => (row === 1 ? 600 : row)) };
     await assert.rejects(native.topKInt8(tampered, items, rank, user, 6, 1), /the int8 layout's rows are not the model's/);
