@@ -544,7 +544,7 @@ VNNI INLINE tile_scales_t scales_of(const float *scales) {
 }
 
 // Tile t for the LANES users from u0 (codes w): keeps the items that reach a user's floor.
-VNNI INLINE void tile_lanes(const pass_t *p, int64_t t, int u0, const uint8_t *w, float *lane_floors, tile_scales_t scales, list_t *lists) {
+VNNI INLINE void tile_lanes(const pass_t *p, int64_t t, int u0, const uint8_t *w, float *lane_floors, tile_scales_t range, list_t *lists) {
   const int64_t first = t * TILE;
   const __m512 floors = _mm512_loadu_ps(lane_floors + u0);
   const int8_t *x = p->tiles + t * (int64_t)p->groups * 4 * TILE;
@@ -560,13 +560,13 @@ VNNI INLINE void tile_lanes(const pass_t *p, int64_t t, int u0, const uint8_t *w
   // when below, since every item's scale lies in [smin, smax] and rounding is monotonic. A tile's items have
   // nearly the same scale (norm_order), so the bound is close, and it costs a vector max an item where a
   // score costs a conversion and a product.
-  if (scales.usable) {
+  if (range.usable) {
     __m512i top[TILE / 2];
     for (int i = 0; i < TILE / 2; i++) top[i] = _mm512_max_epi32(dot[i], dot[i + TILE / 2]);
     for (int half = TILE / 4; half > 0; half /= 2)
       for (int i = 0; i < half; i++) top[i] = _mm512_max_epi32(top[i], top[i + half]);
     const __m512 d = _mm512_cvtepi32_ps(top[0]);
-    const __m512 bound = _mm512_max_ps(_mm512_mul_ps(d, scales.smax), _mm512_mul_ps(d, scales.smin));
+    const __m512 bound = _mm512_max_ps(_mm512_mul_ps(d, range.smax), _mm512_mul_ps(d, range.smin));
     if (__builtin_expect(_mm512_cmp_ps_mask(bound, floors, _CMP_GE_OQ) == 0, 1)) return;
   }
   // hits[h]: the masks of items 4h .. 4h + 3, 16 bits each. The scores are all compared before any item is
@@ -601,8 +601,8 @@ VNNI static void scan_lanes(const pass_t *p, int64_t first, int64_t end, list_t 
   for (int64_t t = first; t < end; t++) {
     const int8_t *ahead = p->tiles + t * tile_bytes + AHEAD;
     for (int64_t c = 0; c < tile_bytes; c += 64) __builtin_prefetch(ahead + c, 0, 3);
-    const tile_scales_t scales = scales_of(p->scales + t * TILE);
-    for (int u0 = 0; u0 < blocked; u0 += LANES) tile_lanes(p, t, u0, p->lanes + (int64_t)(u0 / LANES) * p->groups * 4 * LANES, floors, scales, lists);
+    const tile_scales_t range = scales_of(p->scales + t * TILE);
+    for (int u0 = 0; u0 < blocked; u0 += LANES) tile_lanes(p, t, u0, p->lanes + (int64_t)(u0 / LANES) * p->groups * 4 * LANES, floors, range, lists);
   }
   if (blocked < p->users) users_vnni(p, first, end, blocked, lists);
 }
