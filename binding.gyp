@@ -2,8 +2,10 @@
   "targets": [
     {
       "target_name": "recserve_kernel",
-      "sources": ["native/addon.c", "native/isa.c", "native/pool.c", "native/topk.c", "native/int8.c", "native/select.c", "native/validate.c", "native/fold.c"],
-      "cflags": ["-O3", "-fopenmp-simd", "-std=c11", "-ffp-contract=off"],
+      "sources": ["native/addon.c", "native/isa.c", "native/pool.c", "native/topk.c", "native/int8.c", "native/select.c", "native/validate.c", "native/fold.c", "native/items_json.cc"],
+      "cflags": ["-O3", "-fopenmp-simd", "-ffp-contract=off"],
+      "cflags_c": ["-std=c11"],
+      "cflags_cc": ["-std=c++17"],
       "libraries": ["-lpthread"]
     }
   ]

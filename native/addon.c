@@ -18,7 +18,9 @@
 //   normalEquations(items, rank, rows, weights: Float64Array, targets: Float64Array, lambda, a: Float64Array, b: Float64Array):
 //     adds each row's weighted outer product to a and its target times the row to b, lambda to a's diagonal (fold.c);
 //   choleskySolve(a: Float64Array, b: Float64Array, k, x: Float64Array) -> whether A was positive definite (x solved);
-//   nnlsSolve(a, b, k, x) -> whether every sub-system was positive definite (x >= 0 solved).
+//   nnlsSolve(a, b, k, x) -> whether every sub-system was positive definite (x >= 0 solved);
+//   itemsJson(rows: Int32Array, scores: Float32Array, ids: Int32Array) -> string: what JSON.stringify writes for
+//     the list's items, [{itemId: String(ids[row]), score}, ...] (items_json.cc).
 #define _GNU_SOURCE
 #include <node_api.h>
 #include <stdio.h>
@@ -26,6 +28,7 @@
 #ifdef __linux__
 #include <sched.h>
 #endif
+#include "items_json.h"
 #include "select.h"
 #include "topk.h"
 
@@ -443,6 +446,38 @@ static napi_value first_non_finite_js(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// Short lists are written on the stack; longer ones (k in the hundreds) on the heap.
+#define ITEMS_JSON_STACK 4096
+
+static napi_value items_json_js(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], result;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  const void *rows, *scores, *ids;
+  size_t n, scores_len, ids_len;
+  if (argc < 3 || !typed_array(env, argv[0], napi_int32_array, &rows, &n) || !typed_array(env, argv[1], napi_float32_array, &scores, &scores_len) ||
+      !typed_array(env, argv[2], napi_int32_array, &ids, &ids_len)) {
+    napi_throw_type_error(env, NULL, "itemsJson(rows: Int32Array, scores: Float32Array, ids: Int32Array)");
+    return NULL;
+  }
+  const int32_t *r = rows;
+  int ok = scores_len == n;
+  for (size_t i = 0; ok && i < n; i++) ok = r[i] >= 0 && (size_t)r[i] < ids_len;
+  if (!ok) {
+    napi_throw_range_error(env, NULL, "itemsJson: scores must match rows, and each row must be one of the ids'");
+    return NULL;
+  }
+  char stack[ITEMS_JSON_STACK];
+  const size_t bound = 2 + n * ITEM_JSON_MAX;
+  char *out = bound <= sizeof stack ? stack : malloc(bound);
+  if (!out) return napi_throw_error(env, NULL, "itemsJson: out of memory"), NULL;
+  const size_t length = items_json(r, scores, n, ids, out);
+  const napi_status status = napi_create_string_latin1(env, out, length, &result);
+  if (out != stack) free(out);
+  CHECK(status);
+  return result;
+}
+
 static napi_value code_sums_js(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2], buffer, result;
@@ -586,6 +621,7 @@ NAPI_MODULE_INIT() {
       {"normalEquations", NULL, normal_equations_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"choleskySolve", NULL, cholesky_solve_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"nnlsSolve", NULL, nnls_solve_js, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"itemsJson", NULL, items_json_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"isa", NULL, isa_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"poolThreads", NULL, pool_threads_js, NULL, NULL, NULL, napi_enumerable, NULL},
   };

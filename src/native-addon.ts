@@ -36,6 +36,11 @@ export interface NativeAddon {
   choleskySolve(a: Float64Array, b: Float64Array, k: number, x: Float64Array): boolean;
   /** x >= 0 minimising ½ xᵀ A x − bᵀ x, as scorers/least-squares.ts's nnlsSolve computes it: false when a sub-system is not positive definite. */
   nnlsSolve(a: Float64Array, b: Float64Array, k: number, x: Float64Array): boolean;
+  /**
+   * What JSON.stringify writes for [{itemId: String(ids[rows[i]]), score: scores[i]}, ...]: the scores'
+   * shortest round-trip digits laid out by Number::toString's rules (native/items_json.cc).
+   */
+  itemsJson(rows: Int32Array, scores: Float32Array, ids: Int32Array): string;
   /** Index of the first infinity or NaN, or -1. */
   firstNonFinite(values: Float32Array): number;
   /** The sum of each item's codes, from column-major [rank, numItems] int8 codes. */

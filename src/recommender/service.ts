@@ -45,7 +45,8 @@ type BatchLineRequest = RecommendRequest & { userId: string };
 
 /** What each line of a batch becomes, made as soon as its user is answered or has failed. */
 export interface LineFormat<T> {
-  answered(recommendation: Recommendation): T;
+  /** A line of an answer; `itemsJson`, when the recommender wrote it, is what JSON.stringify writes for its items. */
+  answered(recommendation: Recommendation, itemsJson?: string): T;
   failed(userId: string, err: unknown): T;
 }
 
@@ -239,7 +240,8 @@ export class RecommendationService {
    */
   private answeredLine<T>(routed: Routed, request: BatchLineRequest, receivedAt: number, format: LineFormat<T>, served: () => Served): T {
     try {
-      return format.answered(this.finish(routed, request, served(), receivedAt));
+      const answer = served();
+      return format.answered(this.finish(routed, request, answer, receivedAt), answer.itemsJson);
     } catch (err) {
       return format.failed(request.userId, err);
     }
@@ -253,7 +255,7 @@ export class RecommendationService {
   /** The recommender's own answer, written behind for later outages. */
   private answered(plan: VariantPlan, variant: string, request: RecommendRequest, recommender: ItemRecommender, answer: VariantAnswer): Served {
     if (plan.writeBehind && request.exclude.length === 0 && request.userId !== null) this.writeBehind(plan.writeBehind, variant, request.userId, answer.items);
-    return { items: answer.items, model: answer.model, source: recommender.kind === 'static' ? 'static' : 'model', fallbackReason: null };
+    return { items: answer.items, model: answer.model, itemsJson: answer.itemsJson, source: recommender.kind === 'static' ? 'static' : 'model', fallbackReason: null };
   }
 
   /** The recommender failed: the fallback chain, with the reason its failure gives. */

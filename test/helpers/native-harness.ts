@@ -10,11 +10,13 @@ import { REPO_ROOT } from './fixtures.js';
 
 export const run = promisify(execFile);
 
-/** What node-gyp builds (binding.gyp). */
-export const ADDON_SOURCES = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'binding.gyp'), 'utf8')) as { targets: { sources: string[] }[] }).targets[0]!.sources.map((f) =>
+/** What node-gyp builds (binding.gyp): the C sources, and the C++ one that writes JSON (items_json.cc, which the harness leaves out). */
+const ADDON_SOURCES = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'binding.gyp'), 'utf8')) as { targets: { sources: string[] }[] }).targets[0]!.sources.map((f) =>
   path.join(REPO_ROOT, f),
 );
-const SOURCES = ADDON_SOURCES.map((f) => (path.basename(f) === 'addon.c' ? path.join(REPO_ROOT, 'native', 'harness.c') : f));
+export const ADDON_C_SOURCES = ADDON_SOURCES.filter((f) => f.endsWith('.c'));
+export const ADDON_CXX_SOURCES = ADDON_SOURCES.filter((f) => f.endsWith('.cc'));
+const SOURCES = ADDON_C_SOURCES.map((f) => (path.basename(f) === 'addon.c' ? path.join(REPO_ROOT, 'native', 'harness.c') : f));
 
 /** The harness built by `compiler` into `out`, warnings as errors. */
 export async function buildHarness(compiler: string, out: string, extra: string[] = []): Promise<void> {

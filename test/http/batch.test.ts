@@ -35,7 +35,10 @@ describe('POST /recommend/batch', () => {
     assert.ok(stack.scorer.stats.runs - before.runs <= Math.ceil(300 / 32) + 1, `${stack.scorer.stats.runs - before.runs} scans for 300 users`);
     assert.equal(status, 200);
     assert.match(type as string, /^application\/x-ndjson/);
-    const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const texts = text.trimEnd().split('\n');
+    // Each line is the text JSON.stringify writes for it (the items' part is the addon's).
+    for (const line of texts) assert.equal(JSON.stringify(JSON.parse(line)), line);
+    const lines = texts.map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(lines.length, userIds.length);
     for (const [i, line] of lines.entries()) {
       const single = (await stack.app.inject({ method: 'GET', url: `/recommend/${userIds[i]}?n=5&exclude=3,4&experiment=ab` })).json() as Record<string, unknown>;

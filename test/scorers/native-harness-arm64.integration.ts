@@ -5,21 +5,30 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import path from 'node:path';
 import { tempDir } from '../helpers/fixtures.js';
-import { ADDON_SOURCES, buildHarness, run, runHarness } from '../helpers/native-harness.js';
+import { ADDON_C_SOURCES, ADDON_CXX_SOURCES, buildHarness, run, runHarness } from '../helpers/native-harness.js';
 import { whichTool } from '../helpers/tools.js';
 
 describe('native scans on ARM64', () => {
   it('ARM64 (cross-compiled, run under qemu-user): the addon builds, the portable scans pass and give the same answers', async (t) => {
-    const tools = await Promise.all(['aarch64-linux-gnu-gcc', 'qemu-aarch64'].map(whichTool));
+    const tools = await Promise.all(['aarch64-linux-gnu-gcc', 'aarch64-linux-gnu-g++', 'qemu-aarch64'].map(whichTool));
     if (tools.some((found) => !found)) {
-      // Never skipped in CI: .ci/run installs both.
-      assert.ok(!process.env.CI, 'CI must have aarch64-linux-gnu-gcc and qemu-aarch64 (.ci/run installs them)');
-      return t.skip('aarch64-linux-gnu-gcc or qemu-aarch64 is missing: apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user');
+      // Never skipped in CI: .ci/run installs them.
+      assert.ok(!process.env.CI, 'CI must have aarch64-linux-gnu-gcc, aarch64-linux-gnu-g++ and qemu-aarch64 (.ci/run installs them)');
+      return t.skip('aarch64-linux-gnu-gcc, aarch64-linux-gnu-g++ or qemu-aarch64 is missing: apt-get install gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user');
     }
     const dir = tempDir(t);
     // The addon itself builds for ARM64 (Node-API headers of the running Node), with no warning.
     const nodeHeaders = path.resolve(path.dirname(process.execPath), '..', 'include', 'node');
-    await run('aarch64-linux-gnu-gcc', ['-O3', '-std=c11', '-Wall', '-Wextra', '-Werror', '-fPIC', '-shared', `-I${nodeHeaders}`, '-o', path.join(dir, 'recserve_kernel.node'), ...ADDON_SOURCES, '-lpthread']);
+    const cxxObjects = await Promise.all(
+      ADDON_CXX_SOURCES.map(async (source) => {
+        const object = path.join(dir, `${path.basename(source)}.o`);
+        await run('aarch64-linux-gnu-g++', ['-O3', '-std=c++17', '-Wall', '-Wextra', '-Werror', '-fPIC', '-c', '-o', object, source]);
+        return object;
+      }),
+    );
+    await run('aarch64-linux-gnu-gcc', ['-O3', '-std=c11', '-Wall', '-Wextra', '-Werror', '-fPIC', '-c', `-I${nodeHeaders}`, ...ADDON_C_SOURCES], { cwd: dir });
+    const cObjects = ADDON_C_SOURCES.map((source) => path.join(dir, `${path.basename(source, '.c')}.o`));
+    await run('aarch64-linux-gnu-g++', ['-shared', '-o', path.join(dir, 'recserve_kernel.node'), ...cObjects, ...cxxObjects, '-lpthread']);
     const host = path.join(dir, 'harness');
     const arm64 = path.join(dir, 'harness-arm64');
     await Promise.all([buildHarness('cc', host), buildHarness('aarch64-linux-gnu-gcc', arm64, ['-static'])]);

@@ -56,7 +56,7 @@ export class AlsRecommender implements ItemRecommender {
         return Promise.reject(err);
       }
       if (exclude !== lastExclude) [lastExclude, lastRows] = [exclude, rowsToExclude(excludedRows(model, exclude))];
-      return rankRows(this.scorer, model, row, n, lastRows, batch).then((list) => answerOfList(list, model, model));
+      return rankRows(this.scorer, model, row, n, lastRows, batch).then((list) => answerOfList(list, model, model, batch));
     });
   }
 

@@ -5,6 +5,7 @@ import type { ModelStore } from '../../model-store/store.js';
 import type { TopK } from '../../scorers/kernel.js';
 
 import type { ScoredItemId } from '../../shared.js';
+import { itemsJsonOf } from '../items-json.js';
 
 export type { ScoredItemId };
 
@@ -12,6 +13,8 @@ export interface VariantAnswer {
   items: ScoredItemId[];
   /** The model update that answered; null for a static list. */
   model: { name: string; version: string } | null;
+  /** What JSON.stringify writes for `items`, where the recommender wrote it already (a batch line's, see items-json.ts). */
+  itemsJson?: string;
 }
 
 /** Something a user did to an item: a rating (explicit feedback) or a strength such as a count (implicit). */
@@ -61,11 +64,16 @@ export function userRowOf(model: ModelSnapshot, userId: string | null): number {
   return row;
 }
 
-/** A ranked list of rows of the `items` model as item ids, with the update that answered. */
-export function answerOfList({ rows, scores }: TopK, items: ModelSnapshot, answeredBy: { name: string; version: string }): VariantAnswer {
+/**
+ * A ranked list of rows of the `items` model as item ids, with the update that answered; `asJson` also
+ * writes the items' JSON (for a batch line, which is written as JSON).
+ */
+export function answerOfList(list: TopK, items: ModelSnapshot, answeredBy: { name: string; version: string }, asJson = false): VariantAnswer {
+  const { rows, scores } = list;
   const scored: ScoredItemId[] = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) scored[i] = { itemId: String(items.itemIds[rows[i]!]), score: scores[i]! };
-  return { items: scored, model: { name: answeredBy.name, version: answeredBy.version } };
+  const model = { name: answeredBy.name, version: answeredBy.version };
+  return asJson ? { items: scored, model, itemsJson: itemsJsonOf(list, items.itemIds) } : { items: scored, model };
 }
 
 const NO_ROWS: ReadonlySet<number> = new Set();
