@@ -16,6 +16,6 @@ try {
   execSync(`node-gyp rebuild${nodedir ? ` --nodedir="${nodedir}"` : ''}`, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, PATH } });
 } catch {
   const required = process.env.RECSERVE_REQUIRE_NATIVE === '1';
-  console.warn(`recserve: the native scans did not build (they need python3, make and a C compiler)${required ? '' : '; onnxruntime will score every request'}`);
+  console.warn(`recserve: the native scans did not build (they need python3, make and a C and C++ compiler)${required ? '' : '; onnxruntime will score every request'}`);
   if (required) process.exit(1);
 }
