@@ -6,7 +6,10 @@
       "cflags": ["-O3", "-fopenmp-simd", "-ffp-contract=off"],
       "cflags_c": ["-std=c11"],
       "cflags_cc": ["-std=c++17"],
-      "libraries": ["-lpthread"]
+      "libraries": ["-lpthread"],
+      "conditions": [
+        ["OS=='mac'", {"xcode_settings": {"CLANG_CXX_LANGUAGE_STANDARD": "c++17", "MACOSX_DEPLOYMENT_TARGET": "13.3"}}]
+      ]
     }
   ]
 }
