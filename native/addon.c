@@ -464,7 +464,7 @@ static napi_value items_json_js(napi_env env, napi_callback_info info) {
   int ok = scores_len == n;
   for (size_t i = 0; ok && i < n; i++) ok = r[i] >= 0 && (size_t)r[i] < ids_len;
   if (!ok) {
-    napi_throw_range_error(env, NULL, "itemsJson: scores must match rows, and each row must be one of the ids'");
+    napi_throw_range_error(env, NULL, "itemsJson: scores must match rows, and each row must index ids");
     return NULL;
   }
   char stack[ITEMS_JSON_STACK];

@@ -1,5 +1,5 @@
 // The JSON text of a top-N list's items, as JavaScript's JSON.stringify writes it: batch lines are written
-// from it without building their items' objects and numbers' strings on the event loop.
+// from it, without JSON.stringify's walk of the items and its numbers' strings on the event loop.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -8,14 +8,14 @@
 extern "C" {
 #endif
 
-// The most bytes es_number writes.
+// More bytes than es_number writes (at most 24: -2.2250738585072014e-308).
 #define ES_NUMBER_MAX 32
 
 // Writes v as JavaScript's JSON.stringify does (Number::toString's shortest round-trip digits, laid out by
 // its rules; NaN and the infinities as null, -0 as 0), without a terminating NUL; returns the bytes written.
 size_t es_number(double v, char *out);
 
-// The most bytes items_json writes for an item: {"itemId":"-2147483648","score":} and a number.
+// More bytes than items_json writes an item: {"itemId":"-2147483648","score": (32), a number, } and a comma.
 #define ITEM_JSON_MAX (32 + ES_NUMBER_MAX)
 
 // Writes [{"itemId":"<ids[rows[0]]>","score":<scores[0]>},...], n items, as JSON.stringify writes a list of

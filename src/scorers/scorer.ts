@@ -185,7 +185,7 @@ export class Scorer {
    * A background scan's next run: half an even share of the lines left among the background scans, in whole
    * main runs (maxBatch), up to backgroundBatch. The runs shrink as the lines run out, so the scans end close
    * together and the last to end are small: the event loop writes the lines of the earlier ones while the
-   * last scan, and what is left to write after it is short (batches of 1,000: 0.9-1.0 against 2.0-3.3 ms
+   * last ones scan, and what is left to write after it is short (batches of 1,000: 0.9-1.0 against 2.0-3.3 ms
    * from the last scan's end to the response's, and the cores 91.3-92.1% busy against 89.4-90.1%, four
    * runs each, alternating). Whole runs fill the kernels' passes (a share of 33 was a pass of 32 and a pass
    * of 1, which cost nearly as much).
