@@ -182,16 +182,12 @@ export class Scorer {
   }
 
   /**
-   * A background scan's next run: half an even share of the lines left among the background scans, in whole
-   * main runs (maxBatch), up to backgroundBatch. The runs shrink as the lines run out, so the scans end close
-   * together and the last to end are small: the event loop writes the lines of the earlier ones while the
-   * last ones scan, and what is left to write after it is short (batches of 1,000: 0.9-1.0 against 2.0-3.3 ms
-   * from the last scan's end to the response's, and the cores 91.3-92.1% busy against 89.4-90.1%, four
-   * runs each, alternating). Whole runs fill the kernels' passes (a share of 33 was a pass of 32 and a pass
-   * of 1, which cost nearly as much).
+   * A background scan's next run: an even share of the lines left among the background scans, so that the
+   * scans of a batch end together, in whole main runs (maxBatch), up to backgroundBatch. Whole runs fill
+   * the kernels' passes (a share of 33 was a pass of 32 and a pass of 1, which cost nearly as much).
    */
   private shareOf(queue: Queue): number {
-    const runs = Math.ceil(queue.background.length / (SHARES_A_SCAN * this.backgroundScans) / this.maxBatch);
+    const runs = Math.ceil(queue.background.length / this.backgroundScans / this.maxBatch);
     return Math.min(this.backgroundBatch, runs * this.maxBatch);
   }
 
@@ -258,9 +254,6 @@ const NONE = new Int32Array(0);
  * 24,527-25,056 with 32; 100,000 x 64, two background scans).
  */
 const BACKGROUND_RUNS = 8;
-
-/** The lines left are shared among the background scans as if each had this many runs still to take (shareOf). */
-const SHARES_A_SCAN = 2;
 
 /** The batch's exclusions in one array, split by offsets. */
 function exclusionsOf(batch: readonly Pending[]): Exclusions {

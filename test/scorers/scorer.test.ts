@@ -120,60 +120,49 @@ describe('scorer', () => {
     assert.deepEqual(kernel.runs, [[90], [50, 0], [51, 1], [52]]);
   });
 
-  it('leaves batch lines to background scans, oldest first in runs that shrink as they run out, and live requests to the main scan', async () => {
+  it('leaves batch lines to background scans, oldest first in even shares of whole runs, and live requests to the main scan', async () => {
     const kernel = new FakeKernel('native-int8', { held: true });
     const scorer = new Scorer({ kernels: [kernel], batching: true, maxBatch: 4, gatherMs: 0, backgroundScans: 2, backgroundBatch: 8 });
     const none = new Int32Array(0);
-    const batch = Array.from({ length: 40 }, (_, i) => scorer.topK(model, i, 1, none, true));
+    const batch = Array.from({ length: 15 }, (_, i) => scorer.topK(model, i, 1, none, true));
     await tick();
-    // Each background scan takes half an even share of the lines left, in whole runs of 4, at most 8: a
-    // quarter of 40 is three runs (12), cut to 8; a quarter of the 32 left is two runs (8); and no main run.
-    const lines = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
-    assert.deepEqual(kernel.runs, [lines(0, 8), lines(8, 8)]);
+    // Two background scans share the 15 lines in runs of 4: half of them (7.5) is two runs (8), half of the 7
+    // left one run (4); and no main run.
+    assert.deepEqual(kernel.runs, [[0, 1, 2, 3, 4, 5, 6, 7], [8, 9, 10, 11]]);
     assert.deepEqual(kernel.background, [true, true]);
     // Live requests start the main scan, which keeps its quarter for the lines still waiting.
     const live = [50, 51].map((u) => scorer.topK(model, u, 1));
     await tick();
-    assert.deepEqual(kernel.runs.slice(2), [[50, 51, 16, 17]]);
+    assert.deepEqual(kernel.runs.slice(2), [[50, 51, 12, 13]]);
     assert.deepEqual(kernel.background.slice(2), [false]);
-    // As each run ends, its scan takes its share of what is left (22 lines: 8; 14: 4; 10: 4; 6: 4; 2: 2),
-    // so the last runs are small; the main scan, its live requests answered, takes no batch line.
-    for (let i = 0; i < 6; i++) {
-      kernel.finish();
-      await tick();
-    }
-    assert.deepEqual(kernel.runs.slice(3), [lines(18, 8), lines(26, 4), lines(30, 4), lines(34, 4), lines(38, 2)]);
-    assert.deepEqual(kernel.background.slice(3), [true, true, true, true, true]);
-    for (let i = 0; i < 2; i++) {
+    // The first background scan, finished, takes the line left; then nothing waits.
+    kernel.finish();
+    await tick();
+    assert.deepEqual(kernel.runs.slice(3), [[14]]);
+    assert.deepEqual(kernel.background.slice(3), [true]);
+    for (let i = 0; i < 3; i++) {
       kernel.finish();
       await tick();
     }
     const answers = await Promise.all([...batch, ...live]);
-    answers.forEach((a, i) => assert.equal(a.rows[0], i < 40 ? i : 50 + i - 40));
-    assert.equal(kernel.runs.length, 8);
+    answers.forEach((a, i) => assert.equal(a.rows[0], i < 15 ? i : 50 + i - 15));
+    assert.equal(kernel.runs.length, 4);
   });
 
   it('gives a background scan at most eight runs of batch lines by default, the next started before the last is delivered', async () => {
     const kernel = new FakeKernel('native-int8', { held: true });
     const scorer = new Scorer({ kernels: [kernel], batching: true, maxBatch: 4, gatherMs: 0, backgroundScans: 1 });
-    const batch = Array.from({ length: 80 }, (_, i) => scorer.topK(model, i % 100, 1, new Int32Array(0), true));
+    const batch = Array.from({ length: 40 }, (_, i) => scorer.topK(model, i, 1, new Int32Array(0), true));
     let runsWhenFirstAnswered = 0;
     void batch[0]!.then(() => (runsWhenFirstAnswered = kernel.runs.length));
     await tick();
-    // Half of 80 is ten runs of 4, cut to eight.
     assert.deepEqual(kernel.runs, [Array.from({ length: 32 }, (_, i) => i)]);
     kernel.finish();
     for (let turn = 0; turn < 10 && kernel.runs.length < 2; turn++) await tick();
-    assert.deepEqual(kernel.runs.slice(1), [Array.from({ length: 24 }, (_, i) => 32 + i)]);
-    // The scan thread had the next run before the event loop handed out the first 32 answers.
+    assert.deepEqual(kernel.runs.slice(1), [Array.from({ length: 8 }, (_, i) => 32 + i)]);
+    // The scan thread had the rest before the event loop handed out the first 32 answers.
     assert.equal(runsWhenFirstAnswered, 2);
-    for (let runs = 3; runs <= 5; runs++) {
-      kernel.finish();
-      for (let turn = 0; turn < 10 && kernel.runs.length < runs; turn++) await tick();
-    }
-    // Then 12 of the 24 left, 8 (two runs for half of 12), and the last 4.
-    assert.deepEqual(kernel.runs.map((r) => r.length), [32, 24, 12, 8, 4]);
-    assert.deepEqual(kernel.background, [true, true, true, true, true]);
+    assert.deepEqual(kernel.background, [true, true]);
     kernel.finish();
     const answers = await Promise.all(batch);
     answers.forEach((a, i) => assert.equal(a.rows[0], i));
