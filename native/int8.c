@@ -94,7 +94,6 @@ static void row_codes(const layout_slice_t *a, int64_t i, float s, int8_t *q) {
 static void *layout_rows(void *arg) {
   layout_slice_t *a = arg;
   const int rank = a->rank, groups = groups_for(rank);
-  const int64_t padded = tiles_for(a->n) * TILE;
   const double room = rounding_room(rank), up = 1 + ldexp(1.0, -20);
   int8_t q[rank];
   // Rows come in the layout's order, not the matrix's: each is asked for a few places ahead.
@@ -126,10 +125,11 @@ static void *layout_rows(void *arg) {
     a->offsets[place] = USER_ZERO * sum;
     a->scales[place] = s;
     const double qn = sqrt(qnorm);
-    a->bounds[place] = (float)((sqrt(err) + room * (sqrt(norm) + qn)) * up);
-    a->bounds[padded + place] = (float)(qn * up);
-    a->max_err = a->bounds[place] > a->max_err ? a->bounds[place] : a->max_err;
-    a->max_q = a->bounds[padded + place] > a->max_q ? a->bounds[padded + place] : a->max_q;
+    float *bound = a->bounds + 2 * place;
+    bound[0] = (float)((sqrt(err) + room * (sqrt(norm) + qn)) * up);
+    bound[1] = (float)(qn * up);
+    a->max_err = bound[0] > a->max_err ? bound[0] : a->max_err;
+    a->max_q = bound[1] > a->max_q ? bound[1] : a->max_q;
   }
   return NULL;
 }
@@ -889,7 +889,6 @@ static int64_t chunk_tiles(int users) {
 // still adds its products in the same order, so the scores are the same to the bit).
 #define RESCORE_WAYS 4
 static void rescore(entry_t *e, int64_t n, const float *items, int rank, const float *user) {
-  for (int64_t i = 0; i < n; i++) __builtin_prefetch(items + (int64_t)e[i].r * rank);
   int64_t i = 0;
   for (; i + RESCORE_WAYS <= n; i += RESCORE_WAYS) {
     const float *x[RESCORE_WAYS];
@@ -939,54 +938,83 @@ static void user_terms(const float *u, const uint8_t *p, int rank, double *alpha
   *beta = sqrt(diff) / t * up;
 }
 
-// One user's answer from every thread's kept items (places in the layout): the candidates the bounds cannot
-// rule out, re-scored exactly, the best k of them. -1 when memory runs out, -2 when the layout's rows are
-// not the model's.
-static int answer(const slice_t *slices, int parts, const pass_t *p, int u, const float *bounds, int64_t padded, double alpha, double beta, const float *items,
-                  int rank, const float *user, int k, int32_t *out_rows, float *out_scores) {
-  const int at = p->first_user + u;
+// A user's answer in the making, from every thread's kept items (places in the layout) to the best k.
+// Answers are made a few users at a time (ANSWER_GROUP), each step for all of them before the next, so
+// that the memory one step asks for (bounds, the layout's rows, the items' float32 rows: random places in
+// tens of megabytes) arrives while the others are worked on: one user at a time, a third of the answer's
+// time went to waiting for them.
+typedef struct {
+  const pass_t *p;
+  int u;          // in its pass
+  int64_t row;    // in the call's batch
+  double alpha, beta;
+  entry_t *kept;  // what reached the final floor, then the candidates (rows of the model)
+  int64_t m;
+} pending_t;
+
+#define ANSWER_GROUP 4
+
+// The user's kept items at or above the final floor (a thread keeps what it met before the floor rose);
+// their bounds and rows asked for. -1 when memory runs out.
+static int gather_kept(const slice_t *slices, int parts, const float *bounds, pending_t *q) {
+  const int at = q->p->first_user + q->u;
   int64_t m = 0;
   for (int s = 0; s < parts; s++) m += slices[s].lists[at].count;
-  entry_t *kept = malloc(sizeof(entry_t) * (m ? m : 1));
-  float *lower = malloc(sizeof(float) * (m ? m : 1));
-  if (!kept || !lower) { free(kept); free(lower); return -1; }
-  // Only what is at or above the final floor: a thread keeps what it met before the floor rose.
-  const float floor = floor_of(p, u);
+  q->kept = malloc(sizeof(entry_t) * (m ? m : 1));
+  if (!q->kept) return -1;
+  const float floor = floor_of(q->p, q->u);
   m = 0;
   for (int s = 0; s < parts; s++)
     for (int64_t i = 0; i < slices[s].lists[at].count; i++)
-      if (slices[s].lists[at].e[i].s >= floor) kept[m++] = slices[s].lists[at].e[i];
-  // Bounds rounded outwards, so that theta can only be lower and the candidates more.
-  for (int64_t i = 0; i < m; i++) __builtin_prefetch(bounds + kept[i].r), __builtin_prefetch(bounds + padded + kept[i].r);
-  for (int64_t i = 0; i < m; i++) {
-    const int64_t r = kept[i].r;
-    lower[i] = step((float)((double)kept[i].s - (alpha * bounds[r] + beta * bounds[padded + r])), 0);
-  }
-  const float theta = kth_largest(lower, m, k);
-  int64_t n = 0;
-  for (int64_t i = 0; i < m; i++) {
-    const int64_t r = kept[i].r;
-    if (step((float)((double)kept[i].s + (alpha * bounds[r] + beta * bounds[padded + r])), 1) >= theta) kept[n++] = kept[i];
-  }
-  free(lower);
-  for (int64_t i = 0; i < n; i++) {
-    const int32_t row = p->rows[kept[i].r];
-    if (row < 0 || row >= p->n) { free(kept); return -2; }
-    kept[i].r = row;
-  }
-  rescore(kept, n, items, rank, user);
-  select_best(kept, (int)n, k);
-  sort_best(kept, k);
-  for (int i = 0; i < k; i++) {
-    out_rows[i] = kept[i].r;
-    out_scores[i] = kept[i].s;
-  }
-  free(kept);
+      if (slices[s].lists[at].e[i].s >= floor) q->kept[m++] = slices[s].lists[at].e[i];
+  q->m = m;
+  for (int64_t i = 0; i < m; i++) __builtin_prefetch(bounds + 2 * q->kept[i].r), __builtin_prefetch(q->p->rows + q->kept[i].r);
   return 0;
 }
 
-// The answers of a round's users, taken one at a time by whichever thread asks next (batch rows from
-// `first`); one per thread.
+// The candidates the bounds cannot rule out (bounds rounded outwards, so that theta can only be lower and
+// the candidates more), as rows of the model; their float32 rows asked for. -1 when memory runs out, -2
+// when the layout's rows are not the model's.
+static int pick_candidates(pending_t *q, const float *bounds, const float *items, int rank, int k) {
+  entry_t *kept = q->kept;
+  const int64_t m = q->m;
+  float *lower = malloc(sizeof(float) * (m ? m : 1));
+  if (!lower) return -1;
+  for (int64_t i = 0; i < m; i++) {
+    const float *b = bounds + 2 * (int64_t)kept[i].r;
+    lower[i] = step((float)((double)kept[i].s - (q->alpha * b[0] + q->beta * b[1])), 0);
+  }
+  const float theta = kth_largest(lower, m, k);
+  free(lower);
+  int64_t n = 0;
+  for (int64_t i = 0; i < m; i++) {
+    const float *b = bounds + 2 * (int64_t)kept[i].r;
+    if (step((float)((double)kept[i].s + (q->alpha * b[0] + q->beta * b[1])), 1) >= theta) kept[n++] = kept[i];
+  }
+  q->m = n;
+  const int64_t row_bytes = (int64_t)rank * sizeof(float);
+  for (int64_t i = 0; i < n; i++) {
+    const int32_t row = q->p->rows[kept[i].r];
+    if (row < 0 || row >= q->p->n) return -2;
+    kept[i].r = row;
+    for (int64_t b = 0; b < row_bytes; b += 64) __builtin_prefetch((const char *)(items + (int64_t)row * rank) + b);
+  }
+  return 0;
+}
+
+// The candidates re-scored exactly, and the best k of them written out.
+static void write_best(pending_t *q, const float *items, int rank, const float *user, int k, int32_t *out_rows, float *out_scores) {
+  rescore(q->kept, q->m, items, rank, user);
+  select_best(q->kept, (int)q->m, k);
+  sort_best(q->kept, k);
+  for (int i = 0; i < k; i++) {
+    out_rows[i] = q->kept[i].r;
+    out_scores[i] = q->kept[i].s;
+  }
+}
+
+// The answers of a round's users, taken ANSWER_GROUP at a time by whichever thread asks next (batch rows
+// from `first`); one per thread.
 #define ANSWERS_PER_THREAD 16
 typedef struct __attribute__((aligned(64))) {
   const slice_t *slices;
@@ -994,7 +1022,6 @@ typedef struct __attribute__((aligned(64))) {
   int *next;  // the next user of the round without an answer (atomic), shared
   const pass_t *passes;
   const float *bounds;
-  int64_t padded;
   const double *alpha, *beta;
   const float *items;
   int rank;
@@ -1005,12 +1032,27 @@ typedef struct __attribute__((aligned(64))) {
   int status;
 } answers_t;
 
+// The users [j0, j0 + n) of the round (n <= ANSWER_GROUP), each step for all of them; -1 or -2 as the
+// steps say.
+static int answer_group(const answers_t *a, int j0, int n) {
+  pending_t q[ANSWER_GROUP];
+  int status = 0;
+  for (int i = 0; i < n; i++) {
+    const int j = j0 + i;
+    q[i] = (pending_t){&a->passes[j / a->pass_users], j % a->pass_users, a->first + j, a->alpha[j], a->beta[j], NULL, 0};
+    if (status == 0) status = gather_kept(a->slices, a->parts, a->bounds, &q[i]);
+  }
+  for (int i = 0; i < n && status == 0; i++) status = pick_candidates(&q[i], a->bounds, a->items, a->rank, a->k);
+  for (int i = 0; i < n && status == 0; i++)
+    write_best(&q[i], a->items, a->rank, a->users + q[i].row * a->rank, a->k, a->out_rows + q[i].row * a->k, a->out_scores + q[i].row * a->k);
+  for (int i = 0; i < n; i++) free(q[i].kept);
+  return status;
+}
+
 static void *answer_users(void *arg) {
   answers_t *a = (answers_t *)arg;
-  for (int j; a->status >= 0 && (j = __atomic_fetch_add(a->next, 1, __ATOMIC_RELAXED)) < a->count;) {
-    const int64_t row = a->first + j;
-    const int status = answer(a->slices, a->parts, &a->passes[j / a->pass_users], j % a->pass_users, a->bounds, a->padded, a->alpha[j], a->beta[j], a->items, a->rank,
-                              a->users + row * a->rank, a->k, a->out_rows + row * a->k, a->out_scores + row * a->k);
+  for (int j; a->status >= 0 && (j = __atomic_fetch_add(a->next, ANSWER_GROUP, __ATOMIC_RELAXED)) < a->count;) {
+    const int status = answer_group(a, j, a->count - j < ANSWER_GROUP ? a->count - j : ANSWER_GROUP);
     if (status < 0) a->status = status;
   }
   return NULL;
@@ -1097,7 +1139,7 @@ int topk_i8(const int8_t *tiles, const int32_t *offsets, const float *scales, co
     if (!jobs) { status = -1; break; }
     int next = 0;
     for (int a = 0; a < answer_parts; a++)
-      jobs[a] = (answers_t){slices, parts, first, count, pass_users, &next, passes, bounds, padded, alpha, beta, items, rank, users, k, out_rows, out_scores, 0};
+      jobs[a] = (answers_t){slices, parts, first, count, pass_users, &next, passes, bounds, alpha, beta, items, rank, users, k, out_rows, out_scores, 0};
     run_parallel(answer_users, jobs, sizeof(answers_t), answer_parts, threads);
     for (int a = 0; a < answer_parts; a++)
       if (jobs[a].status < 0) status = jobs[a].status;

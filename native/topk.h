@@ -11,7 +11,8 @@ int topk_f32(const float *items, int64_t num_items, int rank, const float *users
              int32_t *out_rows, float *out_scores);
 
 // The int8 scan's copy of a model (see int8.c): 16-item tiles of codes, per item offsets (64 x the code sum)
-// and scales, bounds = [err (padded), qnorm (padded), max err, max qnorm], each by place in the layout, and
+// and scales, bounds = [err, qnorm] for each place in the layout (padded pairs, side by side so that one read
+// brings both), then [max err, max qnorm], and
 // rows (padded) the model's row at each place (the items by descending norm; -1 past them). With `codes` (column-major
 // [rank, n]) and `scales_in`, a bundle's own codes; without, each row quantised to [-127, 127] on max|y| / 127.
 // i8_layout_sizes returns `padded` (the items rounded up to whole tiles) and sets the tiles' byte count;
