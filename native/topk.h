@@ -10,7 +10,7 @@
 int topk_f32(const float *items, int64_t num_items, int rank, const float *users, int batch, int k, const int32_t *ex_rows, const int32_t *ex_offsets, int threads,
              int32_t *out_rows, float *out_scores);
 
-// The int8 scan's copy of a model (see int8.c): 16-item tiles of codes, per item offsets (64 x the code sum)
+// The int8 scan's copy of a model (see int8.c): 16-item tiles of codes, per item offsets (-64 x the code sum)
 // and scales, bounds = [err, qnorm] for each place in the layout (padded pairs, side by side so that one read
 // brings both), then [max err, max qnorm], and
 // rows (padded) the model's row at each place (the items by descending norm; -1 past them). With `codes` (column-major
