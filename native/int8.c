@@ -530,8 +530,6 @@ VNNI static void scan_vnni(const pass_t *p, int64_t first, int64_t end, list_t *
 // acc += words . (the 4 codes at `from`, broadcast): written out, because GCC 12 neither folds the
 // broadcast into the intrinsic nor keeps the accumulators in place.
 #define DPBUSD_BROADCAST(acc, words, from) __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(words), "m"(*(const int32_t *)(from)))
-// to = the int32 at `from` in every lane, by the load unit alone (GCC 12 goes through a general register).
-#define BROADCAST(to, from) __asm__("vpbroadcastd %1, %0" : "=v"(to) : "m"(*(const int32_t *)(from)))
 
 // The smallest and largest scale of a tile's items, broadcast; `usable` when none is negative (a bundle's
 // scale need only be finite).
@@ -551,10 +549,10 @@ VNNI INLINE void tile_lanes(const pass_t *p, int64_t t, int u0, const uint8_t *w
   const int64_t first = t * TILE;
   const __m512 floors = _mm512_loadu_ps(lane_floors + u0);
   const int8_t *x = p->tiles + t * (int64_t)p->groups * 4 * TILE;
-  // Each sum starts from its item's offset, broadcast by a load: an addition after the sums would take the
-  // vector ports that vpdpbusd needs (1-2.5% of the scan).
+  // Each sum starts from its item's offset, broadcast by a load (vpbroadcastd from memory, the load unit's
+  // alone): a subtraction after the sums took the vector ports that vpdpbusd needs (3% of the scan).
   __m512i dot[TILE];
-  for (int i = 0; i < TILE; i++) BROADCAST(dot[i], p->offsets + first + i);
+  for (int i = 0; i < TILE; i++) dot[i] = _mm512_set1_epi32(p->offsets[first + i]);
   for (int g = 0; g < p->groups; g++) {
     const __m512i words = _mm512_loadu_si512(w + g * 4 * LANES);
     const int32_t *codes = (const int32_t *)(x + g * 4 * TILE);
@@ -945,8 +943,8 @@ static void user_terms(const float *u, const uint8_t *p, int rank, double *alpha
 // A user's answer in the making, from every thread's kept items (places in the layout) to the best k.
 // Answers are made a few users at a time (ANSWER_GROUP), each step for all of them before the next, so
 // that the memory one step asks for (bounds, the layout's rows, the items' float32 rows: random places in
-// tens of megabytes) arrives while the others are worked on: one user at a time, a third of the answer's
-// time went to waiting for them.
+// tens of megabytes) arrives while the others are worked on. The answers were 11-15% of a call, most of it
+// waiting for that memory; four at a time took 1-2% off the call.
 typedef struct {
   const pass_t *p;
   int u;          // in its pass
