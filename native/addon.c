@@ -23,10 +23,12 @@
 //     the list's items, [{itemId: String(ids[row]), score}, ...] (items_json.cc).
 #define _GNU_SOURCE
 #include <node_api.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #ifdef __linux__
 #include <sched.h>
+#include <sys/mman.h>
 #endif
 #include "items_json.h"
 #include "select.h"
@@ -343,10 +345,24 @@ static napi_value top_k_int8(napi_env env, napi_callback_info info) {
 }
 
 // A typed array of `length` elements of `size` bytes, set as obj[name]; its data in *data.
+// Huge pages (2 MiB) for the whole 2 MiB blocks inside a buffer not yet written, where Linux gives them
+// on request (transparent_hugepage "madvise"): a scan streams the layout's tiles, and with 4 KiB pages
+// each page costs a TLB miss. 8 users on one thread, 100,000 x 64: 0.315-0.319 against 0.319-0.327 ms,
+// faster in 9 runs of 10 (C microbenchmark).
+static void ask_huge_pages(void *data, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const uintptr_t huge = (uintptr_t)2 << 20, start = ((uintptr_t)data + huge - 1) & ~(huge - 1), end = ((uintptr_t)data + bytes) & ~(huge - 1);
+  if (end > start) madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+  (void)data, (void)bytes;
+#endif
+}
+
 static int new_array(napi_env env, napi_value obj, const char *name, napi_typedarray_type type, size_t size, size_t length, void **data) {
   napi_value buffer, array;
-  return napi_create_arraybuffer(env, size * length, data, &buffer) == napi_ok && napi_create_typedarray(env, type, length, buffer, 0, &array) == napi_ok &&
-         napi_set_named_property(env, obj, name, array) == napi_ok;
+  if (napi_create_arraybuffer(env, size * length, data, &buffer) != napi_ok) return 0;
+  ask_huge_pages(*data, size * length);
+  return napi_create_typedarray(env, type, length, buffer, 0, &array) == napi_ok && napi_set_named_property(env, obj, name, array) == napi_ok;
 }
 
 // An int8Layout in flight: the items and the result's arrays are referenced until it is done.

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { loadNative, type NativeAddon } from '../../src/native-addon.js';
@@ -10,6 +11,13 @@ import { int8Failures, int8ThreadFailures, referenceFloat32 } from '../helpers/n
 import { bestInt8Isa, cpuFlags } from '../helpers/cpu.js';
 
 const native = loadNative() as NativeAddon;
+
+const THP_SETTING = '/sys/kernel/mm/transparent_hugepage/enabled';
+
+/** This process's memory in transparent huge pages, in kB. */
+function anonHugeKb(): number {
+  return Number(/AnonHugePages:\s+(\d+)/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? 0);
+}
 
 /** The failures of every native case in a child process that uses the given instruction set. */
 async function failuresUnder(isa: string): Promise<string[]> {
@@ -49,6 +57,16 @@ describe('native int8 scan', () => {
       assert.deepEqual(JSON.parse(stdout), { float32: isa, int8: isa });
     });
   }
+
+  it('asks Linux for huge pages for the layout (a scan streams its tiles)', async (t) => {
+    const thp = existsSync(THP_SETTING) ? readFileSync(THP_SETTING, 'utf8') : '';
+    if (!/\[(madvise|always)\]/.test(thp)) return t.skip(`transparent huge pages are off here (${THP_SETTING}: ${thp.trim() || 'missing'})`);
+    const before = anonHugeKb();
+    // 100,000 x 64: 6.4 MB of tiles, three whole 2 MiB blocks or two.
+    const layout = await native.int8Layout(new Float32Array(100_000 * 64).fill(0.5), 64, 2);
+    assert.ok(anonHugeKb() - before >= 4096, `AnonHugePages ${before} -> ${anonHugeKb()} kB`);
+    assert.equal(layout.tiles.length, 100_000 * 64);
+  });
 
   it("lays the items out by descending norm, then scale, every row once, and refuses a layout whose rows are not the model's", async () => {
     const rank = 3;
