@@ -344,7 +344,6 @@ static napi_value top_k_int8(napi_env env, napi_callback_info info) {
                 out.value);
 }
 
-// A typed array of `length` elements of `size` bytes, set as obj[name]; its data in *data.
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
 #define HUGE_PAGE ((size_t)2 << 20)
 
@@ -363,8 +362,9 @@ static void *huge_buffer(napi_env env, size_t bytes, napi_value *buffer) {
   char *raw = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) return NULL;
   char *start = (char *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+  // The mapping's ends past the aligned part go back (the tail is never empty: start < raw + HUGE_PAGE).
   if (start > raw) munmap(raw, (size_t)(start - raw));
-  if (raw + HUGE_PAGE > start) munmap(start + size, (size_t)(raw + HUGE_PAGE - start));
+  munmap(start + size, (size_t)(raw + HUGE_PAGE - start));
   madvise(start, size, MADV_HUGEPAGE);
   if (napi_create_external_arraybuffer(env, start, bytes, unmap_buffer, (void *)(uintptr_t)size, buffer) != napi_ok) {
     munmap(start, size);
@@ -374,6 +374,7 @@ static void *huge_buffer(napi_env env, size_t bytes, napi_value *buffer) {
 }
 #endif
 
+// A typed array of `length` elements of `size` bytes, set as obj[name]; its data in *data.
 static int new_array(napi_env env, napi_value obj, const char *name, napi_typedarray_type type, size_t size, size_t length, void **data) {
   napi_value buffer, array;
   *data = NULL;
