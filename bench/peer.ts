@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { loadBundle } from '../src/model-store/bundle-loader.js';
 import { listUpdates } from '../src/model-store/feed.js';
+import { aptInstall } from './debian.js';
 import { BENCH_FEED } from './feed.js';
 import { freePort, startServer, type HttpResult } from './http.js';
 import { hasWrk, wrk } from './wrk.js';
@@ -36,7 +37,7 @@ function faissPeerReady(): boolean {
 export function peerAvailable(): { ok: boolean; why?: string } {
   const ready = () => spawnSync('/usr/bin/python3', ['-c', 'import fastapi, uvicorn, numpy'], { stdio: 'ignore' }).status === 0 && hasWrk();
   if (ready()) return { ok: true };
-  if (process.getuid?.() === 0 && spawnSync('apt-get', ['install', '-y', '-qq', ...PEER_PACKAGES], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0 && ready()) return { ok: true };
+  if (aptInstall(PEER_PACKAGES) && ready()) return { ok: true };
   return { ok: false, why: `needs ${PEER_PACKAGES.join(' ')} (apt-get install -y ...)` };
 }
 

@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readBandwidthGBs } from './bandwidth.js';
 import { benchBucket } from './bucket.js';
+import { ensureCommand } from './debian.js';
 import { benchFallback } from './fallback.js';
 import { benchReload, benchSwapLatency } from './reload.js';
 import { benchWorkersMemory } from './workers-memory.js';
@@ -225,11 +226,15 @@ if (want('bucket')) {
 
 if (want('fallback')) {
   console.log('\n## Fallback answers from Redis (100,000 x 64 model, 8 connections, one server process)\n');
-  const fallback = await benchFallback(SHAPES[0]!.users, quick ? 5 : 10);
-  console.log('| answered by | req/s | p50 ms | p99 ms | non-2xx | errors |');
-  console.log('| --- | --- | --- | --- | --- | --- |');
-  for (const r of fallback.http) console.log(`| ${r.label} | ${fmt(r.requestsPerSec, 0)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`);
-  console.log(`\n\`load-recs\` into the local redis-server: ${fmt(fallback.usersPerSec, 0)} users/s (100,000 users x 10 items from Spark-layout parquet).`);
+  if (!process.env.REDIS_URL && !ensureCommand('redis-server', ['--version'], 'redis-server')) {
+    console.log('Skipped: needs redis-server on the PATH (apt-get install redis-server) or REDIS_URL.');
+  } else {
+    const fallback = await benchFallback(SHAPES[0]!.users, quick ? 5 : 10);
+    console.log('| answered by | req/s | p50 ms | p99 ms | non-2xx | errors |');
+    console.log('| --- | --- | --- | --- | --- | --- |');
+    for (const r of fallback.http) console.log(`| ${r.label} | ${fmt(r.requestsPerSec, 0)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`);
+    console.log(`\n\`load-recs\` into the local redis-server: ${fmt(fallback.usersPerSec, 0)} users/s (100,000 users x 10 items from Spark-layout parquet).`);
+  }
 
 }
 

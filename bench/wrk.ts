@@ -1,5 +1,6 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { ensureCommand, runs } from './debian.js';
 import type { HttpResult } from './http.js';
 import { cpuTimes, stealPercent } from './steal.js';
 
@@ -27,17 +28,13 @@ export function parseWrk(label: string, connections: number, out: string): HttpR
 }
 
 /** Whether wrk runs from the PATH. */
-export const hasWrk = () => spawnSync('wrk', ['-v'], { stdio: 'ignore' }).error === undefined;
+export const hasWrk = () => runs('wrk', ['-v']);
 let wrkChecked = false;
 
 /** wrk on the PATH, installed from Debian's packages when missing and run as root; otherwise a one-line error. */
 function ensureWrk(): void {
   if (wrkChecked) return;
-  if (!hasWrk() && process.getuid?.() === 0) {
-    console.error('installing wrk (apt-get install wrk)');
-    spawnSync('apt-get', ['install', '-y', '-qq', 'wrk'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  }
-  if (!hasWrk()) throw new Error('the HTTP sections need wrk on the PATH: apt-get install wrk');
+  if (!ensureCommand('wrk', ['-v'], 'wrk')) throw new Error('the HTTP sections need wrk on the PATH: apt-get install wrk');
   wrkChecked = true;
 }
 

@@ -54,11 +54,14 @@ export async function startRedis(): Promise<TestRedis> {
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    child.on('error', (err) => {
-      throw new Error(`cannot start redis-server (is it installed?): ${err.message}`);
+    const started = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    child = started;
+    // A missing binary is an 'error' event, not a throw: it rejects the start, which the caller reports.
+    const failed = once(started, 'error').then(([err]: Error[]) => {
+      throw new Error(`cannot start redis-server (apt-get install redis-server, or set REDIS_URL): ${err!.message}`);
     });
-    await waitForPing(url);
+    failed.catch(() => undefined); // an error after the start has nobody waiting on it
+    await Promise.race([waitForPing(url), failed]);
   };
   const stop = async () => {
     if (!child || child.exitCode !== null) return;
