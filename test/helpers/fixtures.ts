@@ -37,10 +37,16 @@ export function fixturePath(name: string): string {
   return existsSync(own) ? own : path.join(EXTRA_FIXTURES, name);
 }
 
-/** An extra fixture's path, or a reason to skip (shown by the test runner) when this machine lacks it. */
+/**
+ * An extra fixture's path, or a reason to skip (shown by the test runner) when this machine lacks it. Under CI,
+ * which runs beside ../shared, a missing fixture throws instead: CI never skips.
+ */
 export function optionalFixture(name: string): { path: string } | { skip: string } {
   const found = fixturePath(name);
-  return existsSync(found) ? { path: found } : { skip: `fixture ${name} is not present (put it under ${EXTRA_FIXTURES} or set RECSERVE_FIXTURES)` };
+  if (existsSync(found)) return { path: found };
+  const missing = `fixture ${name} is not present (put it under ${EXTRA_FIXTURES} or set RECSERVE_FIXTURES)`;
+  if (process.env.CI) throw new Error(`${missing}; CI must have ../shared beside the clone`);
+  return { skip: missing };
 }
 
 export const silentLogger = pino({ level: 'silent' });
