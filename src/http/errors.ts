@@ -33,13 +33,22 @@ export function frameworkErrors(err: FastifyError, request: FastifyRequest, repl
   return reply.status(400).send(body('invalid_request', `the URL is not valid (it starts ${echo(path)})`));
 }
 
+/** Connections answered for a client error: what they still send is read and dropped until they close. */
+const answered = new WeakSet<Socket>();
+
+/** How long an answered connection may go on sending before it is cut. */
+const LINGER_MS = 1000;
+
 /**
  * Malformed HTTP that never becomes a request (oversized headers, bad syntax, a timeout): answered in the
  * same `{error, message}` shape. The parser's error holds the raw bytes (headers and tokens included), so
- * only its code is logged.
+ * only its code is logged. The answer ends the connection rather than destroying it: closing a socket whose
+ * input is unread (most of oversized headers) makes the kernel reset the connection, and the reset can
+ * reach the client before it has read the answer (Node 24 clients always saw it). The rest of the input
+ * is read and dropped, for a second at most.
  */
 export function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  if (err.code === 'ECONNRESET' || socket.destroyed || answered.has(socket)) return;
   const [code, message]: [ErrorCode, string] =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? ['request_timeout', 'the request did not arrive in time']
@@ -49,10 +58,10 @@ export function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoExcep
   this.log.debug({ code: err.code }, 'client error');
   const status = ERROR_CODES[code].status;
   const text = JSON.stringify(body(code, message));
-  if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${text}`);
-  }
-  socket.destroy();
+  if (!socket.writable) return void socket.destroy();
+  answered.add(socket);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${text}`);
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
 
 /** Every error leaves as `{error, message}` with the status its code is registered with. */

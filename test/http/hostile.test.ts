@@ -39,6 +39,17 @@ function raw(port: number, text: string): Promise<string> {
   });
 }
 
+/** A serving stack on a small model, listening on a free port of 127.0.0.1: its port. */
+async function listening(t: Parameters<typeof tempDir>[0]): Promise<number> {
+  const feed = tempDir(t);
+  await publishSynth(feed, 'als', { users: 20, items: 50, rank: 4 });
+  const stack = await servingStack(feed, ['als']);
+  t.after(() => stack.close());
+  await stack.store.loadAll();
+  await stack.app.listen({ host: '127.0.0.1', port: 0 });
+  return (stack.app.server.address() as { port: number }).port;
+}
+
 describe('hostile input', () => {
   it('thousands of generated bad requests: no 5xx, and the service still answers', { timeout: 120_000 }, async (t) => {
     const feed = tempDir(t);
@@ -58,13 +69,7 @@ describe('hostile input', () => {
   });
 
   it('over the wire: huge headers and URLs and malformed HTTP get 4xx, and the process lives', async (t) => {
-    const feed = tempDir(t);
-    await publishSynth(feed, 'als', { users: 20, items: 50, rank: 4 });
-    const stack = await servingStack(feed, ['als']);
-    t.after(() => stack.close());
-    await stack.store.loadAll();
-    await stack.app.listen({ host: '127.0.0.1', port: 0 });
-    const port = (stack.app.server.address() as { port: number }).port;
+    const port = await listening(t);
     const answers = [
       await raw(port, `GET /recommend/1 HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(100_000)}\r\n\r\n`),
       await raw(port, `GET /recommend/${'1'.repeat(100_000)} HTTP/1.1\r\nHost: x\r\n\r\n`),
@@ -75,5 +80,28 @@ describe('hostile input', () => {
     for (const answer of answers) assert.match(answer, /^HTTP\/1\.1 4\d\d/, `answer: ${answer}`);
     const res = await fetch(`http://127.0.0.1:${port}/recommend/3`);
     assert.equal(res.status, 200);
+  });
+
+  it('answers oversized headers before dropping the rest, and cuts a client that goes on sending', { timeout: 20_000 }, async (t) => {
+    const port = await listening(t);
+    // A client that keeps its side open and writes a chunk of header bytes every 20 ms, whatever it is told:
+    // the server must close the connection itself (it lingers a second; the client gives up after ten).
+    const { answer, closedByServer } = await new Promise<{ answer: string; closedByServer: boolean }>((resolve) => {
+      let answer = '';
+      const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => socket.write(`GET /recommend/1 HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(100_000)}`));
+      const more = setInterval(() => socket.writable && socket.write('a'.repeat(10_000)), 20);
+      const giveUp = setTimeout(() => socket.destroy(new Error('still open')), 10_000);
+      socket.on('data', (d) => (answer += d));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearInterval(more);
+        clearTimeout(giveUp);
+        resolve({ answer, closedByServer: socket.errored?.message !== 'still open' });
+      });
+    });
+    assert.ok(closedByServer, 'the server closed the connection');
+    assert.match(answer, /^HTTP\/1\.1 431 /);
+    assert.match(answer, /"error":"headers_too_large"/);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/recommend/3`)).status, 200);
   });
 });
