@@ -2,9 +2,9 @@
 # Build: docker build -t recserve .
 # Run:   docker run -p 8080:8080 -v /srv/feed:/feed:ro -e RECSERVE_CONFIG=/config/recserve.yaml -v $PWD/config:/config:ro recserve
 
-# Production dependencies; @riaskov/mmap-io and the native scan (native/, via npm's install script) compile here,
-# so this stage has the build tools.
-FROM node:22-bookworm-slim AS deps
+# Production dependencies; the native addon (native/: the scans and the mapping of model files, via npm's install
+# script) compiles here, so this stage has the build tools. Node 24: the newest LTS line the tests run on.
+FROM node:24-bookworm-slim AS deps
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json binding.gyp ./
@@ -21,7 +21,7 @@ COPY scripts/bundle.mjs ./scripts/
 COPY src ./src
 RUN npm run build
 
-FROM node:22-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     RECSERVE_HOST=0.0.0.0 \
     RECSERVE_PORT=8080

@@ -20,7 +20,8 @@
 //   choleskySolve(a: Float64Array, b: Float64Array, k, x: Float64Array) -> whether A was positive definite (x solved);
 //   nnlsSolve(a, b, k, x) -> whether every sub-system was positive definite (x >= 0 solved);
 //   itemsJson(rows: Int32Array, scores: Float32Array, ids: Int32Array) -> string: what JSON.stringify writes for
-//     the list's items, [{itemId: String(ids[row]), score}, ...] (items_json.cc).
+//     the list's items, [{itemId: String(ids[row]), score}, ...] (items_json.cc);
+//   mapFile(path) -> Buffer: the file mapped read-only and shared (map_file.c).
 #define _GNU_SOURCE
 #include <node_api.h>
 #include <stdint.h>
@@ -31,6 +32,7 @@
 #include <sys/mman.h>
 #endif
 #include "items_json.h"
+#include "map_file.h"
 #include "select.h"
 #include "topk.h"
 
@@ -661,6 +663,7 @@ NAPI_MODULE_INIT() {
       {"itemsJson", NULL, items_json_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"isa", NULL, isa_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"poolThreads", NULL, pool_threads_js, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mapFile", NULL, map_file_js, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions) != napi_ok) return NULL;
   return exports;

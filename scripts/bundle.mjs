@@ -14,7 +14,7 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  external: ['onnxruntime-node', '@riaskov/mmap-io', 'cassandra-driver', 'ioredis', '@fastify/swagger-ui'],
+  external: ['onnxruntime-node', 'cassandra-driver', 'ioredis', '@fastify/swagger-ui'],
   // CommonJS dependencies call require(); an ES module has none of its own.
   banner: { js: "import { createRequire as __recserveRequire } from 'node:module'; const require = __recserveRequire(import.meta.url);" },
   logLevel: 'warning',

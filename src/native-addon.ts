@@ -49,6 +49,11 @@ export interface NativeAddon {
   isa(): { float32: NativeIsa; int8: NativeIsa };
   /** Scoring threads started so far: they are started once and kept. */
   poolThreads(): number;
+  /**
+   * The whole file mapped read-only and shared (the OS page cache's pages, none on the JavaScript heap),
+   * advised for random access, unmapped when the buffer is collected; throws with the path and the reason.
+   */
+  mapFile(path: string): Buffer;
 }
 
 export interface Int8Layout {

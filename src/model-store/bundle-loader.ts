@@ -1,18 +1,15 @@
-import { promises as fs, openSync, closeSync, fstatSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import mmapModule from '@riaskov/mmap-io';
 import { RecserveError } from '../errors.js';
 import { loadNative } from '../native-addon.js';
 import { firstNonFinite, firstUnsorted } from './factors.js';
 import { gramMatrix } from './gram.js';
+import { mapFile } from './map-file.js';
 import { checkManifest, ManifestSchema, readManifestJson, type Manifest, type BundleFileRole } from './manifest.js';
 import { FILE_OFFSET_FACTOR, scanOffsets, type QuantizedItems } from './quantize.js';
 import type { ModelSnapshot } from './snapshot.js';
 import { sha256Files } from './sha256-files.js';
 import type { VerifiedDigests } from './verified-digests.js';
-
-// The package is CommonJS whose typings declare `export default`; at run time the default import is the binding itself.
-const mmap = mmapModule as unknown as typeof mmapModule.default;
 
 interface MatrixChecks {
   findNonFinite(values: Float32Array): number;
@@ -44,18 +41,6 @@ export interface LoadOptions {
   threads?: number;
   /** false: check the matrices in TypeScript even when the addon is built (its checks are the default). */
   nativeChecks?: boolean;
-}
-
-/** Maps a whole file read-only; the pages belong to the OS page cache, not the JS heap. */
-function mapFile(file: string): Buffer {
-  const fd = openSync(file, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    return mmap.map(size, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0, mmap.MADV_RANDOM);
-  } finally {
-    // The mapping outlives the descriptor.
-    closeSync(fd);
-  }
 }
 
 function invalid(dir: string, message: string): never {

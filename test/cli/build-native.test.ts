@@ -16,16 +16,16 @@ function failingBuild(t: { after(fn: () => void): void }, env: NodeJS.ProcessEnv
   return spawnSync(process.execPath, ['scripts/build-native.mjs'], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8' });
 }
 
-describe('building the native scans', () => {
+describe('building the native addon', () => {
   it('warns and goes on where the addon is optional', (t) => {
     const result = failingBuild(t, { RECSERVE_REQUIRE_NATIVE: '' });
     assert.equal(result.status, 0);
-    assert.match(result.stderr, /the native scans did not build .*; onnxruntime will score every request/);
+    assert.match(result.stderr, /the native addon did not build .*; onnxruntime will score every request, and model files will be read into memory instead of mapped/);
   });
 
   it('fails where it is required (RECSERVE_REQUIRE_NATIVE=1: the Docker image, CI)', (t) => {
     const result = failingBuild(t, { RECSERVE_REQUIRE_NATIVE: '1' });
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /the native scans did not build/);
+    assert.match(result.stderr, /the native addon did not build/);
   });
 });

@@ -16,7 +16,9 @@ const ADDON_SOURCES = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'binding.gyp
 );
 export const ADDON_C_SOURCES = ADDON_SOURCES.filter((f) => f.endsWith('.c'));
 export const ADDON_CXX_SOURCES = ADDON_SOURCES.filter((f) => f.endsWith('.cc'));
-const SOURCES = ADDON_C_SOURCES.map((f) => (path.basename(f) === 'addon.c' ? path.join(REPO_ROOT, 'native', 'harness.c') : f));
+/** The Node binding's own files (they include node_api.h): the harness stands in for them. */
+const BINDING = new Set(['addon.c', 'map_file.c']);
+const SOURCES = [...ADDON_C_SOURCES.filter((f) => !BINDING.has(path.basename(f))), path.join(REPO_ROOT, 'native', 'harness.c')];
 
 /** The harness built by `compiler` into `out`, warnings as errors. */
 export async function buildHarness(compiler: string, out: string, extra: string[] = []): Promise<void> {

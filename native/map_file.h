@@ -1,0 +1,8 @@
+#ifndef RECSERVE_MAP_FILE_H
+#define RECSERVE_MAP_FILE_H
+#include <node_api.h>
+
+// mapFile(path) -> Buffer (see map_file.c).
+napi_value map_file_js(napi_env env, napi_callback_info info);
+
+#endif
