@@ -19,7 +19,7 @@ static void unmap_file(napi_env env, void *data, void *bytes) {
   munmap(data, (size_t)(uintptr_t)bytes);
 }
 
-// Throws "mapFile: <what> <path>: <reason>" with code set to the errno's name where the system gives one.
+// Throws "mapFile: <what> <path>: <reason>", the error's `errno` set to the system's number.
 static napi_value fail(napi_env env, const char *what, const char *path, int err) {
   char message[512];
   snprintf(message, sizeof message, "mapFile: %s %s: %s", what, path, strerror(err));
@@ -55,7 +55,8 @@ napi_value map_file_js(napi_env env, napi_callback_info info) {
   char *path = path_arg(env, info);
   if (!path) return NULL;
   napi_value buffer = NULL;
-  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO in a bundle's place must not hang the caller (for a regular file it changes nothing).
+  const int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   struct stat st;
   if (fd < 0) {
     fail(env, "cannot open", path, errno);

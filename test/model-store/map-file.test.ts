@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -6,11 +7,12 @@ import { describe, it } from 'node:test';
 import { loadBundle } from '../../src/model-store/bundle-loader.js';
 import { aligned, mapFile } from '../../src/model-store/map-file.js';
 import { loadNative, type NativeAddon } from '../../src/native-addon.js';
-import { tempDir } from '../helpers/fixtures.js';
+import { REPO_ROOT, tempDir } from '../helpers/fixtures.js';
 import { collectGarbage } from '../helpers/gc.js';
 import { publishSynth } from '../helpers/synth-feed.js';
 
 const native = loadNative() as NativeAddon;
+const ADDON_PATH = path.join(REPO_ROOT, 'build', 'Release', 'recserve_kernel.node');
 
 /** The files this process maps with their permissions, from /proc/self/maps (Linux): "r--s" is read-only and shared. */
 const mappings = (): Map<string, string> =>
@@ -45,6 +47,14 @@ describe('mapFile', () => {
 
   it('gives an empty buffer for an empty file', (t) => {
     assert.equal(native.mapFile(fileOf(t, 'empty', Buffer.alloc(0))).length, 0);
+  });
+
+  it("gives a FIFO in a file's place an empty buffer at once, rather than waiting for a writer", (t) => {
+    const fifo = path.join(tempDir(t), 'fifo');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    // In a child process, so that a blocking open fails the test instead of hanging it.
+    const child = spawnSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(ADDON_PATH)}).mapFile(${JSON.stringify(fifo)}).length)`], { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(child.stdout.trim(), '0', child.stderr);
   });
 
   it('throws with the path and the reason for a missing file, a directory or a bad argument', (t) => {
