@@ -349,11 +349,6 @@ static napi_value top_k_int8(napi_env env, napi_callback_info info) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
 #define HUGE_PAGE ((size_t)2 << 20)
 
-static void unmap_buffer(napi_env env, void *data, void *bytes) {
-  (void)env;
-  munmap(data, (size_t)(uintptr_t)bytes);
-}
-
 // A zeroed buffer of its own mapping, aligned to 2 MiB and asked for transparent huge pages before anything
 // is written to it (Linux grants them where transparent_hugepage is "madvise" or "always"): a scan streams
 // the layout's tiles, and with 4 KiB pages each page costs a TLB miss. 8 users on one thread, 100,000 x 64:
@@ -368,7 +363,7 @@ static void *huge_buffer(napi_env env, size_t bytes, napi_value *buffer) {
   if (start > raw) munmap(raw, (size_t)(start - raw));
   munmap(start + size, (size_t)(raw + HUGE_PAGE - start));
   madvise(start, size, MADV_HUGEPAGE);
-  if (napi_create_external_arraybuffer(env, start, bytes, unmap_buffer, (void *)(uintptr_t)size, buffer) != napi_ok) {
+  if (napi_create_external_arraybuffer(env, start, bytes, unmap_finalizer, (void *)(uintptr_t)size, buffer) != napi_ok) {
     munmap(start, size);
     return NULL;
   }

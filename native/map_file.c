@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void unmap_file(napi_env env, void *data, void *bytes) {
+void unmap_finalizer(napi_env env, void *data, void *bytes) {
   (void)env;
   munmap(data, (size_t)(uintptr_t)bytes);
 }
@@ -73,7 +73,7 @@ napi_value map_file_js(napi_env env, napi_callback_info info) {
     } else {
       madvise(data, size, MADV_RANDOM);
       // The mapping outlives the descriptor (closed below).
-      if (napi_create_external_buffer(env, size, data, unmap_file, (void *)(uintptr_t)size, &buffer) != napi_ok) {
+      if (napi_create_external_buffer(env, size, data, unmap_finalizer, (void *)(uintptr_t)size, &buffer) != napi_ok) {
         munmap(data, size);
         buffer = NULL;
         napi_throw_error(env, NULL, "mapFile: cannot hand the mapping to JavaScript");
